@@ -1,0 +1,13 @@
+//! The contract between the AGAP gateway core and its upstream adapters.
+//!
+//! Adapters speak their upstream protocol (IMAP, CalDAV, CardDAV) and its formats; the core owns
+//! AGAP (commands, states, folder paths, renderings). This crate holds only what both sides must
+//! agree on: credentials, the error vocabulary, and one trait per backend family with
+//! "unsupported" defaults so that capabilities follow what an adapter really implements.
+
+mod credentials;
+mod error;
+pub mod mail;
+
+pub use credentials::Credentials;
+pub use error::{AdapterError, AdapterErrorKind, AdapterResult};

@@ -1,0 +1,196 @@
+//! The mail backend family: mailboxes (and, with later issues, messages) of one account.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{AdapterError, AdapterResult, Credentials};
+
+/// A mailbox name as a list of decoded UTF-8 hierarchy levels, independent of the upstream
+/// server's hierarchy separator and name encoding (the adapter handles both).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MailboxName(Vec<String>);
+
+impl MailboxName {
+    /// A name from its hierarchy levels, outermost first.
+    pub fn new(levels: Vec<String>) -> Self {
+        Self(levels)
+    }
+
+    /// The hierarchy levels, outermost first.
+    pub fn levels(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The innermost level.
+    pub fn leaf(&self) -> &str {
+        self.0.last().map(String::as_str).unwrap_or("")
+    }
+
+    /// The name of a child of this mailbox.
+    pub fn child(&self, level: &str) -> Self {
+        let mut levels = self.0.clone();
+        levels.push(level.to_owned());
+        Self(levels)
+    }
+
+    /// The same mailbox with its innermost level replaced.
+    pub fn with_leaf(&self, level: &str) -> Self {
+        let mut levels = self.0.clone();
+        levels.pop();
+        levels.push(level.to_owned());
+        Self(levels)
+    }
+
+    /// Whether `self` lies strictly below `ancestor`.
+    pub fn is_below(&self, ancestor: &MailboxName) -> bool {
+        self.0.len() > ancestor.0.len() && self.0.starts_with(&ancestor.0)
+    }
+
+    /// Whether this is the user's INBOX (case-insensitive at the top level, RFC 3501 5.1).
+    pub fn is_inbox(&self) -> bool {
+        self.0.len() == 1 && self.0[0].eq_ignore_ascii_case("INBOX")
+    }
+}
+
+impl fmt::Debug for MailboxName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.join("/"))
+    }
+}
+
+/// The RFC 6154 special uses the gateway cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpecialUse {
+    /// `\Sent`
+    Sent,
+    /// `\Drafts`
+    Drafts,
+    /// `\Trash`
+    Trash,
+    /// `\Junk`
+    Junk,
+    /// `\Archive`
+    Archive,
+    /// `\All`
+    All,
+    /// `\Flagged`
+    Flagged,
+}
+
+/// One mailbox as the upstream LIST shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// Its name.
+    pub name: MailboxName,
+    /// Its special use, if the server announces one.
+    pub special_use: Option<SpecialUse>,
+    /// False for placeholders that only exist as parents (`\Noselect`, `\NonExistent`).
+    pub selectable: bool,
+}
+
+/// The counters of one mailbox, as IMAP STATUS reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxStatus {
+    /// IMAP UIDVALIDITY: the UID space of the mailbox.
+    pub uid_validity: u32,
+    /// IMAP UIDNEXT: grows whenever a message is added.
+    pub uid_next: u32,
+    /// Number of messages.
+    pub messages: u32,
+    /// Number of messages without `\Seen`.
+    pub unseen: u32,
+}
+
+/// What the upstream mail server offers, as far as the gateway needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailCapabilities {
+    /// RFC 6154 SPECIAL-USE.
+    pub special_use: bool,
+    /// RFC 6154 CREATE-SPECIAL-USE.
+    pub create_special_use: bool,
+    /// RFC 6851 MOVE.
+    pub move_command: bool,
+    /// RFC 4315 UIDPLUS.
+    pub uidplus: bool,
+}
+
+/// Entry point of a mail backend: checks credentials and hands out account handles.
+#[async_trait]
+pub trait MailBackend: Send + Sync + fmt::Debug {
+    /// Verifies `credentials` upstream and returns a handle on that account. The handle must not
+    /// pin an upstream connection while the AGAP session is idle.
+    async fn login(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn MailAccount>>;
+}
+
+/// One authenticated mail account. Every method has an "unsupported" default so that adapters
+/// implement what their server can do and the core advertises only that.
+#[async_trait]
+pub trait MailAccount: Send + Sync + fmt::Debug {
+    /// What the upstream server offers.
+    fn capabilities(&self) -> MailCapabilities;
+
+    /// Every mailbox of the account.
+    async fn list_mailboxes(&self) -> AdapterResult<Vec<MailboxInfo>> {
+        Err(AdapterError::unsupported("listing mailboxes"))
+    }
+
+    /// The counters of one mailbox.
+    async fn mailbox_status(&self, _name: &MailboxName) -> AdapterResult<MailboxStatus> {
+        Err(AdapterError::unsupported("mailbox status"))
+    }
+
+    /// The counters of several mailboxes; adapters may batch the requests.
+    async fn mailbox_statuses(&self, names: &[MailboxName]) -> AdapterResult<Vec<MailboxStatus>> {
+        let mut statuses = Vec::with_capacity(names.len());
+        for name in names {
+            statuses.push(self.mailbox_status(name).await?);
+        }
+        Ok(statuses)
+    }
+
+    /// Creates a mailbox (its parent exists), marked with `special_use` where the server allows.
+    async fn create_mailbox(&self, _name: &MailboxName, _special_use: Option<SpecialUse>) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("creating mailboxes"))
+    }
+
+    /// Renames a mailbox and everything below it.
+    async fn rename_mailbox(&self, _from: &MailboxName, _to: &MailboxName) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("renaming mailboxes"))
+    }
+
+    /// Deletes one mailbox that has no children left.
+    async fn delete_mailbox(&self, _name: &MailboxName) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("deleting mailboxes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(levels: &[&str]) -> MailboxName {
+        MailboxName::new(levels.iter().map(|l| l.to_string()).collect())
+    }
+
+    #[test]
+    fn inbox_is_recognised_case_insensitively_only_at_the_top() {
+        assert!(name(&["inbox"]).is_inbox());
+        assert!(name(&["INBOX"]).is_inbox());
+        assert!(!name(&["Archive", "INBOX"]).is_inbox());
+    }
+
+    #[test]
+    fn below_means_strictly_below() {
+        assert!(name(&["a", "b"]).is_below(&name(&["a"])));
+        assert!(!name(&["a"]).is_below(&name(&["a"])));
+        assert!(!name(&["ab", "c"]).is_below(&name(&["a"])));
+    }
+
+    #[test]
+    fn with_leaf_keeps_the_parent() {
+        assert_eq!(name(&["a", "b"]).with_leaf("c"), name(&["a", "c"]));
+        assert_eq!(name(&["a"]).child("b"), name(&["a", "b"]));
+    }
+}

@@ -1,0 +1,42 @@
+//! IMAP adapter of the AGAP gateway: the `MailBackend` over any RFC 3501 server.
+//!
+//! Mailbox names travel in modified UTF-7 with the server's own hierarchy separator; connections
+//! come from a bounded per-user pool (see `pool`), so an idle AGAP session holds none.
+
+mod account;
+mod connection;
+mod pool;
+mod settings;
+mod utf7;
+
+use std::sync::Arc;
+
+use agap_adapter_api::mail::{MailAccount, MailBackend};
+use agap_adapter_api::{AdapterResult, Credentials};
+use async_trait::async_trait;
+
+pub use account::ImapAccount;
+pub use settings::ImapSettings;
+
+/// The IMAP mail backend: one per gateway, shared by every session.
+#[derive(Debug)]
+pub struct ImapBackend {
+    pools: Arc<pool::Pools>,
+}
+
+impl ImapBackend {
+    /// A backend for the server in `settings`. Must be called inside a tokio runtime (it starts
+    /// the task that closes idle connections).
+    pub fn new(settings: ImapSettings) -> Self {
+        Self { pools: pool::Pools::new(Arc::new(settings)) }
+    }
+}
+
+#[async_trait]
+impl MailBackend for ImapBackend {
+    async fn login(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn MailAccount>> {
+        let pool = self.pools.for_user(credentials.user())?;
+        pool.authenticate(credentials).await?;
+        Ok(Arc::new(ImapAccount::new(pool)))
+    }
+}

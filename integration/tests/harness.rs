@@ -1,0 +1,269 @@
+//! Real backends and a gateway for the integration tests.
+//!
+//! One Dovecot per test binary, started from integration/backends/dovecot.sh on a free loopback
+//! port with its own directory; it stops when this process exits, because the script watches its
+//! stdin, which only this process holds. A backend that cannot start fails the tests with the
+//! reason (never a silent skip). Each test starts its own gateway on port 0 with its own store,
+//! and uses its own Dovecot account so that tests can run in parallel.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use agap_gateway::config::Config;
+use agap_gateway::server::RunningGateway;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// Bound on every wait of a test.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A backend process and what it needs to stay alive.
+pub struct Backend {
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    _process: Mutex<Child>,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Backends live in a never-dropped static, so their directories outlive the test process; the
+/// next run removes those older than an hour (no test run lasts that long).
+fn remove_stale_backend_dirs() {
+    let Ok(entries) = std::fs::read_dir("/tmp") else { return };
+    for entry in entries.flatten() {
+        let is_ours = entry.file_name().to_string_lossy().starts_with(BACKEND_DIR_PREFIX);
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if is_ours && age.is_some_and(|age| age > Duration::from_secs(3600)) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+const BACKEND_DIR_PREFIX: &str = "agap-test-";
+
+fn start_backend(script: &str) -> Backend {
+    remove_stale_backend_dirs();
+    // Short paths: Dovecot's socket paths under the directory must fit in sun_path.
+    let dir = tempfile::Builder::new().prefix(BACKEND_DIR_PREFIX).tempdir_in("/tmp").expect("temporary directory");
+    let port = free_port();
+    let mut child = Command::new("bash")
+        .arg(repo_root().join("integration/backends").join(script))
+        .arg("run")
+        .arg(dir.path())
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = lines.by_ref().map_while(Result::ok).any(|line| line.starts_with("READY"));
+    if !ready {
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+        }
+        panic!("{script} did not start (is the backend installed? run integration/setup.sh):\n{stderr}");
+    }
+    Backend { port, _dir: dir, _process: Mutex::new(child) }
+}
+
+/// The Dovecot shared by this test binary.
+pub fn dovecot() -> &'static Backend {
+    static DOVECOT: OnceLock<Backend> = OnceLock::new();
+    DOVECOT.get_or_init(|| start_backend("dovecot.sh"))
+}
+
+/// The password of a test account (config/accounts/users.passwd).
+pub fn password(user: &str) -> String {
+    match user {
+        "demo" => "demo".into(),
+        "alice" | "bob" => format!("{user}-pass"),
+        numbered => format!("pass-{numbered}"),
+    }
+}
+
+/// A configuration pointing at the test Dovecot, listening on a free port.
+pub fn test_config(store_dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.server.listen = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
+    config.server.name = "test-gateway".into();
+    config.store.url = format!("sqlite://{}", store_dir.join("gateway.db").display());
+    config.imap.port = dovecot().port;
+    config.imap.command_timeout_secs = 20;
+    config
+}
+
+/// A running gateway with its temporary store.
+pub struct TestGateway {
+    pub running: RunningGateway,
+    _store_dir: tempfile::TempDir,
+}
+
+impl TestGateway {
+    /// Starts a gateway on the test Dovecot.
+    pub async fn start() -> TestGateway {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a gateway after `adjust` changed its configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestGateway {
+        let store_dir = tempfile::tempdir().expect("store directory");
+        let mut config = test_config(store_dir.path());
+        adjust(&mut config);
+        let running = agap_gateway::server::start(config).await.expect("gateway starts");
+        TestGateway { running, _store_dir: store_dir }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.running.addresses[0]
+    }
+
+    /// A connected client that has read the welcome line.
+    pub async fn client(&self) -> Client {
+        let (client, welcome) = Client::connect(self.address()).await;
+        assert!(welcome.starts_with("200 "), "welcome: {welcome}");
+        client
+    }
+
+    /// A client logged in as `user`.
+    pub async fn login(&self, user: &str) -> Client {
+        let mut client = self.client().await;
+        client.login(user).await;
+        client
+    }
+}
+
+/// One reply as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub text: String,
+    /// Data lines without their leading dot.
+    pub lines: Vec<String>,
+}
+
+/// A minimal AGAP client.
+pub struct Client {
+    reader: AsyncBufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl Client {
+    /// Connects and returns the welcome line.
+    pub async fn connect(address: SocketAddr) -> (Client, String) {
+        let stream = tokio::time::timeout(TIMEOUT, TcpStream::connect(address))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        let (reader, writer) = stream.into_split();
+        let mut client = Client { reader: AsyncBufReader::new(reader), writer };
+        let welcome = client.read_line().await.expect("a welcome line");
+        (client, welcome)
+    }
+
+    /// Sends raw bytes.
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("send");
+    }
+
+    /// Sends one line (LF appended).
+    pub async fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\n").as_bytes()).await;
+    }
+
+    /// One line from the server without its line end; `None` at end of stream.
+    pub async fn read_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        let read = tokio::time::timeout(TIMEOUT, self.reader.read_line(&mut line)).await.expect("a line in time");
+        match read.expect("read") {
+            0 => None,
+            _ => Some(line.trim_end_matches('\n').trim_end_matches('\r').to_owned()),
+        }
+    }
+
+    /// Reads data lines up to and including the code line.
+    pub async fn read_reply(&mut self) -> Reply {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.read_line().await.expect("the server closed the connection mid-reply");
+            if let Some(data) = line.strip_prefix('.') {
+                lines.push(data.to_owned());
+                continue;
+            }
+            let code =
+                line.get(..3).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("not a reply line: {line:?}"));
+            let text = line.get(4..).unwrap_or("").to_owned();
+            return Reply { code, text, lines };
+        }
+    }
+
+    /// Sends a command and reads its reply.
+    pub async fn command(&mut self, line: &str) -> Reply {
+        self.send(line).await;
+        self.read_reply().await
+    }
+
+    /// Sends a command and asserts its reply code.
+    pub async fn expect(&mut self, line: &str, code: u16) -> Reply {
+        let reply = self.command(line).await;
+        assert_eq!(reply.code, code, "{line:?} answered {reply:?}");
+        reply
+    }
+
+    /// AUTH PLAIN, USER, PASS with the account's test password.
+    pub async fn login(&mut self, user: &str) {
+        self.expect("AUTH PLAIN", 200).await;
+        self.expect(&format!("USER {user}"), 200).await;
+        self.expect(&format!("PASS {}", password(user)), 200).await;
+    }
+
+    /// Whether the server closed the connection (reads until end of stream).
+    pub async fn is_closed(&mut self) -> bool {
+        self.read_line().await.is_none()
+    }
+}
+
+/// A direct IMAP session on the test Dovecot, as another mail client would have.
+pub type ImapSession = async_imap::Session<TcpStream>;
+
+/// Logs in to Dovecot directly.
+pub async fn imap(user: &str) -> ImapSession {
+    let stream = TcpStream::connect(("127.0.0.1", dovecot().port)).await.expect("connect to dovecot");
+    let mut client = async_imap::Client::new(stream);
+    client.read_response().await.expect("greeting").expect("greeting");
+    client.login(user, password(user)).await.map_err(|(e, _)| e).expect("IMAP login")
+}
+
+/// The mailbox names another IMAP client sees (raw, modified UTF-7).
+pub async fn imap_mailboxes(session: &mut ImapSession) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    let names: Vec<_> =
+        session.list(Some(""), Some("*")).await.expect("LIST").try_collect().await.expect("LIST results");
+    let mut names: Vec<String> = names.iter().map(|name| name.name().to_owned()).collect();
+    names.sort();
+    names
+}
+
+/// Appends a small message directly over IMAP.
+pub async fn imap_append(session: &mut ImapSession, mailbox: &str, subject: &str, seen: bool) {
+    let message =
+        format!("From: a@example.com\r\nTo: b@example.com\r\nSubject: {subject}\r\n\r\nBody of {subject}\r\n");
+    session
+        .append(mailbox, if seen { Some("(\\Seen)") } else { None }, None, message.as_bytes())
+        .await
+        .expect("APPEND");
+}

@@ -1,0 +1,10 @@
+//! Wire-level tests of the gateway against a real Dovecot (one test binary, habit 8 of GUIDE.md).
+
+mod harness;
+
+mod auth;
+mod engine;
+mod examples;
+mod folders;
+mod load;
+mod transcripts;

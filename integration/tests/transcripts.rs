@@ -1,0 +1,124 @@
+//! Golden transcripts: integration/transcripts/*.agap hold `C:` lines to send and `S:` lines the
+//! gateway must answer, in order, against a fresh gateway and the test Dovecot. In `S:` lines,
+//! `{*}` matches any text; in `C:` lines, `{password}` is the account's test password. A line
+//! `# account: NAME` names the account.
+//!
+//! AGAP_REGENERATE_TRANSCRIPTS=1 rewrites the files from what the gateway answers (keeping an
+//! expected line wherever it still matches); otherwise every line is compared.
+
+use std::path::{Path, PathBuf};
+
+use crate::harness::{Client, TestGateway, password};
+
+/// Whether `actual` matches `expected`, where `{*}` stands for any text.
+fn matches(expected: &str, actual: &str) -> bool {
+    let mut parts = expected.split("{*}");
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = actual.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (index, part) in parts.iter().enumerate() {
+        if index == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+fn transcript_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/transcripts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("integration/transcripts")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "agap"))
+        .collect();
+    files.sort();
+    files
+}
+
+async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("transcript");
+    let account = text
+        .lines()
+        .find_map(|line| line.strip_prefix("# account: "))
+        .unwrap_or_else(|| panic!("{}: no '# account:' line", path.display()))
+        .trim()
+        .to_owned();
+    let gateway = TestGateway::start().await;
+    let (mut client, welcome) = Client::connect(gateway.address()).await;
+    let mut pending_welcome = Some(welcome);
+    let mut output = Vec::new();
+    let mut failures = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut index = 0;
+    while index < lines.len() {
+        let line = lines[index];
+        index += 1;
+        if let Some(command) = line.strip_prefix("C: ") {
+            output.push(line.to_owned());
+            client.send(&command.replace("{password}", &password(&account))).await;
+            if regenerate {
+                // Take the whole reply, then skip the expected S: lines it replaces.
+                loop {
+                    let actual = client.read_line().await.unwrap_or_default();
+                    let expected = lines.get(index).and_then(|l| l.strip_prefix("S: "));
+                    let keep = expected.filter(|e| matches(e, &actual)).map(str::to_owned);
+                    output.push(format!("S: {}", keep.unwrap_or_else(|| actual.clone())));
+                    if expected.is_some() {
+                        index += 1;
+                    }
+                    if !actual.starts_with('.') {
+                        break;
+                    }
+                }
+                while lines.get(index).is_some_and(|l| l.starts_with("S: ")) {
+                    index += 1;
+                }
+            }
+        } else if let Some(expected) = line.strip_prefix("S: ") {
+            let actual = match pending_welcome.take() {
+                Some(welcome) => welcome,
+                None => client.read_line().await.unwrap_or_else(|| "<connection closed>".into()),
+            };
+            if regenerate {
+                output.push(format!("S: {}", if matches(expected, &actual) { expected.to_owned() } else { actual }));
+            } else if !matches(expected, &actual) {
+                failures.push(format!("{}:{index}: expected {expected:?}, got {actual:?}", path.display()));
+                break;
+            }
+        } else {
+            output.push(line.to_owned());
+        }
+    }
+    if regenerate {
+        std::fs::write(path, output.join("\n") + "\n").expect("rewrite transcript");
+    }
+    failures
+}
+
+#[tokio::test]
+async fn golden_transcripts_replay_exactly() {
+    let regenerate = std::env::var_os("AGAP_REGENERATE_TRANSCRIPTS").is_some();
+    let files = transcript_files();
+    assert!(files.len() >= 4, "transcripts missing: {files:?}");
+    let mut failures = Vec::new();
+    for file in &files {
+        failures.extend(replay(file, regenerate).await);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn wildcards_match_any_text() {
+    assert!(matches("200 Welcome {*}", "200 Welcome gw [127.0.0.1]"));
+    assert!(matches(".{*} /INBOX", ".1700000000000 /INBOX"));
+    assert!(matches("a{*}b{*}c", "a-b-c"));
+    assert!(!matches("a{*}b", "a-c"));
+    assert!(!matches("200 OK", "200 OK more"));
+    assert!(matches("{*}", ""));
+}

@@ -1,0 +1,12 @@
+//! Folders as AGAP sees them (draft 2.9): names, paths, types, reserved folders, and the tree
+//! built from what the upstream servers list.
+
+mod kind;
+mod path;
+mod reserved;
+mod tree;
+
+pub use kind::FolderType;
+pub use path::{FolderPath, ListPattern, validate_name};
+pub use reserved::ReservedFolder;
+pub use tree::{FolderEntry, FolderTree, ReservedNames, upstream_key};

@@ -1,0 +1,79 @@
+//! The reserved folders of draft 2.9.4 that live in the mail backend.
+
+use agap_adapter_api::mail::SpecialUse;
+
+/// A reserved message folder in the root of every account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReservedFolder {
+    /// New mail.
+    Inbox,
+    /// Copies of sent mail.
+    Sent,
+    /// Drafts and templates.
+    Draft,
+    /// Deleted mail; the only one of these that may have subfolders (draft 2.9.2).
+    Trash,
+    /// Spam.
+    Junk,
+    /// Mail waiting to be sent.
+    Outbox,
+}
+
+impl ReservedFolder {
+    /// All of them, in the order they are created.
+    pub const ALL: [ReservedFolder; 6] = [Self::Inbox, Self::Sent, Self::Draft, Self::Trash, Self::Junk, Self::Outbox];
+
+    /// The AGAP name in the root.
+    pub fn agap_name(self) -> &'static str {
+        match self {
+            Self::Inbox => "INBOX",
+            Self::Sent => "SENT",
+            Self::Draft => "DRAFT",
+            Self::Trash => "TRASH",
+            Self::Junk => "JUNK",
+            Self::Outbox => "OUTBOX",
+        }
+    }
+
+    /// The RFC 6154 role that marks the upstream mailbox, where one exists.
+    pub fn special_use(self) -> Option<SpecialUse> {
+        match self {
+            Self::Sent => Some(SpecialUse::Sent),
+            Self::Draft => Some(SpecialUse::Drafts),
+            Self::Trash => Some(SpecialUse::Trash),
+            Self::Junk => Some(SpecialUse::Junk),
+            Self::Inbox | Self::Outbox => None,
+        }
+    }
+
+    /// Whether a user may create folders inside it (draft 2.9.2; AMBIGUITIES B.16).
+    pub fn accepts_subfolders(self) -> bool {
+        self == Self::Trash
+    }
+
+    /// The reserved folder with this root name (case-sensitive, draft 2.9.1 and B.5).
+    pub fn from_agap_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reserved| reserved.agap_name() == name)
+    }
+
+    /// Whether `name` is the name of any reserved folder of draft 2.9.4, including those of
+    /// backends this gateway does not serve yet: a user can never create them in the root.
+    pub fn is_reserved_root_name(name: &str) -> bool {
+        const ALL_RESERVED: [&str; 13] = [
+            "CALENDAR",
+            "CONFIGURATION",
+            "CONTACT",
+            "DRAFT",
+            "FILESHARE",
+            "INBOX",
+            "JOURNAL",
+            "JUNK",
+            "NOTE",
+            "OUTBOX",
+            "SENT",
+            "TASK",
+            "TRASH",
+        ];
+        ALL_RESERVED.contains(&name)
+    }
+}

@@ -1,0 +1,323 @@
+//! The account's folder tree, built fresh from the upstream mailbox list for each command that
+//! needs it, so that changes made by other clients are always seen.
+//!
+//! Mapping rules (documented for users in docs/folders.md):
+//! - the reserved folders are found by role (INBOX; RFC 6154 special use; else a root mailbox
+//!   with the configured default name) and shown in the root under their AGAP names, their
+//!   upstream children below them;
+//! - every other mailbox keeps its own path; unselectable upstream placeholders are FOLD
+//!   folders, as are mailboxes the gateway created with MAKE FOLD (recorded in its store);
+//! - a mailbox whose path cannot be an AGAP path (a name with `/ \ * ?` or control characters,
+//!   or a root name that is reserved in AGAP but not mapped) is not shown, with a log warning.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use agap_adapter_api::mail::{MailboxInfo, MailboxName};
+
+use super::{FolderPath, FolderType, ReservedFolder, validate_name};
+
+/// Names given to reserved mailboxes the gateway has to create upstream.
+pub trait ReservedNames {
+    /// The upstream name of `folder` when no mailbox has its role.
+    fn default_name(&self, folder: ReservedFolder) -> &str;
+}
+
+/// One folder of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderEntry {
+    /// Its AGAP path.
+    pub path: FolderPath,
+    /// Its type.
+    pub kind: FolderType,
+    /// The upstream mailbox behind it.
+    pub upstream: MailboxName,
+    /// Which reserved folder it is, if any.
+    pub reserved: Option<ReservedFolder>,
+    /// False for upstream placeholders that cannot hold messages.
+    pub selectable: bool,
+}
+
+impl FolderEntry {
+    /// Tags the server sets on the folder (draft 2.10.2).
+    pub fn tags(&self) -> Vec<&'static str> {
+        if self.reserved.is_some() { vec!["RESERVED"] } else { Vec::new() }
+    }
+
+    /// Whether MAKE may create folders inside it.
+    pub fn accepts_subfolders(&self) -> bool {
+        match self.reserved {
+            Some(reserved) => reserved.accepts_subfolders(),
+            None => self.kind != FolderType::Filt,
+        }
+    }
+
+    /// Whether STAT reports item counters: an item folder backed by a real mailbox.
+    pub fn has_items(&self) -> bool {
+        self.kind.holds_items() && self.selectable
+    }
+}
+
+/// The key under which the gateway store remembers facts about an upstream mailbox.
+pub fn upstream_key(name: &MailboxName) -> String {
+    name.levels().join("/")
+}
+
+/// All folders of an account.
+#[derive(Debug, Clone, Default)]
+pub struct FolderTree {
+    entries: BTreeMap<FolderPath, FolderEntry>,
+    upstream_names: HashSet<MailboxName>,
+}
+
+impl FolderTree {
+    /// The reserved folders that have no upstream mailbox yet.
+    pub fn missing_reserved(mailboxes: &[MailboxInfo], names: &dyn ReservedNames) -> Vec<ReservedFolder> {
+        let roles = Self::reserved_mailboxes(mailboxes, names);
+        ReservedFolder::ALL.into_iter().filter(|folder| !roles.contains_key(folder)).collect()
+    }
+
+    fn reserved_mailboxes(
+        mailboxes: &[MailboxInfo],
+        names: &dyn ReservedNames,
+    ) -> HashMap<ReservedFolder, MailboxName> {
+        let mut by_depth: Vec<&MailboxInfo> = mailboxes.iter().filter(|m| m.selectable).collect();
+        by_depth.sort_by(|a, b| a.name.levels().len().cmp(&b.name.levels().len()).then_with(|| a.name.cmp(&b.name)));
+        let mut roles = HashMap::new();
+        for folder in ReservedFolder::ALL {
+            let found = if folder == ReservedFolder::Inbox {
+                by_depth.iter().find(|m| m.name.is_inbox())
+            } else {
+                let by_role =
+                    folder.special_use().and_then(|role| by_depth.iter().find(|m| m.special_use == Some(role)));
+                by_role.or_else(|| {
+                    let default = names.default_name(folder);
+                    by_depth.iter().find(|m| m.name.levels() == [default])
+                })
+            };
+            if let Some(mailbox) = found {
+                roles.insert(folder, mailbox.name.clone());
+            }
+        }
+        roles
+    }
+
+    /// Builds the tree from the upstream list; `fold_keys` are the upstream keys the gateway
+    /// created as FOLD folders.
+    pub fn build(mailboxes: &[MailboxInfo], fold_keys: &HashSet<String>, names: &dyn ReservedNames) -> Self {
+        let roles = Self::reserved_mailboxes(mailboxes, names);
+        let mut entries = BTreeMap::new();
+        for mailbox in mailboxes {
+            let owner = roles
+                .iter()
+                .filter(|(_, base)| mailbox.name == **base || mailbox.name.is_below(base))
+                .max_by_key(|(_, base)| base.levels().len());
+            let (reserved, levels) = match owner {
+                Some((folder, base)) => {
+                    let mut levels = vec![folder.agap_name().to_owned()];
+                    levels.extend_from_slice(&mailbox.name.levels()[base.levels().len()..]);
+                    let is_itself = mailbox.name == *base;
+                    (is_itself.then_some(*folder), levels)
+                }
+                None => {
+                    let levels = mailbox.name.levels().to_vec();
+                    if levels.first().is_some_and(|root| ReservedFolder::is_reserved_root_name(root)) {
+                        tracing::warn!(mailbox = ?mailbox.name, "mailbox name collides with a reserved AGAP folder; not shown");
+                        continue;
+                    }
+                    (None, levels)
+                }
+            };
+            if levels.is_empty() || levels.iter().any(|level| validate_name(level).is_err()) {
+                tracing::warn!(mailbox = ?mailbox.name, "mailbox name is not a valid AGAP path; not shown");
+                continue;
+            }
+            let kind =
+                if reserved.is_some() || (mailbox.selectable && !fold_keys.contains(&upstream_key(&mailbox.name))) {
+                    FolderType::Mesg
+                } else {
+                    FolderType::Fold
+                };
+            let path = FolderPath::from_levels(levels);
+            if entries.contains_key(&path) {
+                tracing::warn!(mailbox = ?mailbox.name, %path, "two mailboxes map to one AGAP path; showing the first");
+                continue;
+            }
+            entries.insert(
+                path.clone(),
+                FolderEntry { path, kind, upstream: mailbox.name.clone(), reserved, selectable: mailbox.selectable },
+            );
+        }
+        Self::add_missing_parents(&mut entries);
+        Self { entries, upstream_names: mailboxes.iter().map(|m| m.name.clone()).collect() }
+    }
+
+    /// Servers need not list the parents of a nested mailbox; AGAP paths need them.
+    fn add_missing_parents(entries: &mut BTreeMap<FolderPath, FolderEntry>) {
+        let mut missing = Vec::new();
+        for entry in entries.values() {
+            let mut upstream = entry.upstream.clone();
+            let mut path = entry.path.clone();
+            while let Some(parent) = path.parent() {
+                if parent.is_root() || entries.contains_key(&parent) {
+                    break;
+                }
+                upstream = MailboxName::new(upstream.levels()[..upstream.levels().len() - 1].to_vec());
+                missing.push(FolderEntry {
+                    path: parent.clone(),
+                    kind: FolderType::Fold,
+                    upstream: upstream.clone(),
+                    reserved: None,
+                    selectable: false,
+                });
+                path = parent;
+            }
+        }
+        for entry in missing {
+            entries.entry(entry.path.clone()).or_insert(entry);
+        }
+    }
+
+    /// The folder at `path` (never the root, which is not a folder one can select).
+    pub fn get(&self, path: &FolderPath) -> Option<&FolderEntry> {
+        self.entries.get(path)
+    }
+
+    /// Whether `path` is the root or an existing folder.
+    pub fn exists(&self, path: &FolderPath) -> bool {
+        path.is_root() || self.entries.contains_key(path)
+    }
+
+    /// The direct children of `path`, in path order.
+    pub fn children<'a>(&'a self, path: &'a FolderPath) -> impl Iterator<Item = &'a FolderEntry> + 'a {
+        self.entries.values().filter(move |entry| entry.path.is_child_of(path))
+    }
+
+    /// Everything strictly below `path`, deepest first (the order in which to delete).
+    pub fn descendants_deepest_first(&self, path: &FolderPath) -> Vec<&FolderEntry> {
+        let mut below: Vec<&FolderEntry> =
+            self.entries.values().filter(|entry| entry.path != *path && entry.path.is_within(path)).collect();
+        below.sort_by(|a, b| b.path.levels().len().cmp(&a.path.levels().len()).then_with(|| a.path.cmp(&b.path)));
+        below
+    }
+
+    /// Every folder, in path order.
+    pub fn folders(&self) -> impl Iterator<Item = &FolderEntry> {
+        self.entries.values()
+    }
+
+    /// The upstream name a new folder `name` inside `parent` gets.
+    pub fn upstream_name_for_child(&self, parent: &FolderPath, name: &str) -> Option<MailboxName> {
+        if parent.is_root() {
+            return Some(MailboxName::new(vec![name.to_owned()]));
+        }
+        self.get(parent).map(|entry| entry.upstream.child(name))
+    }
+
+    /// Whether any upstream mailbox, shown or not, already has this name.
+    pub fn upstream_name_taken(&self, name: &MailboxName) -> bool {
+        self.upstream_names.iter().any(|existing| existing == name || (existing.is_inbox() && name.is_inbox()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agap_adapter_api::mail::SpecialUse;
+
+    struct Defaults;
+    impl ReservedNames for Defaults {
+        fn default_name(&self, folder: ReservedFolder) -> &str {
+            match folder {
+                ReservedFolder::Inbox => "INBOX",
+                ReservedFolder::Sent => "Sent",
+                ReservedFolder::Draft => "Drafts",
+                ReservedFolder::Trash => "Trash",
+                ReservedFolder::Junk => "Junk",
+                ReservedFolder::Outbox => "Outbox",
+            }
+        }
+    }
+
+    fn mailbox(path: &str, special_use: Option<SpecialUse>, selectable: bool) -> MailboxInfo {
+        MailboxInfo { name: MailboxName::new(path.split('/').map(String::from).collect()), special_use, selectable }
+    }
+
+    fn agap(path: &str) -> FolderPath {
+        FolderPath::resolve(path, None).expect("valid")
+    }
+
+    fn sample() -> Vec<MailboxInfo> {
+        vec![
+            mailbox("INBOX", None, true),
+            mailbox("Gesendet", Some(SpecialUse::Sent), true),
+            mailbox("Drafts", None, true),
+            mailbox("Trash", Some(SpecialUse::Trash), true),
+            mailbox("Trash/old", None, true),
+            mailbox("Archive", None, false),
+            mailbox("Archive/2010", None, true),
+            mailbox("Deep/a/b", None, true),
+            mailbox("SENT", None, true),
+            mailbox("bad*name", None, true),
+        ]
+    }
+
+    #[test]
+    fn reserved_folders_are_found_by_role_then_by_default_name() {
+        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let sent = tree.get(&agap("/SENT")).expect("sent");
+        assert_eq!(sent.upstream.levels(), ["Gesendet"]);
+        assert_eq!(sent.reserved, Some(ReservedFolder::Sent));
+        assert_eq!(tree.get(&agap("/DRAFT")).expect("draft").upstream.levels(), ["Drafts"]);
+        assert_eq!(tree.get(&agap("/INBOX")).expect("inbox").tags(), ["RESERVED"]);
+        assert_eq!(FolderTree::missing_reserved(&sample(), &Defaults), [ReservedFolder::Junk, ReservedFolder::Outbox]);
+    }
+
+    #[test]
+    fn children_of_reserved_mailboxes_follow_them() {
+        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let old = tree.get(&agap("/TRASH/old")).expect("child of trash");
+        assert_eq!(old.upstream.levels(), ["Trash", "old"]);
+        assert_eq!(old.reserved, None);
+    }
+
+    #[test]
+    fn unmappable_and_colliding_names_are_hidden() {
+        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        assert!(tree.get(&agap("/Gesendet")).is_none());
+        assert_eq!(tree.folders().filter(|e| e.path.to_string() == "/SENT").count(), 1);
+        assert_eq!(
+            tree.get(&agap("/SENT")).expect("sent").upstream.levels(),
+            ["Gesendet"],
+            "not the plain SENT mailbox"
+        );
+        assert!(tree.folders().all(|e| !e.path.to_string().contains('*')));
+        assert!(tree.upstream_name_taken(&MailboxName::new(vec!["SENT".into()])), "hidden names still block MAKE");
+    }
+
+    #[test]
+    fn placeholders_and_missing_parents_are_fold_folders() {
+        let mut folds = HashSet::new();
+        folds.insert("Archive/2010".to_owned());
+        let tree = FolderTree::build(&sample(), &folds, &Defaults);
+        assert_eq!(tree.get(&agap("/Archive")).expect("placeholder").kind, FolderType::Fold);
+        assert_eq!(tree.get(&agap("/Archive/2010")).expect("recorded").kind, FolderType::Fold);
+        let synthesized = tree.get(&agap("/Deep/a")).expect("synthesized parent");
+        assert_eq!(
+            (synthesized.kind, synthesized.upstream.levels()),
+            (FolderType::Fold, &["Deep".to_string(), "a".to_string()][..])
+        );
+        assert!(tree.exists(&agap("/Deep")));
+        assert_eq!(tree.get(&agap("/Deep/a/b")).expect("leaf").kind, FolderType::Mesg);
+    }
+
+    #[test]
+    fn descendants_come_deepest_first() {
+        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let order: Vec<String> =
+            tree.descendants_deepest_first(&agap("/Deep")).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(order, ["/Deep/a/b", "/Deep/a"]);
+        let children: Vec<String> = tree.children(&FolderPath::root()).map(|e| e.path.to_string()).collect();
+        assert!(children.contains(&"/INBOX".to_string()) && children.contains(&"/Archive".to_string()));
+        assert!(!children.contains(&"/Archive/2010".to_string()));
+    }
+}

@@ -1,0 +1,19 @@
+//! agap-gateway: the Advanced Groupware Access Protocol (draft-iulian-advanced-groupware-access-
+//! protocol-04) in front of existing IMAP, CalDAV and CardDAV servers.
+//!
+//! Layers, outside in: `server` (listeners, limits) feeds `codec` lines to a `session`, whose
+//! state table routes each `command` to its handler in `op`; handlers work on the `folder` tree
+//! of an `account`, built from the adapters, with change ids kept in the `store`.
+
+pub mod account;
+pub mod codec;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod folder;
+pub mod gateway;
+pub mod ids;
+pub mod op;
+pub mod server;
+pub mod session;
+pub mod store;

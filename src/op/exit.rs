@@ -1,0 +1,10 @@
+//! EXIT (draft 4.19): back to the not-authenticated state.
+
+use crate::codec::Reply;
+use crate::error::AgapResult;
+
+/// Acknowledges; the session drops the account.
+pub fn handle(argument: Option<&str>) -> AgapResult<Reply> {
+    super::expect_no_argument("EXIT", argument)?;
+    Ok(Reply::ok("OK EXIT completed"))
+}

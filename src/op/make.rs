@@ -1,0 +1,58 @@
+//! MAKE type path (draft 4.28).
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderPath, FolderType, ReservedFolder, upstream_key};
+use crate::gateway::Gateway;
+
+/// Creates a folder whose parent exists and accepts subfolders.
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: Option<&FolderPath>,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
+    let argument = super::require_argument("MAKE", argument)?;
+    // AMBIGUITIES B.4: MAKE with one argument is 511 (Fig 107).
+    let (type_name, path) = argument.split_once(' ').ok_or_else(|| AgapError::invalid("Missing folder name"))?;
+    let kind: FolderType =
+        type_name.parse().map_err(|()| AgapError::invalid(format!("Unknown folder type {type_name}")))?;
+    if !gateway.creatable_types().contains(&kind) {
+        return Err(AgapError::invalid(format!("Folder type {kind} is not supported by this gateway")));
+    }
+    let path = FolderPath::resolve(path, selected)?;
+    let parent = path.parent().ok_or_else(|| AgapError::invalid("Missing folder name"))?;
+    if parent.is_root() && ReservedFolder::is_reserved_root_name(path.name()) {
+        return Err(AgapError::invalid(format!("{} is a reserved folder name", path.name())));
+    }
+    let tree = account.tree(gateway).await?;
+    if tree.exists(&path) {
+        return Err(AgapError::invalid(format!("The folder {path} already exists")));
+    }
+    if !tree.exists(&parent) {
+        return Err(AgapError::invalid(format!("The parent folder {parent} does not exist")));
+    }
+    if tree.get(&parent).is_some_and(|entry| !entry.accepts_subfolders()) {
+        return Err(AgapError::invalid("The parent folder does not accept subfolders."));
+    }
+    let upstream = tree
+        .upstream_name_for_child(&parent, path.name())
+        .ok_or_else(|| AgapError::invalid(format!("The parent folder {parent} does not exist")))?;
+    if tree.upstream_name_taken(&upstream) {
+        return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", upstream)));
+    }
+    let key = upstream_key(&upstream);
+    // Record the type first: a record without a mailbox is harmless, a FOLD folder shown as
+    // MESG after a failure between the two steps would not be.
+    if kind == FolderType::Fold {
+        gateway.store.remember_fold(&account.user, &key).await?;
+    }
+    if let Err(error) = account.mail.create_mailbox(&upstream, None).await {
+        if kind == FolderType::Fold {
+            let _ = gateway.store.forget_subtree(&account.user, &key).await;
+        }
+        return Err(error.into());
+    }
+    Ok(Reply::ok(format!("OK Folder {path} created")))
+}

@@ -1,0 +1,103 @@
+//! One handler per command, named after it; the routing tables for the authenticated states.
+
+pub mod auth;
+pub mod capa;
+pub mod chng;
+pub mod delf;
+pub mod exit;
+pub mod list;
+pub mod make;
+pub mod name;
+pub mod noop;
+pub mod pass;
+pub mod slct;
+pub mod stat;
+pub mod user;
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::command::Verb;
+use crate::error::{AgapError, AgapResult};
+use crate::gateway::Gateway;
+use crate::session::{Selection, State};
+
+/// Refuses an argument to a command that takes none (510: its syntax is wrong, draft 5.5.2).
+pub fn expect_no_argument(verb: &str, argument: Option<&str>) -> AgapResult<()> {
+    match argument {
+        None => Ok(()),
+        Some(_) => Err(AgapError::unknown_command(format!("{verb} takes no argument"))),
+    }
+}
+
+/// Requires an argument; its absence is 510 (draft Figs 43, 59, 106, 125; AMBIGUITIES
+/// `NOARG-510-511`).
+pub fn require_argument<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<&'a str> {
+    argument.ok_or_else(|| AgapError::unknown_command(format!("{verb} needs an argument")))
+}
+
+/// Commands of the authenticated-selected state (6.4).
+pub async fn dispatch_selected(
+    gateway: &Gateway,
+    account: Account,
+    selection: Selection,
+    verb: Verb,
+    argument: Option<&str>,
+) -> (AgapResult<Reply>, State) {
+    let selected = Some(&selection.path);
+    match verb {
+        Verb::Noop => (noop::handle(argument), State::Selected(account, selection)),
+        Verb::Exit => (exit::handle(argument), State::NotAuthenticated),
+        Verb::List => (list::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
+        Verb::Make => (make::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
+        Verb::Chng => (chng::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
+        Verb::Stat => {
+            (stat::handle(gateway, &account, &selection.path, argument).await, State::Selected(account, selection))
+        }
+        Verb::Slct => slct::handle(gateway, account, selected, argument).await,
+        Verb::Name => match name::handle(gateway, &account, &selection.path, argument).await {
+            Ok((reply, path)) => (Ok(reply), State::Selected(account, Selection { path })),
+            Err(error) => (Err(error), State::Selected(account, selection)),
+        },
+        Verb::Delf => match delf::handle(gateway, &account, &selection.path, argument).await {
+            Ok(reply) => (Ok(reply), State::NotSelected(account)),
+            Err(error) => (Err(error), State::Selected(account, selection)),
+        },
+        other => (Err(unsupported(other)), State::Selected(account, selection)),
+    }
+}
+
+/// Commands of the not-selected state (6.5 plus the readings of AMBIGUITIES.md).
+pub async fn dispatch_not_selected(
+    gateway: &Gateway,
+    account: Account,
+    verb: Verb,
+    argument: Option<&str>,
+) -> (AgapResult<Reply>, State) {
+    match verb {
+        Verb::List => (list::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
+        Verb::Slct => slct::handle(gateway, account, None, argument).await,
+        // NOTSEL-CMDS: the section headings admit CHNG and MAKE here.
+        Verb::Make => (make::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
+        Verb::Chng => (chng::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
+        // STAT-NOTSEL: Fig 134.
+        Verb::Stat => (Err(AgapError::out_of_order("SLCT: first select a folder")), State::NotSelected(account)),
+        // NOTSEL-511-510: Figs 78 and 139 answer 511 for DELF and SUID; NAME follows them.
+        Verb::Delf | Verb::Name | Verb::Suid => {
+            (Err(AgapError::invalid("Please select first a folder")), State::NotSelected(account))
+        }
+        // AMBIGUITIES B.2: everything else, item commands and NOOP included, is 510.
+        other => {
+            (Err(AgapError::unknown_command(format!("{other} needs a selected folder"))), State::NotSelected(account))
+        }
+    }
+}
+
+fn unsupported(verb: Verb) -> AgapError {
+    match verb {
+        // Commands of other states (6.4 "other: 510"; AMBIGUITIES B.6 for CAPA, STLS, SGZP).
+        Verb::Auth | Verb::Capa | Verb::User | Verb::Pass | Verb::Hash | Verb::Stls | Verb::Sgzp | Verb::Fsto => {
+            AgapError::unknown_command(format!("{verb} is not valid after login"))
+        }
+        _ => AgapError::unknown_command(format!("{verb} is not supported by this gateway")),
+    }
+}

@@ -1,0 +1,50 @@
+//! NAME new_name (draft 4.31): renames the selected folder, which stays selected.
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderPath, ReservedFolder, upstream_key, validate_name};
+use crate::gateway::Gateway;
+
+/// Renames the selected folder within its parent; returns the reply and its new path.
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<(Reply, FolderPath)> {
+    let new_name = super::require_argument("NAME", argument)?;
+    if new_name.contains('/') {
+        return Err(AgapError::invalid("The argument must not be a path"));
+    }
+    validate_name(new_name)?;
+    let tree = account.tree(gateway).await?;
+    let entry = tree
+        .get(selected)
+        .ok_or_else(|| AgapError::invalid(format!("the selected folder {selected} no longer exists")))?;
+    if entry.reserved.is_some() {
+        return Err(AgapError::invalid("The folder cannot be renamed (reserved name)"));
+    }
+    let new_path = selected.with_name(new_name);
+    if new_path == *selected {
+        return Ok((Reply::ok(format!("OK {selected} --> {new_path}")), new_path));
+    }
+    if new_path.levels().len() == 1 && ReservedFolder::is_reserved_root_name(new_name) {
+        return Err(AgapError::invalid(format!("{new_name} is a reserved folder name")));
+    }
+    if tree.exists(&new_path) {
+        return Err(AgapError::invalid(format!("The folder {new_path} already exists")));
+    }
+    let new_upstream = entry.upstream.with_leaf(new_name);
+    if tree.upstream_name_taken(&new_upstream) {
+        return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", new_upstream)));
+    }
+    account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
+    if let Err(error) =
+        gateway.store.rename_subtree(&account.user, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
+    {
+        // The rename happened upstream; at worst FOLD folders below show as MESG.
+        tracing::error!(%error, "could not move folder records after a rename");
+    }
+    Ok((Reply::ok(format!("OK {selected} --> {new_path}")), new_path))
+}

@@ -1,0 +1,41 @@
+//! STAT (draft 4.38): PATH, TYPE, FCID, UCID (item folders), TAGS, then TOTAL (item folders)
+//! and NEW (message folders: the unseen count, AMBIGUITIES C on 7.6). FCID and UCID are
+//! reported although examples 7.1 and 7.15 omit them (AMBIGUITIES B.1).
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderPath, FolderType};
+use crate::gateway::Gateway;
+
+/// Reports the status of the selected folder.
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
+    super::expect_no_argument("STAT", argument)?;
+    let tree = account.tree(gateway).await?;
+    let entry = tree
+        .get(selected)
+        .ok_or_else(|| AgapError::invalid(format!("the selected folder {selected} no longer exists")))?;
+    let state = account
+        .folder_states(gateway, &tree, std::slice::from_ref(selected))
+        .await?
+        .pop()
+        .ok_or_else(|| AgapError::internal("no folder state computed"))?;
+    let mut lines = vec![format!("PATH {selected}"), format!("TYPE {}", entry.kind), format!("FCID {}", state.fcid)];
+    if let Some((ucid, _)) = &state.items {
+        lines.push(format!("UCID {ucid}"));
+    }
+    let tags = entry.tags();
+    lines.push(if tags.is_empty() { "TAGS".to_owned() } else { format!("TAGS {}", tags.join(" ")) });
+    if let Some((_, status)) = &state.items {
+        lines.push(format!("TOTAL {}", status.messages));
+        if entry.kind == FolderType::Mesg {
+            lines.push(format!("NEW {}", status.unseen));
+        }
+    }
+    Ok(Reply::ok("OK Folder status displayed").with_lines(lines))
+}

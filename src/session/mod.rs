@@ -1,0 +1,101 @@
+//! One AGAP connection's conversation (draft section 3): the state, and the one table that
+//! decides which commands each state accepts and with which code the others are refused
+//! (section 6 and the readings of AMBIGUITIES.md).
+
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use state::{Mechanism, PreAuth, Selection, State};
+
+use crate::codec::{Line, Reply};
+use crate::command::{Command, Verb, parse_command};
+use crate::error::{AgapError, AgapResult};
+use crate::gateway::Gateway;
+use crate::op;
+
+/// What the connection must do after a line.
+#[derive(Debug)]
+pub struct Step {
+    /// The reply to send.
+    pub reply: Reply,
+    /// Close the connection after sending it.
+    pub close: bool,
+}
+
+/// One client's session.
+#[derive(Debug)]
+pub struct Session {
+    gateway: Arc<Gateway>,
+    peer: SocketAddr,
+    state: State,
+}
+
+impl Session {
+    /// A new session in the not-authenticated state.
+    pub fn new(gateway: Arc<Gateway>, peer: SocketAddr) -> Self {
+        Self { gateway, peer, state: State::NotAuthenticated }
+    }
+
+    /// The current state (for tests and logs).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Handles one decoded line.
+    pub async fn handle_line(&mut self, line: Line) -> Step {
+        let limit = self.gateway.config.server.max_line_length;
+        let text = match line {
+            Line::Text(text) => text,
+            Line::TooLong => {
+                return Self::reply(Err(AgapError::unknown_command(format!("line longer than {limit} characters"))));
+            }
+            Line::InvalidUtf8 => {
+                return Self::reply(Err(AgapError::unknown_command("line is not valid UTF-8")));
+            }
+        };
+        match parse_command(&text) {
+            Ok(command) => self.handle_command(command).await,
+            Err(error) => Self::reply(Err(error)),
+        }
+    }
+
+    fn reply(result: AgapResult<Reply>) -> Step {
+        Step { reply: result.unwrap_or_else(|error| error.to_reply()), close: false }
+    }
+
+    async fn handle_command(&mut self, command: Command) -> Step {
+        let Command { verb, argument } = command;
+        let argument = argument.as_deref();
+        if verb == Verb::Quit {
+            return Step { reply: Reply::ok("OK Bye"), close: true };
+        }
+        let gateway = Arc::clone(&self.gateway);
+        let gateway = gateway.as_ref();
+        let state = std::mem::replace(&mut self.state, State::NotAuthenticated);
+        let (result, next) = match (state, verb) {
+            // 6.1 Not-authenticated
+            (State::NotAuthenticated, Verb::Capa) => (op::capa::handle(gateway, argument), State::NotAuthenticated),
+            (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(argument) {
+                Ok((reply, pre_auth)) => (Ok(reply), State::PreAuth(pre_auth)),
+                Err(error) => (Err(error), State::NotAuthenticated),
+            },
+            // 6.2 Pre-authentication (PLAIN)
+            (State::PreAuth(pre_auth), Verb::User) => {
+                let (result, pre_auth) = op::user::handle(pre_auth, argument);
+                (result, State::PreAuth(pre_auth))
+            }
+            (State::PreAuth(pre_auth), Verb::Pass) => op::pass::handle(gateway, pre_auth, argument, self.peer).await,
+            // 6.4 / 6.5 Authenticated, selected or not
+            (State::Selected(account, selection), verb) => {
+                op::dispatch_selected(gateway, account, selection, verb, argument).await
+            }
+            (State::NotSelected(account), verb) => op::dispatch_not_selected(gateway, account, verb, argument).await,
+            // "other: 510" in every state
+            (state, verb) => (Err(AgapError::unknown_command(format!("{verb} is not valid in this state"))), state),
+        };
+        self.state = next;
+        Self::reply(result)
+    }
+}

@@ -1,0 +1,222 @@
+//! The embedded store: SQLite through sqlx, in WAL mode, migrated at start-up.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::{GatewayStore, Observation, StoreError, StoreResult};
+
+fn failed(error: impl std::fmt::Display) -> StoreError {
+    StoreError(error.to_string())
+}
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and applies pending migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(failed)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        // An in-memory database lives as long as its one connection.
+        let max_connections = if url.contains(":memory:") { 1 } else { 8 };
+        let pool =
+            SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await.map_err(failed)?;
+        sqlx::migrate!("src/store/migrations").run(&pool).await.map_err(failed)?;
+        Ok(Self { pool })
+    }
+}
+
+// Subtrees are matched with `substr` rather than LIKE: keys may contain `%` and `_`.
+
+#[async_trait]
+impl GatewayStore for SqliteStore {
+    async fn fold_keys(&self, account: &str) -> StoreResult<HashSet<String>> {
+        let rows = sqlx::query("SELECT upstream FROM folder_kind WHERE account = ?1 AND kind = 'FOLD'")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(rows.iter().map(|row| row.get::<String, _>(0)).collect())
+    }
+
+    async fn remember_fold(&self, account: &str, key: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO folder_kind (account, upstream, kind) VALUES (?1, ?2, 'FOLD') ON CONFLICT DO UPDATE SET kind = 'FOLD'")
+            .bind(account)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE folder_kind SET upstream = ?3 || substr(upstream, length(?2) + 1)
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+        )
+        .bind(account)
+        .bind(old_key)
+        .bind(new_key)
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn forget_subtree(&self, account: &str, key: &str) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        sqlx::query(
+            "DELETE FROM folder_kind
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+        )
+        .bind(account)
+        .bind(key)
+        .execute(&mut *transaction)
+        .await
+        .map_err(failed)?;
+        for prefix in ["fcid:", "ucid:"] {
+            let scoped = format!("{prefix}{key}");
+            sqlx::query(
+                "DELETE FROM change_counter WHERE account = ?1 AND (scope = ?2 OR substr(scope, 1, length(?2) + 1) = ?2 || '/')",
+            )
+            .bind(account)
+            .bind(&scoped)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
+
+    async fn observe(&self, account: &str, observations: &[Observation], now_ms: u64) -> StoreResult<Vec<u64>> {
+        if observations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let known = self.read_counters(account, observations).await?;
+        let changed: Vec<&Observation> = observations
+            .iter()
+            .filter(|o| known.get(&o.scope).is_none_or(|(fingerprint, _)| *fingerprint != o.fingerprint))
+            .collect();
+        if changed.is_empty() {
+            return Ok(observations.iter().map(|o| known.get(&o.scope).map(|(_, v)| *v).unwrap_or(0)).collect());
+        }
+        let floor = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for observation in &changed {
+            // A concurrent session may have recorded the same change already: then the WHERE
+            // clause makes this a no-op and both read back the same value.
+            sqlx::query(
+                "INSERT INTO change_counter (account, scope, fingerprint, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account, scope) DO UPDATE
+                   SET fingerprint = excluded.fingerprint, value = max(change_counter.value + 1, excluded.value)
+                   WHERE change_counter.fingerprint <> excluded.fingerprint",
+            )
+            .bind(account)
+            .bind(&observation.scope)
+            .bind(&observation.fingerprint)
+            .bind(floor)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)?;
+        let current = self.read_counters(account, observations).await?;
+        Ok(observations.iter().map(|o| current.get(&o.scope).map(|(_, v)| *v).unwrap_or(0)).collect())
+    }
+}
+
+impl SqliteStore {
+    async fn read_counters(
+        &self,
+        account: &str,
+        observations: &[Observation],
+    ) -> StoreResult<HashMap<String, (String, u64)>> {
+        let mut counters = HashMap::with_capacity(observations.len());
+        // SQLite bounds the number of bound parameters; stay well below it.
+        for chunk in observations.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT scope, fingerprint, value FROM change_counter WHERE account = ");
+            query.push_bind(account).push(" AND scope IN (");
+            let mut separated = query.separated(", ");
+            for observation in chunk {
+                separated.push_bind(&observation.scope);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await.map_err(failed)? {
+                let value: i64 = row.get(2);
+                counters.insert(row.get::<String, _>(0), (row.get::<String, _>(1), u64::try_from(value).unwrap_or(0)));
+            }
+        }
+        Ok(counters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(scope: &str, fingerprint: &str) -> Observation {
+        Observation { scope: scope.into(), fingerprint: fingerprint.into() }
+    }
+
+    async fn memory_store() -> SqliteStore {
+        SqliteStore::open("sqlite::memory:").await.expect("in-memory store")
+    }
+
+    #[tokio::test]
+    async fn counters_start_at_the_clock_and_grow_only_on_change() {
+        let store = memory_store().await;
+        let first = store.observe("alice", &[observation("fcid:INBOX", "a")], 1_000).await.expect("observe");
+        assert_eq!(first, [1_000]);
+        let same = store.observe("alice", &[observation("fcid:INBOX", "a")], 5_000).await.expect("observe");
+        assert_eq!(same, [1_000], "no change, no new id");
+        let changed = store.observe("alice", &[observation("fcid:INBOX", "b")], 1_200).await.expect("observe");
+        assert_eq!(changed, [1_200]);
+        let clock_behind = store.observe("alice", &[observation("fcid:INBOX", "c")], 10).await.expect("observe");
+        assert_eq!(clock_behind, [1_201], "never smaller than before");
+        let other_account = store.observe("bob", &[observation("fcid:INBOX", "c")], 7).await.expect("observe");
+        assert_eq!(other_account, [7]);
+    }
+
+    #[tokio::test]
+    async fn fold_records_follow_renames_and_deletes_of_whole_subtrees() {
+        let store = memory_store().await;
+        for key in ["A", "A/B", "A/B/C", "AB", "x%_"] {
+            store.remember_fold("u", key).await.expect("remember");
+        }
+        store.rename_subtree("u", "A", "Z").await.expect("rename");
+        let keys = store.fold_keys("u").await.expect("keys");
+        assert_eq!(keys, ["Z", "Z/B", "Z/B/C", "AB", "x%_"].into_iter().map(String::from).collect());
+        store.forget_subtree("u", "Z/B").await.expect("forget");
+        store.forget_subtree("u", "x%").await.expect("forget nothing");
+        let keys = store.fold_keys("u").await.expect("keys");
+        assert_eq!(keys, ["Z", "AB", "x%_"].into_iter().map(String::from).collect());
+    }
+
+    #[tokio::test]
+    async fn the_store_survives_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("gateway.db").display());
+        {
+            let store = SqliteStore::open(&url).await.expect("open");
+            store.remember_fold("u", "Projects").await.expect("remember");
+            store.observe("u", &[observation("fcid:", "x")], 42).await.expect("observe");
+        }
+        let reopened = SqliteStore::open(&url).await.expect("reopen");
+        assert!(reopened.fold_keys("u").await.expect("keys").contains("Projects"));
+        assert_eq!(reopened.observe("u", &[observation("fcid:", "x")], 99).await.expect("observe"), [42]);
+    }
+}
