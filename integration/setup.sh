@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, if missing: Dovecot (IMAP), Radicale
-# (CalDAV/CardDAV), docker-compose (only to validate docker-compose.yml; no engine is needed).
+# (CalDAV/CardDAV), docker-compose (only to validate docker-compose.yml; no engine is needed),
+# netcat (the README connects with nc).
 # Debian/Ubuntu only. Runs apt-get as root, or through sudo when available.
 set -euo pipefail
 
-packages=(dovecot-imapd radicale docker-compose)
+packages=(dovecot-imapd radicale docker-compose netcat-openbsd)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use agap_adapter_api::mail::{MailAccount, MailboxStatus};
+use agap_adapter_api::mail::{MailAccount, MailboxName, MailboxStatus};
 use sha2::{Digest, Sha256};
 
 use crate::error::AgapResult;
-use crate::folder::{FolderEntry, FolderPath, FolderTree, upstream_key};
+use crate::folder::{FolderEntry, FolderPath, FolderTree, ReservedNames, upstream_key};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::store::Observation;
@@ -39,19 +39,23 @@ impl Account {
         Ok(FolderTree::build(&mailboxes, &folds, &gateway.config.folders))
     }
 
-    /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13). A server
-    /// refusing is logged, not fatal: the account stays usable without that folder.
-    pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<()> {
-        let mailboxes = self.mail.list_mailboxes().await?;
-        for folder in FolderTree::missing_reserved(&mailboxes, &gateway.config.folders) {
-            let name = agap_adapter_api::mail::MailboxName::new(vec![
-                crate::folder::ReservedNames::default_name(&gateway.config.folders, folder).to_owned(),
-            ]);
+    /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13) and returns
+    /// the tree. A server refusing is logged, not fatal: the account stays usable without them.
+    pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
+        let names = &gateway.config.folders;
+        let mut mailboxes = self.mail.list_mailboxes().await?;
+        let missing = FolderTree::missing_reserved(&mailboxes, names);
+        for folder in &missing {
+            let name = MailboxName::new(vec![names.default_name(*folder).to_owned()]);
             if let Err(error) = self.mail.create_mailbox(&name, folder.special_use()).await {
                 tracing::warn!(user = %self.user, folder = folder.agap_name(), %error, "could not create reserved folder");
             }
         }
-        Ok(())
+        if !missing.is_empty() {
+            mailboxes = self.mail.list_mailboxes().await?;
+        }
+        let folds = gateway.store.fold_keys(&self.user).await?;
+        Ok(FolderTree::build(&mailboxes, &folds, names))
     }
 
     /// FCID and UCID of `paths` (the root included when asked for), in one pass upstream and one

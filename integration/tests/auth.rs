@@ -81,3 +81,26 @@ async fn an_unreachable_imap_server_is_410_and_the_gateway_keeps_serving() {
     assert!(reply.text.contains("unreachable"), "{reply:?}");
     client.expect("CAPA", 200).await;
 }
+
+#[tokio::test]
+async fn a_failing_login_does_not_hold_up_a_proven_one() {
+    let gateway = TestGateway::start().await;
+    drop(gateway.login("alice").await); // proves alice's password
+    let mut attacker = gateway.client().await;
+    attacker.expect("AUTH PLAIN", 200).await;
+    attacker.expect("USER alice", 200).await;
+    // Dovecot answers a wrong password only after its auth_failure_delay (2 s).
+    attacker.send("PASS not-her-password").await;
+    let failing = attacker.read_reply();
+    let proven = async {
+        let mut client = gateway.client().await;
+        client.login("alice").await;
+        client
+    };
+    tokio::pin!(failing);
+    tokio::select! {
+        reply = &mut failing => panic!("the wrong password was answered first: {reply:?}"),
+        _client = proven => {}
+    }
+    assert_eq!(failing.await.code, 511);
+}

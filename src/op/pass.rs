@@ -38,13 +38,14 @@ pub async fn handle(
     };
     tracing::info!(%user, client = %peer.ip(), "logged in");
     let account = Account { user, mail };
-    if let Err(error) = account.ensure_reserved_folders(gateway).await {
-        tracing::warn!(user = %account.user, ?error, "could not check the reserved folders");
-    }
     let inbox = FolderPath::root().child("INBOX");
-    let inbox_exists = match account.tree(gateway).await {
+    let inbox_exists = match account.ensure_reserved_folders(gateway).await {
         Ok(tree) => tree.get(&inbox).is_some_and(|entry| entry.selectable),
-        Err(_) => false,
+        Err(error) => {
+            // Logged in all the same: the client lands in the not-selected state (3.2).
+            tracing::warn!(user = %account.user, ?error, "could not read the folder tree after login");
+            false
+        }
     };
     let reply = Reply::ok(format!("OK User {} authenticated", account.user));
     if inbox_exists {

@@ -65,20 +65,18 @@ impl ProvenPassword {
     }
 }
 
-#[derive(Debug, Default)]
-struct LoginState {
-    proven: Option<ProvenPassword>,
-    /// The credentials of the latest successful login, to open further pooled connections.
-    credentials: Option<Credentials>,
-}
-
 /// The connections of one user.
 #[derive(Debug)]
 pub struct UserPool {
     settings: Arc<ImapSettings>,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<ImapConnection>>,
-    login: tokio::sync::Mutex<LoginState>,
+    /// Serialises upstream LOGINs of this user; never held while waiting for anything but a
+    /// connection permit, and never taken by `checkout`.
+    login_gate: tokio::sync::Mutex<()>,
+    proven: Mutex<Option<ProvenPassword>>,
+    /// The credentials of the latest successful login, to open further pooled connections.
+    credentials: Mutex<Option<Credentials>>,
     facts: Mutex<Option<ServerFacts>>,
 }
 
@@ -120,23 +118,44 @@ impl Drop for Lease {
 impl UserPool {
     fn new(settings: Arc<ImapSettings>) -> Self {
         let permits = Arc::new(Semaphore::new(settings.max_connections_per_user.max(1)));
-        Self { settings, permits, idle: Mutex::new(Vec::new()), login: Default::default(), facts: Mutex::new(None) }
+        Self {
+            settings,
+            permits,
+            idle: Mutex::new(Vec::new()),
+            login_gate: tokio::sync::Mutex::new(()),
+            proven: Mutex::new(None),
+            credentials: Mutex::new(None),
+            facts: Mutex::new(None),
+        }
     }
 
     /// Checks `credentials`: a recently proven password is accepted at once, anything else logs in
-    /// upstream (and that connection joins the pool).
+    /// upstream (and that connection joins the pool). Wrong passwords wait for each other, never
+    /// for the pool nor delay a right one that is already proven.
     pub async fn authenticate(self: &Arc<Self>, credentials: &Credentials) -> AdapterResult<()> {
-        let mut state = self.login.lock().await;
-        if state.proven.as_ref().is_some_and(|p| p.matches(credentials.password(), self.settings.login_cache_ttl)) {
+        if self.is_proven(credentials.password()) {
+            return Ok(());
+        }
+        let _gate = self.login_gate.lock().await;
+        if self.is_proven(credentials.password()) {
             return Ok(());
         }
         let permit = self.acquire_permit().await?;
         let mut connection = ImapConnection::open(&self.settings, credentials).await?;
         self.learn_facts(&mut connection).await?;
-        state.proven = Some(ProvenPassword::new(credentials.password()));
-        state.credentials = Some(credentials.clone());
+        if let Ok(mut proven) = self.proven.lock() {
+            *proven = Some(ProvenPassword::new(credentials.password()));
+        }
+        if let Ok(mut stored) = self.credentials.lock() {
+            *stored = Some(credentials.clone());
+        }
         drop(Lease { connection: Some(connection), pool: Arc::clone(self), _permit: permit });
         Ok(())
+    }
+
+    fn is_proven(&self, password: &str) -> bool {
+        let ttl = self.settings.login_cache_ttl;
+        self.proven.lock().is_ok_and(|proven| proven.as_ref().is_some_and(|p| p.matches(password, ttl)))
     }
 
     async fn acquire_permit(&self) -> AdapterResult<OwnedSemaphorePermit> {
@@ -197,7 +216,7 @@ impl UserPool {
         let connection = match reusable {
             Some(connection) => connection,
             None => {
-                let credentials = self.login.lock().await.credentials.clone().ok_or_else(|| {
+                let credentials = self.credentials.lock().ok().and_then(|stored| stored.clone()).ok_or_else(|| {
                     AdapterError::new(AdapterErrorKind::AuthenticationFailed, "no upstream login for this user")
                 })?;
                 let mut connection = ImapConnection::open(&self.settings, &credentials).await?;
