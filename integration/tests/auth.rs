@@ -104,3 +104,33 @@ async fn a_failing_login_does_not_hold_up_a_proven_one() {
     }
     assert_eq!(failing.await.code, 511);
 }
+
+#[tokio::test]
+async fn an_imap_server_that_dies_mid_session_gives_410_and_the_session_survives() {
+    let backend = crate::harness::private_dovecot();
+    let port = backend.port;
+    let gateway = TestGateway::start_with(|config| {
+        config.imap.port = port;
+        config.imap.connect_timeout_secs = 2;
+    })
+    .await;
+    let mut client = gateway.login("alice").await;
+    client.expect("LIST /*", 200).await;
+    drop(backend); // closes the script's stdin: Dovecot stops
+    let mut stopped = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(stopped, "Dovecot did not stop");
+    // The pooled connection is dead, then a new one is refused: both are 410.
+    for command in ["LIST /*", "STAT", "MAKE MESG /Never"] {
+        let reply = client.expect(command, 410).await;
+        assert!(reply.text.starts_with("Retry later"), "{reply:?}");
+    }
+    client.expect("NOOP", 200).await;
+    client.expect("QUIT", 200).await;
+}

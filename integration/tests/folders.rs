@@ -318,3 +318,21 @@ async fn the_store_keeps_fold_types_across_restarts_and_losing_it_loses_no_data(
     assert!(client.expect("LIST /*", 200).await.lines.contains(&"MESG /Kept".to_owned()));
     assert!(!grew(&fcids(&mut client).await["/Kept"], &fcid_before), "change ids never go back");
 }
+
+#[tokio::test]
+async fn placeholders_another_client_created_are_fold_folders_and_delf_removes_them() {
+    let gateway = TestGateway::start().await;
+    let mut session = imap("user19").await;
+    session.create("Deep/a/b").await.expect("CREATE nested"); // Dovecot: \Noselect Deep and Deep/a
+    let mut client = gateway.login("user19").await;
+    assert!(client.expect("LIST /*", 200).await.lines.contains(&"FOLD /Deep".to_owned()));
+    assert_eq!(client.expect("LIST /Deep/*", 200).await.lines, ["FOLD /Deep/a"]);
+    assert_eq!(client.expect("LIST /Deep/a/*", 200).await.lines, ["MESG /Deep/a/b"]);
+    client.expect("MAKE MESG /Deep/a/c", 200).await; // a placeholder accepts children
+    client.expect("SLCT /Deep", 200).await;
+    let stat = client.expect("STAT", 200).await;
+    assert_eq!(stat_field(&stat, "TYPE").as_deref(), Some("FOLD"));
+    client.expect("DELF", 200).await;
+    let upstream = imap_mailboxes(&mut session).await;
+    assert!(!upstream.iter().any(|name| name.starts_with("Deep")), "{upstream:?}");
+}

@@ -81,6 +81,11 @@ fn start_backend(script: &str) -> Backend {
     Backend { port, _dir: dir, _process: Mutex::new(child) }
 }
 
+/// A Dovecot of its own, for a test that stops it; it stops when dropped.
+pub fn private_dovecot() -> Backend {
+    start_backend("dovecot.sh")
+}
+
 /// The Dovecot shared by this test binary.
 pub fn dovecot() -> &'static Backend {
     static DOVECOT: OnceLock<Backend> = OnceLock::new();
@@ -240,9 +245,14 @@ impl Client {
 /// A direct IMAP session on the test Dovecot, as another mail client would have.
 pub type ImapSession = async_imap::Session<TcpStream>;
 
-/// Logs in to Dovecot directly.
+/// Logs in to the shared Dovecot directly.
 pub async fn imap(user: &str) -> ImapSession {
-    let stream = TcpStream::connect(("127.0.0.1", dovecot().port)).await.expect("connect to dovecot");
+    imap_on(dovecot().port, user).await
+}
+
+/// Logs in directly to the Dovecot on `port`.
+pub async fn imap_on(port: u16, user: &str) -> ImapSession {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to dovecot");
     let mut client = async_imap::Client::new(stream);
     client.read_response().await.expect("greeting").expect("greeting");
     client.login(user, password(user)).await.map_err(|(e, _)| e).expect("IMAP login")

@@ -182,6 +182,12 @@ impl FolderTree {
         self.entries.get(path)
     }
 
+    /// The selected folder, which another client may have removed in the meantime (511).
+    pub fn selected(&self, path: &FolderPath) -> crate::error::AgapResult<&FolderEntry> {
+        self.get(path)
+            .ok_or_else(|| crate::error::AgapError::invalid(format!("the selected folder {path} no longer exists")))
+    }
+
     /// Whether `path` is the root or an existing folder.
     pub fn exists(&self, path: &FolderPath) -> bool {
         path.is_root() || self.entries.contains_key(path)

@@ -19,9 +19,7 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     super::expect_no_argument("DELF", argument)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree
-        .get(selected)
-        .ok_or_else(|| AgapError::invalid(format!("the selected folder {selected} no longer exists")))?;
+    let entry = tree.selected(selected)?;
     if entry.reserved.is_some() {
         return Err(AgapError::invalid(format!("{selected} cannot be deleted")));
     }

@@ -19,9 +19,7 @@ pub async fn handle(
     }
     validate_name(new_name)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree
-        .get(selected)
-        .ok_or_else(|| AgapError::invalid(format!("the selected folder {selected} no longer exists")))?;
+    let entry = tree.selected(selected)?;
     if entry.reserved.is_some() {
         return Err(AgapError::invalid("The folder cannot be renamed (reserved name)"));
     }

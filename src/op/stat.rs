@@ -17,9 +17,7 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     super::expect_no_argument("STAT", argument)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree
-        .get(selected)
-        .ok_or_else(|| AgapError::invalid(format!("the selected folder {selected} no longer exists")))?;
+    let entry = tree.selected(selected)?;
     let state = account
         .folder_states(gateway, &tree, std::slice::from_ref(selected))
         .await?
