@@ -25,6 +25,8 @@ pub struct Config {
     pub imap: ImapConfig,
     /// Upstream names of reserved folders the gateway creates when missing.
     pub folders: FolderNames,
+    /// Message handling.
+    pub mail: MailConfig,
     /// The CalDAV/CardDAV server (used once the calendar and contact adapters land).
     pub dav: DavConfig,
     /// Logging.
@@ -161,6 +163,32 @@ impl ReservedNames for FolderNames {
             ReservedFolder::Junk => &self.junk,
             ReservedFolder::Outbox => &self.outbox,
         }
+    }
+}
+
+/// What SPAM (draft 4.36) does with a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpamReport {
+    /// Write a log line naming the user, folder, message and reason.
+    Log,
+    /// Log, and move the message to JUNK.
+    MoveToJunk,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Largest item STOR accepts, in bytes of content lines; larger content is refused whole.
+    pub max_item_size: usize,
+    /// Where SPAM reports go.
+    pub spam_report: SpamReport,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { max_item_size: 25 * 1024 * 1024, spam_report: SpamReport::Log }
     }
 }
 

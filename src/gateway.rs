@@ -28,6 +28,8 @@ impl Gateway {
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
+        // MESG covers the message commands that work: FIND (empty filter), GTAG, STAG, DELE,
+        // COPY, MOVE, CPYF, MOVF, SPAM.
         ["AUTH-PLAIN", "CHNG", "MESG"].into_iter().map(String::from).collect()
     }
 

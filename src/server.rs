@@ -129,9 +129,14 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, gateway: Arc<Gate
             Ok(Some(Ok(line))) => line,
         };
         let step = session.handle_line(line).await;
-        out.clear();
-        step.reply.encode(&mut out);
-        if writer.write_all(&out).await.is_err() || step.close {
+        if let Some(reply) = step.reply {
+            out.clear();
+            reply.encode(&mut out);
+            if writer.write_all(&out).await.is_err() {
+                break;
+            }
+        }
+        if step.close {
             break;
         }
     }

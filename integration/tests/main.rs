@@ -7,4 +7,5 @@ mod engine;
 mod examples;
 mod folders;
 mod load;
+mod messages;
 mod transcripts;

@@ -3,15 +3,26 @@
 pub mod auth;
 pub mod capa;
 pub mod chng;
+pub mod copy;
+pub mod cpyf;
+pub mod dele;
 pub mod delf;
 pub mod exit;
+pub mod find;
+pub mod gtag;
+pub mod item;
 pub mod list;
 pub mod make;
+pub mod r#move;
+pub mod movf;
 pub mod name;
 pub mod noop;
 pub mod pass;
 pub mod slct;
+pub mod spam;
+pub mod stag;
 pub mod stat;
+pub mod transfer;
 pub mod user;
 
 use crate::account::Account;
@@ -19,7 +30,30 @@ use crate::codec::Reply;
 use crate::command::Verb;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::{Selection, State};
+use crate::session::{Content, ContentKind, Selection, State};
+
+/// What a command of the selected state did: finished, or asked for content (110).
+#[derive(Debug)]
+pub enum Dispatched {
+    /// The reply and the next state.
+    Done(AgapResult<Reply>, State),
+    /// A 110 reply; the content is collected by the session and handed to `finish_content`.
+    Collect(Reply, Content, State),
+}
+
+/// Completes a command after its content.
+pub async fn finish_content(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &Selection,
+    content: Content,
+) -> AgapResult<Reply> {
+    let kind = content.kind.clone();
+    let lines = content.into_lines()?;
+    match kind {
+        ContentKind::Find => find::finish(gateway, account, &selection.path, lines).await,
+    }
+}
 
 /// Refuses an argument to a command that takes none (510: its syntax is wrong, draft 5.5.2).
 pub fn expect_no_argument(verb: &str, argument: Option<&str>) -> AgapResult<()> {
@@ -42,8 +76,40 @@ pub async fn dispatch_selected(
     selection: Selection,
     verb: Verb,
     argument: Option<&str>,
+) -> Dispatched {
+    if verb == Verb::Find {
+        return match find::begin(gateway, &account, &selection.path, argument).await {
+            Ok((reply, content)) => Dispatched::Collect(reply, content, State::Selected(account, selection)),
+            Err(error) => Dispatched::Done(Err(error), State::Selected(account, selection)),
+        };
+    }
+    let (result, state) = dispatch_selected_simple(gateway, account, selection, verb, argument).await;
+    Dispatched::Done(result, state)
+}
+
+async fn dispatch_selected_simple(
+    gateway: &Gateway,
+    account: Account,
+    selection: Selection,
+    verb: Verb,
+    argument: Option<&str>,
 ) -> (AgapResult<Reply>, State) {
     let selected = Some(&selection.path);
+    let path = &selection.path;
+    let item_result = match verb {
+        Verb::Gtag => Some(gtag::handle(gateway, &account, path, argument).await),
+        Verb::Stag => Some(stag::handle(gateway, &account, path, argument).await),
+        Verb::Dele => Some(dele::handle(gateway, &account, path, argument).await),
+        Verb::Copy => Some(copy::handle(gateway, &account, path, argument).await),
+        Verb::Move => Some(r#move::handle(gateway, &account, path, argument).await),
+        Verb::Cpyf => Some(cpyf::handle(gateway, &account, path, argument).await),
+        Verb::Movf => Some(movf::handle(gateway, &account, path, argument).await),
+        Verb::Spam => Some(spam::handle(gateway, &account, path, argument).await),
+        _ => None,
+    };
+    if let Some(result) = item_result {
+        return (result, State::Selected(account, selection));
+    }
     match verb {
         Verb::Noop => (noop::handle(argument), State::Selected(account, selection)),
         Verb::Exit => (exit::handle(argument), State::NotAuthenticated),

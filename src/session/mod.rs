@@ -2,11 +2,13 @@
 //! decides which commands each state accepts and with which code the others are refused
 //! (section 6 and the readings of AMBIGUITIES.md).
 
+mod continuation;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use continuation::{Content, ContentKind};
 pub use state::{Mechanism, PreAuth, Selection, State};
 
 use crate::codec::{Line, Reply};
@@ -18,8 +20,8 @@ use crate::op;
 /// What the connection must do after a line.
 #[derive(Debug)]
 pub struct Step {
-    /// The reply to send.
-    pub reply: Reply,
+    /// The reply to send, if any (none while content lines are being collected).
+    pub reply: Option<Reply>,
     /// Close the connection after sending it.
     pub close: bool,
 }
@@ -30,12 +32,14 @@ pub struct Session {
     gateway: Arc<Gateway>,
     peer: SocketAddr,
     state: State,
+    /// Content being received after a 110 reply (draft 5.2.2), up to its empty line.
+    content: Option<Content>,
 }
 
 impl Session {
     /// A new session in the not-authenticated state.
     pub fn new(gateway: Arc<Gateway>, peer: SocketAddr) -> Self {
-        Self { gateway, peer, state: State::NotAuthenticated }
+        Self { gateway, peer, state: State::NotAuthenticated, content: None }
     }
 
     /// The current state (for tests and logs).
@@ -45,6 +49,13 @@ impl Session {
 
     /// Handles one decoded line.
     pub async fn handle_line(&mut self, line: Line) -> Step {
+        if let Some(mut content) = self.content.take() {
+            if !content.push(line) {
+                self.content = Some(content);
+                return Step { reply: None, close: false };
+            }
+            return self.finish_content(content).await;
+        }
         let limit = self.gateway.config.server.max_line_length;
         let text = match line {
             Line::Text(text) => text,
@@ -62,14 +73,25 @@ impl Session {
     }
 
     fn reply(result: AgapResult<Reply>) -> Step {
-        Step { reply: result.unwrap_or_else(|error| error.to_reply()), close: false }
+        Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close: false }
+    }
+
+    /// Completes the command whose content just ended.
+    async fn finish_content(&mut self, content: Content) -> Step {
+        let gateway = Arc::clone(&self.gateway);
+        let result = match &mut self.state {
+            State::Selected(account, selection) => op::finish_content(&gateway, account, selection, content).await,
+            // The state cannot change while content is collected; nothing to finish otherwise.
+            _ => Err(AgapError::internal("content without a selected folder")),
+        };
+        Self::reply(result)
     }
 
     async fn handle_command(&mut self, command: Command) -> Step {
         let Command { verb, argument } = command;
         let argument = argument.as_deref();
         if verb == Verb::Quit {
-            return Step { reply: Reply::ok("OK Bye"), close: true };
+            return Step { reply: Some(Reply::ok("OK Bye")), close: true };
         }
         let gateway = Arc::clone(&self.gateway);
         let gateway = gateway.as_ref();
@@ -89,7 +111,13 @@ impl Session {
             (State::PreAuth(pre_auth), Verb::Pass) => op::pass::handle(gateway, pre_auth, argument, self.peer).await,
             // 6.4 / 6.5 Authenticated, selected or not
             (State::Selected(account, selection), verb) => {
-                op::dispatch_selected(gateway, account, selection, verb, argument).await
+                match op::dispatch_selected(gateway, account, selection, verb, argument).await {
+                    op::Dispatched::Done(result, state) => (result, state),
+                    op::Dispatched::Collect(reply, content, state) => {
+                        self.content = Some(content);
+                        (Ok(reply), state)
+                    }
+                }
             }
             (State::NotSelected(account), verb) => op::dispatch_not_selected(gateway, account, verb, argument).await,
             // "other: 510" in every state

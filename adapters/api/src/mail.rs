@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::tags::{Tag, TagChange};
 use crate::{AdapterError, AdapterResult, Credentials};
 
 /// A mailbox name as a list of decoded UTF-8 hierarchy levels, independent of the upstream
@@ -116,6 +117,15 @@ pub struct MailCapabilities {
     pub uidplus: bool,
 }
 
+/// The messages of a mailbox, by UID, in ascending order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageUids {
+    /// The UID space they belong to.
+    pub uid_validity: u32,
+    /// The UIDs, ascending.
+    pub uids: Vec<u32>,
+}
+
 /// Entry point of a mail backend: checks credentials and hands out account handles.
 #[async_trait]
 pub trait MailBackend: Send + Sync + fmt::Debug {
@@ -163,6 +173,75 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
     /// Deletes one mailbox that has no children left.
     async fn delete_mailbox(&self, _name: &MailboxName) -> AdapterResult<()> {
         Err(AdapterError::unsupported("deleting mailboxes"))
+    }
+
+    /// Every message of a mailbox.
+    async fn message_uids(&self, _mailbox: &MailboxName) -> AdapterResult<MessageUids> {
+        Err(AdapterError::unsupported("listing messages"))
+    }
+
+    /// The tags of one message, sorted; `None` if there is no such message.
+    async fn message_tags(&self, _mailbox: &MailboxName, _uid: u32) -> AdapterResult<Option<Vec<Tag>>> {
+        Err(AdapterError::unsupported("reading tags"))
+    }
+
+    /// Applies a tag change to one message, leaving whatever the server stores that is no AGAP
+    /// tag alone; false if there is no such message.
+    async fn change_message_tags(&self, _mailbox: &MailboxName, _uid: u32, _change: &TagChange) -> AdapterResult<bool> {
+        Err(AdapterError::unsupported("changing tags"))
+    }
+
+    /// The whole message as stored (RFC 5322 bytes); `None` if there is no such message.
+    async fn fetch_message(&self, _mailbox: &MailboxName, _uid: u32) -> AdapterResult<Option<Vec<u8>>> {
+        Err(AdapterError::unsupported("fetching messages"))
+    }
+
+    /// Only the named header fields of a message, as header bytes; `None` if there is no such
+    /// message.
+    async fn fetch_header_fields(
+        &self,
+        _mailbox: &MailboxName,
+        _uid: u32,
+        _fields: &[String],
+    ) -> AdapterResult<Option<Vec<u8>>> {
+        Err(AdapterError::unsupported("fetching header fields"))
+    }
+
+    /// Stores a message with the given flags; returns its UID when the server reports it.
+    async fn append_message(
+        &self,
+        _mailbox: &MailboxName,
+        _message: &[u8],
+        _flags: &[String],
+    ) -> AdapterResult<Option<u32>> {
+        Err(AdapterError::unsupported("storing messages"))
+    }
+
+    /// Removes exactly these messages, never others marked deleted by another client.
+    async fn expunge_messages(&self, _mailbox: &MailboxName, _uids: &[u32]) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("deleting messages"))
+    }
+
+    /// Copies messages (all of them for `None`); returns the (source, new) UID pairs the server
+    /// reports.
+    async fn copy_messages(
+        &self,
+        _from: &MailboxName,
+        _uids: Option<&[u32]>,
+        _to: &MailboxName,
+    ) -> AdapterResult<Vec<(u32, u32)>> {
+        Err(AdapterError::unsupported("copying messages"))
+    }
+
+    /// Moves messages (all of them for `None`); returns the (source, new) UID pairs the server
+    /// reports.
+    async fn move_messages(
+        &self,
+        _from: &MailboxName,
+        _uids: Option<&[u32]>,
+        _to: &MailboxName,
+    ) -> AdapterResult<Vec<(u32, u32)>> {
+        Err(AdapterError::unsupported("moving messages"))
     }
 }
 

@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
-use agap_adapter_api::mail::{MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus, SpecialUse};
+use agap_adapter_api::mail::{
+    MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus, MessageUids, SpecialUse,
+};
+use agap_adapter_api::tags::{Tag, TagChange};
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult};
 use async_imap::imap_proto::{MailboxDatum, NameAttribute, Response, StatusAttribute};
 use async_trait::async_trait;
 
 use crate::connection::quote;
 use crate::pool::{ServerFacts, UserPool};
-use crate::utf7;
+use crate::{keywords, utf7};
 
 /// A handle on one user's account; it borrows pooled connections per operation.
 #[derive(Debug)]
@@ -22,12 +25,16 @@ impl ImapAccount {
         Self { pool }
     }
 
+    pub(crate) fn pool(&self) -> &Arc<UserPool> {
+        &self.pool
+    }
+
     fn facts(&self) -> ServerFacts {
         self.pool.facts().unwrap_or(ServerFacts { delimiter: Some('/'), capabilities: Vec::new() })
     }
 
     /// The wire form of a name: each level in modified UTF-7, joined by the server's separator.
-    fn encode_name(&self, name: &MailboxName) -> AdapterResult<String> {
+    pub(crate) fn encode_name(&self, name: &MailboxName) -> AdapterResult<String> {
         let delimiter = self.facts().delimiter;
         if delimiter.is_none() && name.levels().len() > 1 {
             return Err(AdapterError::new(AdapterErrorKind::Refused, "the IMAP server has no folder hierarchy"));
@@ -160,23 +167,30 @@ impl MailAccount for ImapAccount {
     }
 
     async fn mailbox_statuses(&self, names: &[MailboxName]) -> AdapterResult<Vec<MailboxStatus>> {
-        let commands = names
-            .iter()
-            .map(|name| Ok(format!("STATUS {} (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)", quote(&self.encode_name(name)?))))
-            .collect::<AdapterResult<Vec<String>>>()?;
+        let wires = names.iter().map(|name| self.encode_name(name)).collect::<AdapterResult<Vec<String>>>()?;
+        let commands: Vec<String> =
+            wires.iter().map(|wire| format!("STATUS {} (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)", quote(wire))).collect();
         let mut statuses: Vec<Option<MailboxStatus>> = vec![None; names.len()];
         let outcomes = self
             .pool
             .checkout()
             .await?
-            .execute_pipelined(&commands, |index, response| {
-                let Response::MailboxData(MailboxDatum::Status { status: attributes, .. }) = response else {
+            .execute_pipelined(&commands, |_, response| {
+                // Attributed by the mailbox it names: servers need not answer pipelined commands
+                // strictly in turn.
+                let Response::MailboxData(MailboxDatum::Status { mailbox, status: attributes }) = response else {
                     return;
                 };
-                let Some(slot) = statuses.get_mut(index) else {
-                    return;
+                let named = |wire: &String| {
+                    wire == mailbox || (wire.eq_ignore_ascii_case("INBOX") && mailbox.eq_ignore_ascii_case("INBOX"))
                 };
-                let status = slot.get_or_insert(MailboxStatus { uid_validity: 0, uid_next: 0, messages: 0, unseen: 0 });
+                let Some(index) = wires.iter().position(named) else { return };
+                let status = statuses[index].get_or_insert(MailboxStatus {
+                    uid_validity: 0,
+                    uid_next: 0,
+                    messages: 0,
+                    unseen: 0,
+                });
                 for attribute in attributes {
                     match *attribute {
                         StatusAttribute::Messages(n) => status.messages = n,
@@ -213,7 +227,10 @@ impl MailAccount for ImapAccount {
 
     async fn rename_mailbox(&self, from: &MailboxName, to: &MailboxName) -> AdapterResult<()> {
         let (old, new) = (self.encode_name(from)?, self.encode_name(to)?);
-        self.pool.checkout().await?.execute(&format!("RENAME {} {}", quote(&old), quote(&new))).await?;
+        let mut connection = self.pool.checkout().await?;
+        connection.forget_selection();
+        connection.execute(&format!("RENAME {} {}", quote(&old), quote(&new))).await?;
+        drop(connection);
         self.set_subscribed(&old, false).await;
         self.set_subscribed(&new, true).await;
         Ok(())
@@ -221,9 +238,85 @@ impl MailAccount for ImapAccount {
 
     async fn delete_mailbox(&self, name: &MailboxName) -> AdapterResult<()> {
         let wire = self.encode_name(name)?;
-        self.pool.checkout().await?.execute(&format!("DELETE {}", quote(&wire))).await?;
+        let mut connection = self.pool.checkout().await?;
+        connection.forget_selection();
+        connection.execute(&format!("DELETE {}", quote(&wire))).await?;
+        drop(connection);
         self.set_subscribed(&wire, false).await;
         Ok(())
+    }
+
+    async fn message_uids(&self, mailbox: &MailboxName) -> AdapterResult<MessageUids> {
+        self.uids_of(mailbox).await
+    }
+
+    async fn message_tags(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<Tag>>> {
+        let flags = self.flags_of(mailbox, uid).await?;
+        Ok(flags.map(|flags| keywords::tags_of(&flags).into_iter().map(|(tag, _)| tag).collect()))
+    }
+
+    async fn change_message_tags(&self, mailbox: &MailboxName, uid: u32, change: &TagChange) -> AdapterResult<bool> {
+        let Some(flags) = self.flags_of(mailbox, uid).await? else { return Ok(false) };
+        let current = keywords::tags_of(&flags);
+        let wanted = change.apply(&current.iter().map(|(tag, _)| tag.clone()).collect::<Vec<_>>());
+        let remove: Vec<String> = current
+            .iter()
+            .filter(|(tag, _)| !wanted.contains(tag))
+            .flat_map(|(_, carriers)| carriers.clone())
+            .collect();
+        let add: Vec<String> = wanted
+            .iter()
+            .filter(|tag| !current.iter().any(|(have, _)| have == *tag))
+            .flat_map(keywords::flags_for)
+            .collect();
+        if add.is_empty() && remove.is_empty() {
+            return Ok(true);
+        }
+        self.change_flags_of(mailbox, uid, &add, &remove).await
+    }
+
+    async fn fetch_message(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<u8>>> {
+        self.fetch_of(mailbox, uid).await
+    }
+
+    async fn fetch_header_fields(
+        &self,
+        mailbox: &MailboxName,
+        uid: u32,
+        fields: &[String],
+    ) -> AdapterResult<Option<Vec<u8>>> {
+        self.header_fields_of(mailbox, uid, fields).await
+    }
+
+    async fn append_message(
+        &self,
+        mailbox: &MailboxName,
+        message: &[u8],
+        flags: &[String],
+    ) -> AdapterResult<Option<u32>> {
+        self.append_to(mailbox, message, flags).await
+    }
+
+    async fn expunge_messages(&self, mailbox: &MailboxName, uids: &[u32]) -> AdapterResult<()> {
+        self.expunge_in(mailbox, uids).await
+    }
+
+    async fn copy_messages(
+        &self,
+        from: &MailboxName,
+        uids: Option<&[u32]>,
+        to: &MailboxName,
+    ) -> AdapterResult<Vec<(u32, u32)>> {
+        self.transfer(from, uids, to, false).await
+    }
+
+    async fn move_messages(
+        &self,
+        from: &MailboxName,
+        uids: Option<&[u32]>,
+        to: &MailboxName,
+    ) -> AdapterResult<Vec<(u32, u32)>> {
+        self.transfer(from, uids, to, true).await
     }
 }
 

@@ -7,7 +7,9 @@
 use std::time::{Duration, Instant};
 
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
-use async_imap::imap_proto::{Response, Status};
+use async_imap::imap_proto::rfc4315::UidSetMember;
+use async_imap::imap_proto::{Response, ResponseCode, Status};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -21,11 +23,59 @@ pub struct ImapConnection {
     command_timeout: Duration,
     /// Set once the connection failed mid-command: it must not go back to the pool.
     broken: bool,
+    /// The mailbox selected on this connection (wire name), to skip needless SELECTs.
+    selected: Option<String>,
+    selected_validity: u32,
     /// When the connection was last handed back to the pool.
     pub last_used: Instant,
 }
 
-/// Reads an IMAP quoted string argument.
+/// The UIDPLUS results (RFC 4315) a command reported, in the order they came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UidPlus {
+    /// APPENDUID: the UIDs given to appended messages.
+    Appended(Vec<u32>),
+    /// COPYUID (also sent by MOVE, RFC 6851): source UIDs and the new ones, pairwise.
+    Copied(Vec<u32>, Vec<u32>),
+}
+
+fn expand(set: &[UidSetMember]) -> Vec<u32> {
+    let mut uids = Vec::new();
+    for member in set {
+        match member {
+            UidSetMember::Uid(uid) => uids.push(*uid),
+            // Bounded by what the server reported for our own command.
+            UidSetMember::UidRange(range) => uids.extend(range.clone()),
+        }
+    }
+    uids
+}
+
+fn uidplus_of(code: Option<&ResponseCode<'_>>) -> Option<UidPlus> {
+    match code? {
+        ResponseCode::AppendUid(_, uids) => Some(UidPlus::Appended(expand(uids))),
+        ResponseCode::CopyUid(_, from, to) => Some(UidPlus::Copied(expand(from), expand(to))),
+        _ => None,
+    }
+}
+
+/// The next response of the server (async-imap does not export its response type's name).
+macro_rules! next_response {
+    ($connection:expr) => {
+        $connection
+            .session
+            .read_response()
+            .await
+            .map_err(|e| unavailable("connection failed", e))?
+            .ok_or_else(|| unavailable("closed the connection", "mid-command"))?
+    };
+}
+
+async fn bounded<T>(deadline: Duration, work: impl std::future::Future<Output = AdapterResult<T>>) -> AdapterResult<T> {
+    timeout(deadline, work).await.map_err(|_| unavailable("did not answer in time", "timeout")).and_then(|inner| inner)
+}
+
+/// Quotes an IMAP string argument.
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -110,6 +160,8 @@ impl ImapConnection {
             capabilities,
             command_timeout: settings.command_timeout,
             broken: false,
+            selected: None,
+            selected_validity: 0,
             last_used: Instant::now(),
         })
     }
@@ -119,9 +171,9 @@ impl ImapConnection {
         self.capabilities.iter().any(|c| c == capability)
     }
 
-    /// Runs one command, showing each untagged response to `on_untagged`; returns the refusal it
-    /// ended with, if any.
-    pub async fn execute_with<F>(&mut self, command: &str, mut on_untagged: F) -> AdapterResult<()>
+    /// Runs one command, showing each untagged response to `on_untagged`; returns the UIDPLUS
+    /// results it reported, or the refusal it ended with.
+    pub async fn execute_with<F>(&mut self, command: &str, mut on_untagged: F) -> AdapterResult<Vec<UidPlus>>
     where
         F: FnMut(&Response<'_>) + Send,
     {
@@ -130,19 +182,19 @@ impl ImapConnection {
     }
 
     /// Runs one command whose untagged responses do not matter.
-    pub async fn execute(&mut self, command: &str) -> AdapterResult<()> {
+    pub async fn execute(&mut self, command: &str) -> AdapterResult<Vec<UidPlus>> {
         self.execute_with(command, |_| {}).await
     }
 
     /// Sends several commands before reading any answer (RFC 3501 5.5) and returns, per command,
-    /// success or its refusal. Each untagged response goes to `on_untagged` with the index of the
-    /// command whose tagged answer follows it; commands whose data names its object (STATUS,
-    /// LIST) are safe to pipeline this way.
+    /// its UIDPLUS results or its refusal. Each untagged response goes to `on_untagged` with the
+    /// index of the command whose tagged answer follows it; commands whose data names its object
+    /// (STATUS, LIST) are safe to pipeline this way.
     pub async fn execute_pipelined<F>(
         &mut self,
         commands: &[String],
-        mut on_untagged: F,
-    ) -> AdapterResult<Vec<AdapterResult<()>>>
+        on_untagged: F,
+    ) -> AdapterResult<Vec<AdapterResult<Vec<UidPlus>>>>
     where
         F: FnMut(usize, &Response<'_>) + Send,
     {
@@ -152,39 +204,117 @@ impl ImapConnection {
             for command in commands {
                 tags.push(self.session.run_command(command).await.map_err(|e| unavailable("connection failed", e))?);
             }
-            let mut outcomes = Vec::with_capacity(commands.len());
-            while outcomes.len() < tags.len() {
-                let response = self
-                    .session
-                    .read_response()
-                    .await
-                    .map_err(|e| unavailable("connection failed", e))?
-                    .ok_or_else(|| unavailable("closed the connection", "mid-command"))?;
+            self.collect_outcomes(&tags, on_untagged).await
+        };
+        let result = bounded(deadline, work).await;
+        self.settle(result)
+    }
+
+    /// APPEND with a synchronizing literal (RFC 3501 6.3.11), which every server accepts.
+    pub async fn append(&mut self, wire: &str, flags: &[String], message: &[u8]) -> AdapterResult<Vec<UidPlus>> {
+        let deadline = self.command_timeout;
+        let command = format!("APPEND {} ({}) {{{}}}", quote(wire), flags.join(" "), message.len());
+        let work = async {
+            let tag = self.session.run_command(&command).await.map_err(|e| unavailable("connection failed", e))?;
+            loop {
+                let response = next_response!(self);
                 match response.parsed() {
-                    Response::Done { tag, status, outcome } if tags.contains(tag) => {
-                        outcomes.push(match status {
-                            Status::Ok => Ok(()),
-                            other => Err(classify_refusal(other, outcome.information.as_deref().unwrap_or(""))),
-                        });
+                    Response::Continue { .. } => break,
+                    Response::Done { tag: done, status, outcome } if *done == tag => {
+                        let refusal = classify_refusal(status, outcome.information.as_deref().unwrap_or(""));
+                        return Ok(vec![Err(refusal)]);
                     }
-                    Response::Data { status: Status::Bye, outcome } => {
-                        return Err(unavailable(
-                            "closed the connection",
-                            outcome.information.as_deref().unwrap_or("BYE"),
-                        ));
-                    }
-                    other => on_untagged(outcomes.len(), other),
+                    _ => {}
                 }
             }
-            Ok(outcomes)
+            // The codec flushed the command line; the literal goes straight to the socket.
+            let socket = self.session.get_mut();
+            socket.write_all(message).await.map_err(|e| unavailable("connection failed", e))?;
+            socket.write_all(b"\r\n").await.map_err(|e| unavailable("connection failed", e))?;
+            socket.flush().await.map_err(|e| unavailable("connection failed", e))?;
+            self.collect_outcomes(std::slice::from_ref(&tag), |_, _| {}).await
         };
-        let result = timeout(deadline, work).await.map_err(|_| unavailable("did not answer in time", "timeout"));
-        // Any failure here is at connection level (I/O, timeout, BYE): the session state is unknown.
-        let result = result.and_then(|inner| inner);
+        let result = bounded(deadline, work).await;
+        let mut outcomes = self.settle(result)?;
+        outcomes.pop().unwrap_or_else(|| Err(AdapterError::new(AdapterErrorKind::Protocol, "no outcome")))
+    }
+
+    async fn collect_outcomes<F>(
+        &mut self,
+        tags: &[async_imap::imap_proto::RequestId],
+        mut on_untagged: F,
+    ) -> AdapterResult<Vec<AdapterResult<Vec<UidPlus>>>>
+    where
+        F: FnMut(usize, &Response<'_>) + Send,
+    {
+        let mut outcomes = Vec::with_capacity(tags.len());
+        let mut codes = Vec::new();
+        while outcomes.len() < tags.len() {
+            let response = next_response!(self);
+            match response.parsed() {
+                Response::Done { tag, status, outcome } if tags.contains(tag) => {
+                    outcomes.push(match status {
+                        Status::Ok => {
+                            codes.extend(uidplus_of(outcome.code.as_ref()));
+                            Ok(std::mem::take(&mut codes))
+                        }
+                        other => {
+                            codes.clear();
+                            Err(classify_refusal(other, outcome.information.as_deref().unwrap_or("")))
+                        }
+                    });
+                }
+                Response::Data { status: Status::Bye, outcome } => {
+                    return Err(unavailable("closed the connection", outcome.information.as_deref().unwrap_or("BYE")));
+                }
+                // MOVE reports COPYUID in an untagged OK (RFC 6851 4.3); SELECT its UIDVALIDITY.
+                data @ Response::Data { status: Status::Ok, outcome } => {
+                    codes.extend(uidplus_of(outcome.code.as_ref()));
+                    on_untagged(outcomes.len(), data);
+                }
+                other => on_untagged(outcomes.len(), other),
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Records a connection-level failure (I/O, timeout, BYE): the session state is unknown, so
+    /// the connection must not be reused.
+    fn settle<T>(&mut self, result: AdapterResult<T>) -> AdapterResult<T> {
         if result.is_err() {
             self.broken = true;
         }
         result
+    }
+
+    /// Selects `wire` (read-write) unless it already is.
+    pub async fn select(&mut self, wire: &str) -> AdapterResult<()> {
+        if self.selected.as_deref() == Some(wire) {
+            return Ok(());
+        }
+        self.selected = None;
+        let mut uid_validity = 0;
+        self.execute_with(&format!("SELECT {}", quote(wire)), |response| {
+            if let Response::Data { outcome, .. } = response
+                && let Some(ResponseCode::UidValidity(value)) = outcome.code
+            {
+                uid_validity = value;
+            }
+        })
+        .await?;
+        self.selected = Some(wire.to_owned());
+        self.selected_validity = uid_validity;
+        Ok(())
+    }
+
+    /// UIDVALIDITY of the selected mailbox (0 if the server did not say).
+    pub fn selected_validity(&self) -> u32 {
+        self.selected_validity
+    }
+
+    /// Forgets the selection (after the mailbox may have been renamed or deleted).
+    pub fn forget_selection(&mut self) {
+        self.selected = None;
     }
 
     /// Whether the connection failed and must be dropped rather than reused.

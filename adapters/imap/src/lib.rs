@@ -5,6 +5,8 @@
 
 mod account;
 mod connection;
+mod keywords;
+mod messages;
 mod pool;
 mod settings;
 mod utf7;

@@ -1,0 +1,256 @@
+//! Messages of one mailbox over IMAP: UID SEARCH, FETCH, STORE, APPEND, COPY, MOVE and an
+//! EXPUNGE that removes only the messages asked for (RFC 3501, 4315, 6851).
+
+use agap_adapter_api::AdapterResult;
+use agap_adapter_api::mail::{MailboxName, MessageUids};
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
+
+use crate::account::ImapAccount;
+use crate::connection::{ImapConnection, UidPlus, quote};
+
+/// A compact UID set: `1:3,7,9:10`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut index = 0;
+    while index < sorted.len() {
+        let start = sorted[index];
+        let mut end = start;
+        while index + 1 < sorted.len() && sorted[index + 1] == end + 1 {
+            index += 1;
+            end = sorted[index];
+        }
+        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+        index += 1;
+    }
+    parts.join(",")
+}
+
+fn fetched_uid(attributes: &[AttributeValue<'_>]) -> Option<u32> {
+    attributes.iter().find_map(|attribute| match attribute {
+        AttributeValue::Uid(uid) => Some(*uid),
+        _ => None,
+    })
+}
+
+fn copied_pairs(codes: Vec<UidPlus>) -> Vec<(u32, u32)> {
+    codes
+        .into_iter()
+        .flat_map(|code| match code {
+            UidPlus::Copied(from, to) => from.into_iter().zip(to).collect::<Vec<_>>(),
+            UidPlus::Appended(_) => Vec::new(),
+        })
+        .collect()
+}
+
+async fn search_all(connection: &mut ImapConnection) -> AdapterResult<Vec<u32>> {
+    let mut uids = Vec::new();
+    connection
+        .execute_with("UID SEARCH ALL", |response| {
+            if let Response::MailboxData(MailboxDatum::Search(found)) = response {
+                uids.extend_from_slice(found);
+            }
+        })
+        .await?;
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// Fetches one body section of one message.
+async fn fetch_section(connection: &mut ImapConnection, uid: u32, section: &str) -> AdapterResult<Option<Vec<u8>>> {
+    let mut body = None;
+    connection
+        .execute_with(&format!("UID FETCH {uid} (UID {section})"), |response| {
+            if let Response::Fetch(_, attributes) = response
+                && fetched_uid(attributes) == Some(uid)
+            {
+                for attribute in attributes {
+                    if let AttributeValue::BodySection { data, .. } = attribute {
+                        body = Some(data.as_deref().unwrap_or_default().to_vec());
+                    }
+                }
+            }
+        })
+        .await?;
+    Ok(body)
+}
+
+impl ImapAccount {
+    pub(crate) async fn uids_of(&self, mailbox: &MailboxName) -> AdapterResult<MessageUids> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        let uids = search_all(&mut connection).await?;
+        Ok(MessageUids { uid_validity: connection.selected_validity(), uids })
+    }
+
+    pub(crate) async fn flags_of(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<String>>> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        let mut flags = None;
+        connection
+            .execute_with(&format!("UID FETCH {uid} (UID FLAGS)"), |response| {
+                if let Response::Fetch(_, attributes) = response
+                    && fetched_uid(attributes) == Some(uid)
+                {
+                    for attribute in attributes {
+                        if let AttributeValue::Flags(found) = attribute {
+                            flags = Some(found.iter().map(|flag| flag.to_string()).collect());
+                        }
+                    }
+                }
+            })
+            .await?;
+        Ok(flags)
+    }
+
+    pub(crate) async fn change_flags_of(
+        &self,
+        mailbox: &MailboxName,
+        uid: u32,
+        add: &[String],
+        remove: &[String],
+    ) -> AdapterResult<bool> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        let mut commands = Vec::new();
+        if !remove.is_empty() {
+            commands.push(format!("UID STORE {uid} -FLAGS.SILENT ({})", remove.join(" ")));
+        }
+        if !add.is_empty() {
+            commands.push(format!("UID STORE {uid} +FLAGS.SILENT ({})", add.join(" ")));
+        }
+        // Storing to a UID that does not exist is no error in IMAP: the FETCH tells. The stores
+        // are .SILENT, so any FETCH data naming the UID shows that the message exists (servers
+        // may send it before or after the stores' tagged answers).
+        commands.push(format!("UID FETCH {uid} (UID)"));
+        let mut found = false;
+        let outcomes = connection
+            .execute_pipelined(&commands, |_, response| {
+                if let Response::Fetch(_, attributes) = response {
+                    found |= fetched_uid(attributes) == Some(uid);
+                }
+            })
+            .await?;
+        for outcome in outcomes {
+            outcome?;
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn fetch_of(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<u8>>> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        fetch_section(&mut connection, uid, "BODY.PEEK[]").await
+    }
+
+    pub(crate) async fn header_fields_of(
+        &self,
+        mailbox: &MailboxName,
+        uid: u32,
+        fields: &[String],
+    ) -> AdapterResult<Option<Vec<u8>>> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        let names: Vec<String> = fields.iter().map(|field| quote(field)).collect();
+        fetch_section(&mut connection, uid, &format!("BODY.PEEK[HEADER.FIELDS ({})]", names.join(" "))).await
+    }
+
+    pub(crate) async fn append_to(
+        &self,
+        mailbox: &MailboxName,
+        message: &[u8],
+        flags: &[String],
+    ) -> AdapterResult<Option<u32>> {
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        let codes = connection.append(&wire, flags, message).await?;
+        Ok(codes.into_iter().find_map(|code| match code {
+            UidPlus::Appended(uids) => uids.first().copied(),
+            UidPlus::Copied(..) => None,
+        }))
+    }
+
+    pub(crate) async fn expunge_in(&self, mailbox: &MailboxName, uids: &[u32]) -> AdapterResult<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let wire = self.encode_name(mailbox)?;
+        let set = uid_set(uids);
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        if connection.has_capability("UIDPLUS") {
+            connection.execute(&format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)")).await?;
+            connection.execute(&format!("UID EXPUNGE {set}")).await?;
+            return Ok(());
+        }
+        // Without UID EXPUNGE a plain EXPUNGE would also remove what other clients marked
+        // \Deleted: lift their marks for the moment and put them back afterwards.
+        let mut others = Vec::new();
+        connection
+            .execute_with("UID SEARCH DELETED", |response| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = response {
+                    others.extend(found.iter().filter(|uid| !uids.contains(uid)));
+                }
+            })
+            .await?;
+        let others = uid_set(&others);
+        if !others.is_empty() {
+            connection.execute(&format!("UID STORE {others} -FLAGS.SILENT (\\Deleted)")).await?;
+        }
+        connection.execute(&format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)")).await?;
+        let expunged = connection.execute("EXPUNGE").await;
+        if !others.is_empty() {
+            connection.execute(&format!("UID STORE {others} +FLAGS.SILENT (\\Deleted)")).await?;
+        }
+        expunged.map(|_| ())
+    }
+
+    pub(crate) async fn transfer(
+        &self,
+        from: &MailboxName,
+        uids: Option<&[u32]>,
+        to: &MailboxName,
+        remove_source: bool,
+    ) -> AdapterResult<Vec<(u32, u32)>> {
+        let (source, target) = (self.encode_name(from)?, self.encode_name(to)?);
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&source).await?;
+        let uids = match uids {
+            Some(uids) => uids.to_vec(),
+            None => search_all(&mut connection).await?,
+        };
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(&uids);
+        if remove_source && connection.has_capability("MOVE") {
+            let codes = connection.execute(&format!("UID MOVE {set} {}", quote(&target))).await?;
+            return Ok(copied_pairs(codes));
+        }
+        let codes = connection.execute(&format!("UID COPY {set} {}", quote(&target))).await?;
+        drop(connection);
+        if remove_source {
+            self.expunge_in(from, &uids).await?;
+        }
+        Ok(copied_pairs(codes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact_and_sorted() {
+        assert_eq!(uid_set(&[5, 1, 2, 3, 9, 10, 7, 3]), "1:3,5,7,9:10");
+        assert_eq!(uid_set(&[42]), "42");
+        assert_eq!(uid_set(&[]), "");
+    }
+}

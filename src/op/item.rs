@@ -1,0 +1,94 @@
+//! What the item commands share: the selected folder must hold items, UIDs have AGAP syntax and
+//! name an upstream message, destinations exist, have the same type and allow the operation
+//! (folder tags of draft 2.10.2).
+
+use crate::account::Account;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderEntry, FolderPath, FolderTree};
+use crate::gateway::Gateway;
+use crate::ids;
+
+/// The selected folder, which must hold items, and the tree it was found in.
+pub async fn selected_items(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+) -> AgapResult<(FolderTree, FolderEntry)> {
+    let tree = account.tree(gateway).await?;
+    let entry = tree.selected(selected)?.clone();
+    if !entry.has_items() {
+        return Err(AgapError::invalid(format!("{selected} holds no items")));
+    }
+    Ok((tree, entry))
+}
+
+/// An AGAP UID as the mail backend knows it (decimal IMAP UID).
+pub fn parse_uid(text: &str) -> AgapResult<u32> {
+    let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
+    if !ids::is_valid(text) || text.starts_with('0') {
+        return Err(invalid());
+    }
+    text.parse::<u32>().ok().filter(|uid| *uid > 0).ok_or_else(invalid)
+}
+
+/// Checks that the message exists: IMAP ignores unknown UIDs silently, AGAP answers 511.
+pub async fn require_message(account: &Account, folder: &FolderEntry, uid: u32, text: &str) -> AgapResult<()> {
+    match account.mail.message_tags(&folder.upstream, uid).await? {
+        Some(_) => Ok(()),
+        None => Err(AgapError::invalid(format!("INVALID UID {text}"))),
+    }
+}
+
+/// How a destination path may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathForm {
+    /// Only absolute paths (COPY, CPYF, MOVF: AMBIGUITIES `RELATIVE-DEST`).
+    Absolute,
+    /// Relative to the selected folder as well (MOVE, FCPY, FMOV).
+    AbsoluteOrRelative,
+}
+
+/// The destination of a copy or move: it exists, differs from nothing in type, and is writable.
+pub fn destination<'a>(
+    tree: &'a FolderTree,
+    source: &FolderEntry,
+    argument: &str,
+    form: PathForm,
+) -> AgapResult<&'a FolderEntry> {
+    if form == PathForm::Absolute && !argument.starts_with('/') {
+        return Err(AgapError::invalid(format!("INVALID Destination {argument}: the path must be absolute")));
+    }
+    let path = FolderPath::resolve(argument, Some(&source.path))?;
+    let target = tree.get(&path).ok_or_else(|| AgapError::invalid(format!("INVALID Destination {path}")))?;
+    if !target.has_items() || target.kind != source.kind {
+        return Err(AgapError::invalid(format!(
+            "INVALID Destination {path}: a {} folder cannot hold these items",
+            target.kind
+        )));
+    }
+    if target.tags().contains(&"READ-ONLY") {
+        return Err(AgapError::invalid(format!("{path} is READ-ONLY")));
+    }
+    Ok(target)
+}
+
+/// Refuses an operation a folder tag forbids on the source folder.
+pub fn check_source_allows(source: &FolderEntry, tag: &str) -> AgapResult<()> {
+    if source.tags().contains(&tag) {
+        return Err(AgapError::invalid(format!("{} is {tag}", source.path)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_must_be_imap_uids_in_agap_syntax() {
+        assert_eq!(parse_uid("42").expect("valid"), 42);
+        for bad in ["", "0", "042", "-1", "UIDx1234", "4294967296", "1 2"] {
+            assert!(parse_uid(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! MOVE UID path (draft 4.29): relative destinations are accepted (Fig 108).
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::AgapResult;
+use crate::folder::FolderPath;
+use crate::gateway::Gateway;
+
+use super::item::PathForm;
+use super::transfer::{Transfer, run, uid_and_destination};
+
+/// Moves one item (IMAP MOVE where offered).
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
+    let (uid, text, destination) = uid_and_destination("MOVE", argument)?;
+    run(gateway, account, selected, Some((uid, text)), destination, Transfer::Move, PathForm::AbsoluteOrRelative).await
+}

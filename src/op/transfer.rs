@@ -1,0 +1,73 @@
+//! COPY and MOVE of one item (draft 4.14, 4.29) and of a whole folder's items (CPYF 4.15,
+//! MOVF 4.30) share their checks and their upstream calls here; the command files parse.
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderPath;
+use crate::gateway::Gateway;
+use crate::ids;
+
+use super::item::{PathForm, check_source_allows, destination, require_message, selected_items};
+
+/// Copy or move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// Keep the source.
+    Copy,
+    /// Remove the source.
+    Move,
+}
+
+impl Transfer {
+    fn forbidding_tag(self) -> &'static str {
+        match self {
+            Transfer::Copy => "NO-COPY",
+            Transfer::Move => "NO-MOVE",
+        }
+    }
+}
+
+/// Copies or moves one item (`uid`) or all items (`None`) of the selected folder.
+pub async fn run(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    uid: Option<(u32, &str)>,
+    destination_argument: &str,
+    transfer: Transfer,
+    form: PathForm,
+) -> AgapResult<Reply> {
+    let (tree, source) = selected_items(gateway, account, selected).await?;
+    let target = destination(&tree, &source, destination_argument, form)?.clone();
+    check_source_allows(&source, transfer.forbidding_tag())?;
+    if let Some((uid, text)) = uid {
+        require_message(account, &source, uid, text).await?;
+    }
+    let uids = uid.map(|(uid, _)| vec![uid]);
+    let pairs = match transfer {
+        Transfer::Copy => account.mail.copy_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
+        Transfer::Move => account.mail.move_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
+    };
+    let verb = match (transfer, uid.is_some()) {
+        (Transfer::Copy, true) => "COPY",
+        (Transfer::Move, true) => "MOVE",
+        (Transfer::Copy, false) => "CPYF",
+        (Transfer::Move, false) => "MOVF",
+    };
+    Ok(match (uid, pairs.first()) {
+        (Some(_), Some((_, new_uid))) => {
+            Reply::ok(format!("OK {verb} completed (UID {} in {})", ids::format(u64::from(*new_uid)), target.path))
+        }
+        (None, _) => Reply::ok(format!("OK {verb} completed ({} items)", pairs.len())),
+        _ => Reply::ok(format!("OK {verb} completed")),
+    })
+}
+
+/// Splits `UID destination`.
+pub fn uid_and_destination<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<(u32, &'a str, &'a str)> {
+    let argument = super::require_argument(verb, argument)?;
+    let (uid_text, destination) =
+        argument.split_once(' ').ok_or_else(|| AgapError::invalid(format!("{verb} needs a UID and a destination")))?;
+    Ok((super::item::parse_uid(uid_text)?, uid_text, destination))
+}
