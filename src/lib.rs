@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod folder;
+pub mod format;
 pub mod gateway;
 pub mod ids;
 pub mod op;

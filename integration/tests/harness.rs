@@ -277,3 +277,8 @@ pub async fn imap_append(session: &mut ImapSession, mailbox: &str, subject: &str
         .await
         .expect("APPEND");
 }
+
+/// Appends raw message bytes directly over IMAP.
+pub async fn imap_append_raw(session: &mut ImapSession, mailbox: &str, message: &[u8]) {
+    session.append(mailbox, None, None, message).await.expect("APPEND");
+}

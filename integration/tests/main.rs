@@ -8,4 +8,5 @@ mod examples;
 mod folders;
 mod load;
 mod messages;
+mod retr;
 mod transcripts;

@@ -18,6 +18,7 @@ pub mod movf;
 pub mod name;
 pub mod noop;
 pub mod pass;
+pub mod retr;
 pub mod slct;
 pub mod spam;
 pub mod stag;
@@ -97,6 +98,7 @@ async fn dispatch_selected_simple(
     let selected = Some(&selection.path);
     let path = &selection.path;
     let item_result = match verb {
+        Verb::Retr => Some(retr::handle(gateway, &account, path, argument).await),
         Verb::Gtag => Some(gtag::handle(gateway, &account, path, argument).await),
         Verb::Stag => Some(stag::handle(gateway, &account, path, argument).await),
         Verb::Dele => Some(dele::handle(gateway, &account, path, argument).await),

@@ -1,0 +1,48 @@
+//! RETR UID part? (draft 4.34): the item's rendering, or the value of one part of it. A header
+//! part is fetched alone upstream (IMAP BODY.PEEK[HEADER.FIELDS (...)]), not the whole message.
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderPath;
+use crate::format::message::{render_header_only, render_message};
+use crate::format::part::PartPath;
+use crate::gateway::Gateway;
+
+/// Sends a rendering or a part.
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
+    let argument = argument.ok_or_else(|| AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"))?;
+    let (uid_text, part) = match argument.split_once(' ') {
+        Some((uid, part)) => (uid, Some(PartPath::parse(part, "MESSAGE")?)),
+        None => (argument, None),
+    };
+    let uid = super::item::parse_uid(uid_text)?;
+    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
+    let max_chars = gateway.config.server.max_line_length.saturating_sub(2);
+    let invalid_uid = || AgapError::invalid(format!("INVALID UID {uid_text}"));
+    let tree = match part.as_ref().and_then(PartPath::header_field) {
+        Some(field) => {
+            let fields = [field.to_owned()];
+            let header = account.mail.fetch_header_fields(&folder.upstream, uid, &fields).await?;
+            render_header_only(&header.ok_or_else(invalid_uid)?)
+        }
+        None => {
+            let raw = account.mail.fetch_message(&folder.upstream, uid).await?.ok_or_else(invalid_uid)?;
+            render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid_text} cannot be parsed")))?
+        }
+    };
+    Ok(match part {
+        None => Reply::ok("OK RETR completed").with_lines(tree.to_lines(max_chars)),
+        Some(part) => {
+            let value = part.extract(&tree, max_chars)?;
+            let text = if value.base64 { "OK RETR completed (base64)" } else { "OK RETR completed" };
+            Reply::ok(text).with_lines(value.lines)
+        }
+    })
+}
