@@ -145,15 +145,37 @@ fn is_subtype(message: &Message<'_>, part: u32, subtype: &str) -> bool {
     content_type.is_none_or(|ct| ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case(subtype)))
 }
 
+/// The bytes of a nested message as they stand in the part (mail-parser's own `raw_message`
+/// of a nested message is the whole outer buffer; the part's offsets already leave out the
+/// line end that belongs to the next boundary), decoded from base64 or quoted-printable.
+fn nested_message_bytes(message: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
+    let raw = message.raw_message.as_ref();
+    let start = (part.offset_body as usize).min(raw.len());
+    let end = (part.offset_end as usize).clamp(start, raw.len());
+    let bytes = &raw[start..end];
+    let decoded = match part.encoding {
+        mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(bytes),
+        mail_parser::Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(bytes)
+        }
+        mail_parser::Encoding::None => None,
+    };
+    decoded.unwrap_or_else(|| bytes.to_vec())
+}
+
 fn body_of(message: &Message<'_>, part: u32) -> Content {
-    match message.parts.get(part as usize).map(|p| &p.body) {
-        Some(PartType::Text(text) | PartType::Html(text)) => Content::Text(to_lf(text)),
-        Some(PartType::Binary(bytes) | PartType::InlineBinary(bytes)) => Content::Binary(bytes.to_vec()),
-        Some(PartType::Message(inner)) => match std::str::from_utf8(&inner.raw_message) {
-            Ok(text) => Content::Text(to_lf(text)),
-            Err(_) => Content::Binary(inner.raw_message.to_vec()),
-        },
-        _ => Content::Text(String::new()),
+    let Some(found) = message.parts.get(part as usize) else { return Content::Text(String::new()) };
+    match &found.body {
+        PartType::Text(text) | PartType::Html(text) => Content::Text(to_lf(text)),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => Content::Binary(bytes.to_vec()),
+        PartType::Message(_) => {
+            let bytes = nested_message_bytes(message, found);
+            match String::from_utf8(bytes) {
+                Ok(text) => Content::Text(to_lf(&text)),
+                Err(error) => Content::Binary(error.into_bytes()),
+            }
+        }
+        PartType::Multipart(_) => Content::Text(String::new()),
     }
 }
 

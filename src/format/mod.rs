@@ -1,8 +1,10 @@
 //! AGAP XML renderings of items (draft 2.8, 2.11): a small element tree shared by RETR, part
 //! paths and (later) filters, and its conversions from and to the upstream formats.
 
+pub mod compose;
 pub mod message;
 pub mod part;
 pub mod tree;
+pub mod xml_reader;
 
 pub use tree::{Content, Element};

@@ -113,6 +113,8 @@ impl Element {
                 }
                 self.render_base64(text.as_bytes(), &close, lines);
             }
+            // Nothing to encode: empty data looks the same whatever its kind.
+            Content::Binary(bytes) if bytes.is_empty() => lines.push(format!("{}{close}", self.open_tag(false))),
             Content::Binary(bytes) => self.render_base64(bytes, &close, lines),
         }
     }
