@@ -83,16 +83,16 @@ async fn every_command_after_login_answers_per_sections_6_4_and_6_5() {
     let gateway = TestGateway::start().await;
     let mut client = gateway.login("demo").await;
     // Selected (INBOX). Item commands without their arguments, commands of later releases and
-    // of other states are 510; FIND asks for its filter.
+    // of other states are 510; FIND and STOR ask for their content.
     for verb in ALL_VERBS.iter().filter(|v| !matches!(**v, "QUIT" | "EXIT" | "DELF")) {
         let expected = match *verb {
-            "CHNG" | "LIST" | "NOOP" | "STAT" => 200,
-            "FIND" => 110,
+            "CHNG" | "LIST" | "NOOP" | "STAT" | "SUID" => 200,
+            "FIND" | "STOR" => 110,
             _ => 510,
         };
         client.expect(verb, expected).await;
-        if *verb == "FIND" {
-            client.expect("", 200).await; // the empty filter
+        if expected == 110 {
+            client.expect("", 200).await; // the empty filter, the empty item
         }
     }
     client.expect("DELF", 511).await; // INBOX is reserved

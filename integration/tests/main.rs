@@ -9,4 +9,5 @@ mod folders;
 mod load;
 mod messages;
 mod retr;
+mod stor;
 mod transcripts;

@@ -61,6 +61,20 @@ pub fn base64_lines(bytes: &[u8]) -> Vec<String> {
     encoded.as_bytes().chunks(BASE64_LINE).map(|chunk| String::from_utf8_lossy(chunk).into_owned()).collect()
 }
 
+/// Splits rendered XML into lines, folding each empty line into the line before it as a
+/// character reference (`a&#10;` then `b` reads as "a", LF, LF, "b"): an empty line ends STOR
+/// content (draft 4.39), and what RETR sends must be fit to STOR again (AMBIGUITIES B.12).
+fn without_empty_lines(rendered: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for line in rendered.split('\n') {
+        match lines.last_mut() {
+            Some(previous) if line.is_empty() => previous.push_str("&#10;"),
+            _ => lines.push(line.to_owned()),
+        }
+    }
+    lines
+}
+
 impl Element {
     /// An element with text content.
     pub fn text(name: impl Into<String>, text: impl Into<String>) -> Self {
@@ -105,9 +119,9 @@ impl Element {
             }
             Content::Text(text) => {
                 if text.chars().all(xml_char_allowed) {
-                    let rendered = format!("{}{}{close}", self.open_tag(false), escape(text));
-                    if rendered.split('\n').all(|line| line.chars().count() <= max_chars) {
-                        lines.extend(rendered.split('\n').map(str::to_owned));
+                    let rendered = without_empty_lines(&format!("{}{}{close}", self.open_tag(false), escape(text)));
+                    if rendered.iter().all(|line| line.chars().count() <= max_chars) {
+                        lines.extend(rendered);
                         return;
                     }
                 }
@@ -178,6 +192,13 @@ mod tests {
         assert_eq!(STANDARD.decode(joined).expect("base64"), long.as_bytes());
         let binary = Element { name: "BODY".into(), attributes: Vec::new(), content: Content::Binary(vec![0, 1, 2]) };
         assert_eq!(binary.to_lines(1022), ["<BODY ENCODED=\"base64\">", "AAEC</BODY>"]);
+    }
+
+    #[test]
+    fn empty_lines_never_appear_so_that_retr_output_can_be_stored_again() {
+        let lines = Element::text("TEXT", "a\n\n\nb\n\n").to_lines(1022);
+        assert_eq!(lines, ["<TEXT>a&#10;&#10;", "b&#10;", "</TEXT>"]);
+        assert!(lines.iter().all(|line| !line.is_empty()));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub mod slct;
 pub mod spam;
 pub mod stag;
 pub mod stat;
+pub mod stor;
+pub mod suid;
 pub mod transfer;
 pub mod user;
 
@@ -46,13 +48,12 @@ pub enum Dispatched {
 pub async fn finish_content(
     gateway: &Gateway,
     account: &Account,
-    selection: &Selection,
+    selection: &mut Selection,
     content: Content,
 ) -> AgapResult<Reply> {
-    let kind = content.kind.clone();
-    let lines = content.into_lines()?;
-    match kind {
-        ContentKind::Find => find::finish(gateway, account, &selection.path, lines).await,
+    match content.kind.clone() {
+        ContentKind::Find => find::finish(gateway, account, &selection.path, content.into_lines()?).await,
+        ContentKind::Stor => stor::finish(gateway, account, selection, content).await,
     }
 }
 
@@ -78,11 +79,19 @@ pub async fn dispatch_selected(
     verb: Verb,
     argument: Option<&str>,
 ) -> Dispatched {
-    if verb == Verb::Find {
-        return match find::begin(gateway, &account, &selection.path, argument).await {
+    let begun = match verb {
+        Verb::Find => Some(find::begin(gateway, &account, &selection.path, argument).await),
+        Verb::Stor => Some(stor::begin(gateway, &account, &selection.path, argument).await),
+        _ => None,
+    };
+    if let Some(begun) = begun {
+        return match begun {
             Ok((reply, content)) => Dispatched::Collect(reply, content, State::Selected(account, selection)),
             Err(error) => Dispatched::Done(Err(error), State::Selected(account, selection)),
         };
+    }
+    if verb == Verb::Suid {
+        return Dispatched::Done(suid::handle(&selection, argument), State::Selected(account, selection));
     }
     let (result, state) = dispatch_selected_simple(gateway, account, selection, verb, argument).await;
     Dispatched::Done(result, state)
@@ -123,7 +132,7 @@ async fn dispatch_selected_simple(
         }
         Verb::Slct => slct::handle(gateway, account, selected, argument).await,
         Verb::Name => match name::handle(gateway, &account, &selection.path, argument).await {
-            Ok((reply, path)) => (Ok(reply), State::Selected(account, Selection { path })),
+            Ok((reply, path)) => (Ok(reply), State::Selected(account, Selection::of(path))),
             Err(error) => (Err(error), State::Selected(account, selection)),
         },
         Verb::Delf => match delf::handle(gateway, &account, &selection.path, argument).await {

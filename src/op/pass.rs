@@ -49,7 +49,7 @@ pub async fn handle(
     };
     let reply = Reply::ok(format!("OK User {} authenticated", account.user));
     if inbox_exists {
-        (Ok(reply), State::Selected(account, Selection { path: inbox }))
+        (Ok(reply), State::Selected(account, Selection::of(inbox)))
     } else {
         (Ok(reply), State::NotSelected(account))
     }

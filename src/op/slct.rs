@@ -19,7 +19,7 @@ pub async fn handle(
         // A command that was not understood changes nothing.
         Err(error) => {
             let state = match selected {
-                Some(path) => State::Selected(account, Selection { path: path.clone() }),
+                Some(path) => State::Selected(account, Selection::of(path.clone())),
                 None => State::NotSelected(account),
             };
             return (Err(error), state);
@@ -28,7 +28,7 @@ pub async fn handle(
     match select(gateway, &account, selected, argument).await {
         Ok(path) => {
             let reply = Reply::ok(format!("OK Selected {path}"));
-            (Ok(reply), State::Selected(account, Selection { path }))
+            (Ok(reply), State::Selected(account, Selection::of(path)))
         }
         Err(error) => (Err(error), State::NotSelected(account)),
     }

@@ -10,6 +10,8 @@ use crate::error::AgapError;
 pub enum ContentKind {
     /// A FIND filter.
     Find,
+    /// The item of a STOR.
+    Stor,
 }
 
 /// Content being received.

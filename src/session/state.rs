@@ -24,6 +24,16 @@ pub struct PreAuth {
 pub struct Selection {
     /// Its absolute path.
     pub path: FolderPath,
+    /// The UID the last successful STOR in this selection got (draft 4.40); a new SLCT, even
+    /// of the same folder, starts without one.
+    pub last_stored: Option<String>,
+}
+
+impl Selection {
+    /// A fresh selection of `path`.
+    pub fn of(path: FolderPath) -> Self {
+        Self { path, last_stored: None }
+    }
 }
 
 /// Where the conversation is.

@@ -1,0 +1,80 @@
+//! STOR (draft 4.39): after 110, an item as XML up to the empty line; composed for the
+//! upstream server and stored in the selected folder. Empty content stores nothing (200);
+//! invalid XML or an item of another type is 511; nothing is stored in part.
+
+use crate::account::Account;
+use crate::codec::{Reply, ReplyCode};
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderPath, FolderType};
+use crate::format::compose::{Defaults, compose_message};
+use crate::format::xml_reader::parse_xml;
+use crate::gateway::Gateway;
+use crate::ids;
+use crate::session::{Content, ContentKind, Selection};
+
+/// Accepts STOR and asks for the item.
+pub async fn begin(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<(Reply, Content)> {
+    super::expect_no_argument("STOR", argument)?;
+    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    if folder.tags().contains(&"READ-ONLY") {
+        return Err(AgapError::invalid(format!("{selected} is READ-ONLY")));
+    }
+    let reply = Reply::new(ReplyCode::Continue, "Send the message ended with an empty line");
+    Ok((reply, Content::new(ContentKind::Stor, gateway.config.mail.max_item_size)))
+}
+
+/// Stores the item; the selection remembers its UID for SUID, and forgets it on failure
+/// (AMBIGUITIES `SUID-FAILED`: a failing STOR leaves no UID).
+pub async fn finish(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &mut Selection,
+    content: Content,
+) -> AgapResult<Reply> {
+    let result = store(gateway, account, &selection.path, content).await;
+    match &result {
+        Ok(Some(uid)) => selection.last_stored = Some(uid.clone()),
+        Ok(None) => {}
+        Err(_) => selection.last_stored = None,
+    }
+    result.map(|stored| match stored {
+        Some(uid) => Reply::ok(format!("OK Message stored (UID is {uid})")),
+        None => Reply::ok("OK Message not stored as it was empty"),
+    })
+}
+
+async fn store(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    content: Content,
+) -> AgapResult<Option<String>> {
+    let lines = content.into_lines()?;
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let tree = parse_xml(&lines.join("\n"))?;
+    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let expected = match folder.kind {
+        FolderType::Mesg => "MESSAGE",
+        other => return Err(AgapError::invalid(format!("STOR into {other} folders is not supported yet"))),
+    };
+    if !tree.name.eq_ignore_ascii_case(expected) {
+        return Err(AgapError::invalid(format!("<{}> does not fit a {} folder", tree.name, folder.kind)));
+    }
+    let now = gateway.now_ms();
+    let defaults = Defaults {
+        now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
+        host: gateway.config.server.name.clone(),
+        unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
+    };
+    let message = compose_message(&tree, &defaults)?;
+    let uid = account.mail.append_message(&folder.upstream, &message, &[]).await?;
+    let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
+    Ok(Some(ids::format(u64::from(uid))))
+}
