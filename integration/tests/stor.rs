@@ -204,3 +204,34 @@ async fn every_corpus_message_survives_retr_stor_retr() {
     assert!(undocumented.is_empty(), "undocumented round-trip failures:\n{}", undocumented.join("\n"));
     assert!(fixed.is_empty(), "listed as exceptions but now identical (update the list): {fixed:?}");
 }
+
+#[tokio::test]
+async fn datt_removes_one_attachment_keeps_the_rest_and_the_tags() {
+    let message = "From: a@example.com\r\nSubject: three parts\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+        --b\r\nContent-Type: text/plain\r\n\r\nSee the attachments.\r\n\
+        --b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n\
+        --b\r\nContent-Type: image/png; name=\"b.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAwQF\r\n--b--\r\n";
+    let mut session = imap("user35").await;
+    session.append("INBOX", None, None, message.as_bytes()).await.expect("APPEND");
+    let gateway = TestGateway::start().await;
+    let mut client = gateway.login("user35").await;
+    client.expect("STAG 1 + SEEN FLAG=Red", 200).await;
+    client.expect("DATT", 510).await;
+    client.expect("DATT 1", 511).await;
+    client.expect("DATT 1 0", 511).await;
+    client.expect("DATT 1 x", 511).await;
+    client.expect("DATT 99 1", 511).await;
+    assert_eq!(client.expect("DATT 1 10", 521).await.text, "ERROR There are not so many attachments (2)");
+    let reply = client.expect("DATT 1 1", 200).await;
+    assert_eq!(reply.text, "OK Attachment deleted; the message has the new UID 2");
+    client.expect("RETR 1", 511).await;
+    let rendering = client.expect("RETR 2", 200).await.lines;
+    assert!(
+        rendering.iter().any(|l| l.contains("b.png")) && !rendering.iter().any(|l| l.contains("a.pdf")),
+        "{rendering:?}"
+    );
+    assert!(rendering.contains(&"<ATTACHMENT-1>".to_owned()) && !rendering.contains(&"<ATTACHMENT-2>".to_owned()));
+    assert_eq!(client.expect("GTAG 2", 200).await.lines, ["FLAG=Red", "SEEN"], "tags survive");
+    client.expect("FIND", 110).await;
+    assert_eq!(client.expect("", 200).await.lines, ["2"]);
+}

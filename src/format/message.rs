@@ -179,31 +179,54 @@ fn body_of(message: &Message<'_>, part: u32) -> Content {
     }
 }
 
-/// Renders a message; `None` if mail-parser finds no message at all in the bytes.
-pub fn render_message(raw: &[u8]) -> Option<Element> {
-    let message = MessageParser::default().parse(raw)?;
-    let root = message.parts.first()?;
-    let mut children = vec![header_element(&root.headers, raw, |_| true)];
+/// Which parts of a parsed message are TEXT, HTML and the attachments (in order): the one
+/// place that decides, shared by rendering and DATT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLayout {
+    /// The part shown as TEXT.
+    pub text: Option<u32>,
+    /// The part shown as HTML.
+    pub html: Option<u32>,
+    /// The parts shown as ATTACHMENT-1, ATTACHMENT-2, ...
+    pub attachments: Vec<u32>,
+}
+
+/// The layout of a parsed message.
+pub fn body_layout(message: &Message<'_>) -> BodyLayout {
     let mut parts = Vec::new();
-    leaves(&message, 0, &mut parts);
+    leaves(message, 0, &mut parts);
     let text = message.text_body.iter().copied().find(|id| {
         matches!(message.parts.get(*id as usize).map(|p| &p.body), Some(PartType::Text(_)))
-            && is_subtype(&message, *id, "plain")
+            && is_subtype(message, *id, "plain")
     });
     let html = message
         .html_body
         .iter()
         .copied()
         .find(|id| matches!(message.parts.get(*id as usize).map(|p| &p.body), Some(PartType::Html(_))));
+    let attachments = parts.into_iter().filter(|id| Some(*id) != text && Some(*id) != html).collect();
+    BodyLayout { text, html, attachments }
+}
+
+/// Parses a message.
+pub fn parse(raw: &[u8]) -> Option<Message<'_>> {
+    MessageParser::default().parse(raw)
+}
+
+/// Renders a message; `None` if mail-parser finds no message at all in the bytes.
+pub fn render_message(raw: &[u8]) -> Option<Element> {
+    let message = MessageParser::default().parse(raw)?;
+    let root = message.parts.first()?;
+    let mut children = vec![header_element(&root.headers, raw, |_| true)];
+    let BodyLayout { text, html, attachments } = body_layout(&message);
     if let Some(id) = text {
         children.push(Element { name: "TEXT".into(), attributes: Vec::new(), content: body_of(&message, id) });
     }
     if let Some(id) = html {
         children.push(Element { name: "HTML".into(), attributes: Vec::new(), content: body_of(&message, id) });
     }
-    let mut number = 0;
-    for id in parts.into_iter().filter(|id| Some(*id) != text && Some(*id) != html) {
-        number += 1;
+    for (index, id) in attachments.into_iter().enumerate() {
+        let number = index + 1;
         let part = &message.parts[id as usize];
         let header = if id == 0 {
             header_element(&part.headers, raw, |name| name.to_ascii_lowercase().starts_with("content-"))

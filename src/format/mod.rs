@@ -2,6 +2,7 @@
 //! paths and (later) filters, and its conversions from and to the upstream formats.
 
 pub mod compose;
+pub mod datt;
 pub mod message;
 pub mod part;
 pub mod tree;

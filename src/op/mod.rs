@@ -5,6 +5,7 @@ pub mod capa;
 pub mod chng;
 pub mod copy;
 pub mod cpyf;
+pub mod datt;
 pub mod dele;
 pub mod delf;
 pub mod exit;
@@ -111,6 +112,7 @@ async fn dispatch_selected_simple(
         Verb::Gtag => Some(gtag::handle(gateway, &account, path, argument).await),
         Verb::Stag => Some(stag::handle(gateway, &account, path, argument).await),
         Verb::Dele => Some(dele::handle(gateway, &account, path, argument).await),
+        Verb::Datt => Some(datt::handle(gateway, &account, path, argument).await),
         Verb::Copy => Some(copy::handle(gateway, &account, path, argument).await),
         Verb::Move => Some(r#move::handle(gateway, &account, path, argument).await),
         Verb::Cpyf => Some(cpyf::handle(gateway, &account, path, argument).await),

@@ -217,6 +217,13 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("storing messages"))
     }
 
+    /// Replaces a message by a new version with the same flags (every flag, AGAP tag or not);
+    /// returns the new UID when the server reports it, `Ok(None)` also if the old message is
+    /// gone. The old message is removed only after the new one is stored.
+    async fn replace_message(&self, _mailbox: &MailboxName, _uid: u32, _message: &[u8]) -> AdapterResult<Option<u32>> {
+        Err(AdapterError::unsupported("replacing messages"))
+    }
+
     /// Removes exactly these messages, never others marked deleted by another client.
     async fn expunge_messages(&self, _mailbox: &MailboxName, _uids: &[u32]) -> AdapterResult<()> {
         Err(AdapterError::unsupported("deleting messages"))

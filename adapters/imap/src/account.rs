@@ -297,6 +297,20 @@ impl MailAccount for ImapAccount {
         self.append_to(mailbox, message, flags).await
     }
 
+    async fn replace_message(&self, mailbox: &MailboxName, uid: u32, message: &[u8]) -> AdapterResult<Option<u32>> {
+        let Some(flags) = self.flags_of(mailbox, uid).await? else {
+            return Err(AdapterError::new(AdapterErrorKind::NotFound, format!("no message with UID {uid}")));
+        };
+        // \Recent is the server's to set; \Deleted would hide the new version.
+        let kept: Vec<String> = flags
+            .into_iter()
+            .filter(|f| !f.eq_ignore_ascii_case("\\Recent") && !f.eq_ignore_ascii_case("\\Deleted"))
+            .collect();
+        let new_uid = self.append_to(mailbox, message, &kept).await?;
+        self.expunge_in(mailbox, &[uid]).await?;
+        Ok(new_uid)
+    }
+
     async fn expunge_messages(&self, mailbox: &MailboxName, uids: &[u32]) -> AdapterResult<()> {
         self.expunge_in(mailbox, uids).await
     }

@@ -1,0 +1,57 @@
+//! DATT UID AttNum (draft 4.16): deletes one attachment (numbered from 1 as in RETR). The
+//! message is replaced upstream by a version without it, with the same flags; the reply says
+//! the new UID. 0 or a non-number is 511 (AMBIGUITIES B.19, Fig 71), past the last attachment
+//! 521; nothing changes then.
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderPath;
+use crate::format::compose::Defaults;
+use crate::format::datt::{Removal, remove_attachment};
+use crate::gateway::Gateway;
+use crate::ids;
+
+/// Removes the attachment.
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selected: &FolderPath,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
+    let argument = super::require_argument("DATT", argument)?;
+    let (uid_text, number_text) = argument.split_once(' ').unwrap_or((argument, ""));
+    let uid = super::item::parse_uid(uid_text)?;
+    let number: usize = number_text
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AgapError::invalid(format!("INVALID Attachment number {number_text:?}")))?;
+    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    super::item::check_source_allows(&folder, "READ-ONLY")?;
+    let raw = account
+        .mail
+        .fetch_message(&folder.upstream, uid)
+        .await?
+        .ok_or_else(|| AgapError::invalid(format!("INVALID UID {uid_text}")))?;
+    let now = gateway.now_ms();
+    let defaults = Defaults {
+        now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
+        host: gateway.config.server.name.clone(),
+        unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
+    };
+    let new = match remove_attachment(&raw, number, &defaults) {
+        Removal::Removed(new) => new,
+        Removal::NoSuchAttachment(count) => {
+            return Err(AgapError::not_found(format!("There are not so many attachments ({count})")));
+        }
+        Removal::Unparseable => return Err(AgapError::invalid(format!("message {uid_text} cannot be parsed"))),
+    };
+    let new_uid = account.mail.replace_message(&folder.upstream, uid, &new).await?;
+    Ok(match new_uid {
+        Some(new_uid) => {
+            Reply::ok(format!("OK Attachment deleted; the message has the new UID {}", ids::format(u64::from(new_uid))))
+        }
+        None => Reply::ok("OK Attachment deleted; the message has a new UID"),
+    })
+}
