@@ -3,8 +3,8 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::AgapResult;
-use crate::folder::FolderPath;
 use crate::gateway::Gateway;
+use crate::session::Selection;
 
 use super::item::PathForm;
 use super::transfer::{Transfer, run, uid_and_destination};
@@ -13,9 +13,9 @@ use super::transfer::{Transfer, run, uid_and_destination};
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let (uid, text, destination) = uid_and_destination("COPY", argument)?;
-    run(gateway, account, selected, Some((uid, text)), destination, Transfer::Copy, PathForm::Absolute).await
+    run(gateway, account, selection, Some((uid, text)), destination, Transfer::Copy, PathForm::Absolute).await
 }

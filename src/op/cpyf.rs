@@ -3,8 +3,8 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::AgapResult;
-use crate::folder::FolderPath;
 use crate::gateway::Gateway;
+use crate::session::Selection;
 
 use super::item::PathForm;
 use super::transfer::{Transfer, run};
@@ -13,9 +13,9 @@ use super::transfer::{Transfer, run};
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let destination = super::require_argument("CPYF", argument)?;
-    run(gateway, account, selected, None, destination, Transfer::Copy, PathForm::Absolute).await
+    run(gateway, account, selection, None, destination, Transfer::Copy, PathForm::Absolute).await
 }

@@ -6,17 +6,17 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
 use crate::format::compose::Defaults;
 use crate::format::datt::{Removal, remove_attachment};
 use crate::gateway::Gateway;
 use crate::ids;
+use crate::session::Selection;
 
 /// Removes the attachment.
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let argument = super::require_argument("DATT", argument)?;
@@ -27,7 +27,7 @@ pub async fn handle(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| AgapError::invalid(format!("INVALID Attachment number {number_text:?}")))?;
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     let raw = account
         .mail

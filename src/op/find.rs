@@ -5,35 +5,24 @@
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::session::{Content, ContentKind};
+use crate::session::{Content, ContentKind, Selection};
 
 /// Accepts FIND and asks for the filter.
-pub async fn begin(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    argument: Option<&str>,
-) -> AgapResult<(Reply, Content)> {
+pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
     super::expect_no_argument("FIND", argument)?;
-    super::item::selected_items(gateway, account, selected).await?;
+    super::item::items_folder(selection)?;
     let reply = Reply::new(ReplyCode::Continue, "OK SEND filter definition (end it with an empty line)");
     Ok((reply, Content::new(ContentKind::Find, gateway.config.server.max_line_length * 256)))
 }
 
 /// Evaluates the filter.
-pub async fn finish(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    filter: Vec<String>,
-) -> AgapResult<Reply> {
+pub async fn finish(account: &Account, selection: &Selection, filter: Vec<String>) -> AgapResult<Reply> {
     if filter.iter().any(|line| !line.trim().is_empty()) {
         return Err(AgapError::invalid("INVALID filter definition: only the empty filter is supported yet"));
     }
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     let found = account.mail.message_uids(&folder.upstream).await?;
     let lines: Vec<String> = found.uids.iter().map(|uid| ids::format(u64::from(*uid))).collect();
     let count = lines.len();

@@ -5,21 +5,15 @@
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath, FolderTree};
-use crate::gateway::Gateway;
 use crate::ids;
+use crate::session::Selection;
 
-/// The selected folder, which must hold items, and the tree it was found in.
-pub async fn selected_items(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-) -> AgapResult<(FolderTree, FolderEntry)> {
-    let tree = account.tree(gateway).await?;
-    let entry = tree.selected(selected)?.clone();
-    if !entry.has_items() {
-        return Err(AgapError::invalid(format!("{selected} holds no items")));
+/// The selected folder, which must hold items.
+pub fn items_folder(selection: &Selection) -> AgapResult<&FolderEntry> {
+    if !selection.folder.has_items() {
+        return Err(AgapError::invalid(format!("{} holds no items", selection.path)));
     }
-    Ok((tree, entry))
+    Ok(&selection.folder)
 }
 
 /// An AGAP UID as the mail backend knows it (decimal IMAP UID).

@@ -53,7 +53,7 @@ pub async fn finish_content(
     content: Content,
 ) -> AgapResult<Reply> {
     match content.kind.clone() {
-        ContentKind::Find => find::finish(gateway, account, &selection.path, content.into_lines()?).await,
+        ContentKind::Find => find::finish(account, selection, content.into_lines()?).await,
         ContentKind::Stor => stor::finish(gateway, account, selection, content).await,
     }
 }
@@ -81,8 +81,8 @@ pub async fn dispatch_selected(
     argument: Option<&str>,
 ) -> Dispatched {
     let begun = match verb {
-        Verb::Find => Some(find::begin(gateway, &account, &selection.path, argument).await),
-        Verb::Stor => Some(stor::begin(gateway, &account, &selection.path, argument).await),
+        Verb::Find => Some(find::begin(gateway, &selection, argument).await),
+        Verb::Stor => Some(stor::begin(gateway, &selection, argument).await),
         _ => None,
     };
     if let Some(begun) = begun {
@@ -106,18 +106,18 @@ async fn dispatch_selected_simple(
     argument: Option<&str>,
 ) -> (AgapResult<Reply>, State) {
     let selected = Some(&selection.path);
-    let path = &selection.path;
+    let item = &selection;
     let item_result = match verb {
-        Verb::Retr => Some(retr::handle(gateway, &account, path, argument).await),
-        Verb::Gtag => Some(gtag::handle(gateway, &account, path, argument).await),
-        Verb::Stag => Some(stag::handle(gateway, &account, path, argument).await),
-        Verb::Dele => Some(dele::handle(gateway, &account, path, argument).await),
-        Verb::Datt => Some(datt::handle(gateway, &account, path, argument).await),
-        Verb::Copy => Some(copy::handle(gateway, &account, path, argument).await),
-        Verb::Move => Some(r#move::handle(gateway, &account, path, argument).await),
-        Verb::Cpyf => Some(cpyf::handle(gateway, &account, path, argument).await),
-        Verb::Movf => Some(movf::handle(gateway, &account, path, argument).await),
-        Verb::Spam => Some(spam::handle(gateway, &account, path, argument).await),
+        Verb::Retr => Some(retr::handle(gateway, &account, item, argument).await),
+        Verb::Gtag => Some(gtag::handle(&account, item, argument).await),
+        Verb::Stag => Some(stag::handle(&account, item, argument).await),
+        Verb::Dele => Some(dele::handle(&account, item, argument).await),
+        Verb::Datt => Some(datt::handle(gateway, &account, item, argument).await),
+        Verb::Copy => Some(copy::handle(gateway, &account, item, argument).await),
+        Verb::Move => Some(r#move::handle(gateway, &account, item, argument).await),
+        Verb::Cpyf => Some(cpyf::handle(gateway, &account, item, argument).await),
+        Verb::Movf => Some(movf::handle(gateway, &account, item, argument).await),
+        Verb::Spam => Some(spam::handle(gateway, &account, item, argument).await),
         _ => None,
     };
     if let Some(result) = item_result {
@@ -132,9 +132,9 @@ async fn dispatch_selected_simple(
         Verb::Stat => {
             (stat::handle(gateway, &account, &selection.path, argument).await, State::Selected(account, selection))
         }
-        Verb::Slct => slct::handle(gateway, account, selected, argument).await,
+        Verb::Slct => slct::handle(gateway, account, Some(selection), argument).await,
         Verb::Name => match name::handle(gateway, &account, &selection.path, argument).await {
-            Ok((reply, path)) => (Ok(reply), State::Selected(account, Selection::of(path))),
+            Ok((reply, folder)) => (Ok(reply), State::Selected(account, Selection::of(folder))),
             Err(error) => (Err(error), State::Selected(account, selection)),
         },
         Verb::Delf => match delf::handle(gateway, &account, &selection.path, argument).await {

@@ -3,16 +3,16 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderPath, ReservedFolder, upstream_key, validate_name};
+use crate::folder::{FolderEntry, FolderPath, ReservedFolder, upstream_key, validate_name};
 use crate::gateway::Gateway;
 
-/// Renames the selected folder within its parent; returns the reply and its new path.
+/// Renames the selected folder within its parent; returns the reply and the renamed folder.
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selected: &FolderPath,
     argument: Option<&str>,
-) -> AgapResult<(Reply, FolderPath)> {
+) -> AgapResult<(Reply, FolderEntry)> {
     let new_name = super::require_argument("NAME", argument)?;
     if new_name.contains('/') {
         return Err(AgapError::invalid("The argument must not be a path"));
@@ -25,7 +25,7 @@ pub async fn handle(
     }
     let new_path = selected.with_name(new_name);
     if new_path == *selected {
-        return Ok((Reply::ok(format!("OK {selected} --> {new_path}")), new_path));
+        return Ok((Reply::ok(format!("OK {selected} --> {new_path}")), entry.clone()));
     }
     if new_path.levels().len() == 1 && ReservedFolder::is_reserved_root_name(new_name) {
         return Err(AgapError::invalid(format!("{new_name} is a reserved folder name")));
@@ -44,5 +44,6 @@ pub async fn handle(
         // The rename happened upstream; at worst FOLD folders below show as MESG.
         tracing::error!(%error, "could not move folder records after a rename");
     }
-    Ok((Reply::ok(format!("OK {selected} --> {new_path}")), new_path))
+    let renamed = FolderEntry { path: new_path.clone(), upstream: new_upstream, ..entry.clone() };
+    Ok((Reply::ok(format!("OK {selected} --> {new_path}")), renamed))
 }

@@ -38,19 +38,18 @@ pub async fn handle(
     };
     tracing::info!(%user, client = %peer.ip(), "logged in");
     let account = Account { user, mail };
-    let inbox = FolderPath::root().child("INBOX");
-    let inbox_exists = match account.ensure_reserved_folders(gateway).await {
-        Ok(tree) => tree.get(&inbox).is_some_and(|entry| entry.selectable),
+    let inbox_path = FolderPath::root().child("INBOX");
+    let inbox = match account.ensure_reserved_folders(gateway).await {
+        Ok(tree) => tree.get(&inbox_path).filter(|entry| entry.selectable).cloned(),
         Err(error) => {
             // Logged in all the same: the client lands in the not-selected state (3.2).
             tracing::warn!(user = %account.user, ?error, "could not read the folder tree after login");
-            false
+            None
         }
     };
     let reply = Reply::ok(format!("OK User {} authenticated", account.user));
-    if inbox_exists {
-        (Ok(reply), State::Selected(account, Selection::of(inbox)))
-    } else {
-        (Ok(reply), State::NotSelected(account))
+    match inbox {
+        Some(inbox) => (Ok(reply), State::Selected(account, Selection::of(inbox))),
+        None => (Ok(reply), State::NotSelected(account)),
     }
 }

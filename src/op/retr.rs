@@ -4,16 +4,16 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
 use crate::format::message::{render_header_only, render_message};
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
+use crate::session::Selection;
 
 /// Sends a rendering or a part.
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let argument = argument.ok_or_else(|| AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"))?;
@@ -22,7 +22,7 @@ pub async fn handle(
         None => (argument, None),
     };
     let uid = super::item::parse_uid(uid_text)?;
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);
     let invalid_uid = || AgapError::invalid(format!("INVALID UID {uid_text}"));

@@ -3,7 +3,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
+use crate::folder::{FolderEntry, FolderPath};
 use crate::gateway::Gateway;
 use crate::session::{Selection, State};
 
@@ -11,24 +11,25 @@ use crate::session::{Selection, State};
 pub async fn handle(
     gateway: &Gateway,
     account: Account,
-    selected: Option<&FolderPath>,
+    current: Option<Selection>,
     argument: Option<&str>,
 ) -> (AgapResult<Reply>, State) {
     let argument = match super::require_argument("SLCT", argument) {
         Ok(argument) => argument,
         // A command that was not understood changes nothing.
         Err(error) => {
-            let state = match selected {
-                Some(path) => State::Selected(account, Selection::of(path.clone())),
+            let state = match current {
+                Some(selection) => State::Selected(account, selection),
                 None => State::NotSelected(account),
             };
             return (Err(error), state);
         }
     };
-    match select(gateway, &account, selected, argument).await {
-        Ok(path) => {
-            let reply = Reply::ok(format!("OK Selected {path}"));
-            (Ok(reply), State::Selected(account, Selection::of(path)))
+    let base = current.as_ref().map(|selection| &selection.path);
+    match select(gateway, &account, base, argument).await {
+        Ok(folder) => {
+            let reply = Reply::ok(format!("OK Selected {}", folder.path));
+            (Ok(reply), State::Selected(account, Selection::of(folder)))
         }
         Err(error) => (Err(error), State::NotSelected(account)),
     }
@@ -37,16 +38,13 @@ pub async fn handle(
 async fn select(
     gateway: &Gateway,
     account: &Account,
-    selected: Option<&FolderPath>,
+    base: Option<&FolderPath>,
     argument: &str,
-) -> AgapResult<FolderPath> {
-    let path = FolderPath::resolve(argument, selected)?;
+) -> AgapResult<FolderEntry> {
+    let path = FolderPath::resolve(argument, base)?;
     if path.is_root() {
         return Err(AgapError::invalid("You cannot select /"));
     }
     let tree = account.tree(gateway).await?;
-    if tree.get(&path).is_none() {
-        return Err(AgapError::invalid(format!("INVALID folder {path}")));
-    }
-    Ok(path)
+    tree.get(&path).cloned().ok_or_else(|| AgapError::invalid(format!("INVALID folder {path}")))
 }

@@ -5,8 +5,8 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::config::SpamReport;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
 use crate::gateway::Gateway;
+use crate::session::Selection;
 
 use super::transfer::{Transfer, run};
 
@@ -14,7 +14,7 @@ use super::transfer::{Transfer, run};
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let argument = super::require_argument("SPAM", argument)?;
@@ -23,14 +23,16 @@ pub async fn handle(
     if reason.chars().any(char::is_control) {
         return Err(AgapError::invalid("invalid reason"));
     }
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     super::item::require_message(account, &folder, uid, uid_text).await?;
-    tracing::info!(user = %account.user, folder = %selected, uid, reason, "spam report");
-    if gateway.config.mail.spam_report == SpamReport::MoveToJunk && selected.to_string() != "/JUNK" {
+    tracing::info!(user = %account.user, folder = %selection.path, uid, reason, "spam report");
+    if gateway.config.mail.spam_report == SpamReport::MoveToJunk
+        && folder.reserved != Some(crate::folder::ReservedFolder::Junk)
+    {
         run(
             gateway,
             account,
-            selected,
+            selection,
             Some((uid, uid_text)),
             "/JUNK",
             Transfer::Move,

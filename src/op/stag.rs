@@ -5,8 +5,7 @@ use agap_adapter_api::tags::{Tag, TagChange};
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
-use crate::gateway::Gateway;
+use crate::session::Selection;
 
 /// Parses `ACTION TAG TAG=VALUE ...` (draft 4.2); the list may be empty (`= ` clears all tags).
 pub fn parse_tag_list(text: &str) -> AgapResult<TagChange> {
@@ -24,17 +23,12 @@ pub fn parse_tag_list(text: &str) -> AgapResult<TagChange> {
 }
 
 /// Changes the tags of one item.
-pub async fn handle(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
+pub async fn handle(account: &Account, selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {
     let argument = super::require_argument("STAG", argument)?;
     let (uid_text, list) = argument.split_once(' ').unwrap_or((argument, ""));
     let uid = super::item::parse_uid(uid_text)?;
     let change = parse_tag_list(list)?;
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     if !account.mail.change_message_tags(&folder.upstream, uid, &change).await? {
         return Err(AgapError::invalid(format!("INVALID UID {uid_text}")));

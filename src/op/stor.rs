@@ -5,7 +5,7 @@
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderPath, FolderType};
+use crate::folder::FolderType;
 use crate::format::compose::{Defaults, compose_message};
 use crate::format::xml_reader::parse_xml;
 use crate::gateway::Gateway;
@@ -13,16 +13,11 @@ use crate::ids;
 use crate::session::{Content, ContentKind, Selection};
 
 /// Accepts STOR and asks for the item.
-pub async fn begin(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    argument: Option<&str>,
-) -> AgapResult<(Reply, Content)> {
+pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
     super::expect_no_argument("STOR", argument)?;
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     if folder.tags().contains(&"READ-ONLY") {
-        return Err(AgapError::invalid(format!("{selected} is READ-ONLY")));
+        return Err(AgapError::invalid(format!("{} is READ-ONLY", selection.path)));
     }
     let reply = Reply::new(ReplyCode::Continue, "Send the message ended with an empty line");
     Ok((reply, Content::new(ContentKind::Stor, gateway.config.mail.max_item_size)))
@@ -36,7 +31,7 @@ pub async fn finish(
     selection: &mut Selection,
     content: Content,
 ) -> AgapResult<Reply> {
-    let result = store(gateway, account, &selection.path, content).await;
+    let result = store(gateway, account, selection, content).await;
     match &result {
         Ok(Some(uid)) => selection.last_stored = Some(uid.clone()),
         Ok(None) => {}
@@ -51,7 +46,7 @@ pub async fn finish(
 async fn store(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     content: Content,
 ) -> AgapResult<Option<String>> {
     let lines = content.into_lines()?;
@@ -59,7 +54,7 @@ async fn store(
         return Ok(None);
     }
     let tree = parse_xml(&lines.join("\n"))?;
-    let (_, folder) = super::item::selected_items(gateway, account, selected).await?;
+    let folder = super::item::items_folder(selection)?.clone();
     let expected = match folder.kind {
         FolderType::Mesg => "MESSAGE",
         other => return Err(AgapError::invalid(format!("STOR into {other} folders is not supported yet"))),

@@ -4,11 +4,11 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
 use crate::gateway::Gateway;
 use crate::ids;
+use crate::session::Selection;
 
-use super::item::{PathForm, check_source_allows, destination, require_message, selected_items};
+use super::item::{PathForm, check_source_allows, destination, items_folder, require_message};
 
 /// Copy or move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +32,14 @@ impl Transfer {
 pub async fn run(
     gateway: &Gateway,
     account: &Account,
-    selected: &FolderPath,
+    selection: &Selection,
     uid: Option<(u32, &str)>,
     destination_argument: &str,
     transfer: Transfer,
     form: PathForm,
 ) -> AgapResult<Reply> {
-    let (tree, source) = selected_items(gateway, account, selected).await?;
+    let source = items_folder(selection)?.clone();
+    let tree = account.tree(gateway).await?;
     let target = destination(&tree, &source, destination_argument, form)?.clone();
     check_source_allows(&source, transfer.forbidding_tag())?;
     if let Some((uid, text)) = uid {

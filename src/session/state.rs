@@ -1,7 +1,7 @@
 //! The states of draft section 3, each carrying its data.
 
 use crate::account::Account;
-use crate::folder::FolderPath;
+use crate::folder::{FolderEntry, FolderPath};
 
 /// Authentication mechanisms this gateway offers (draft 4.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,15 +24,18 @@ pub struct PreAuth {
 pub struct Selection {
     /// Its absolute path.
     pub path: FolderPath,
+    /// The folder as it was when selected: item commands use it without listing the folders
+    /// again (if another client removed it meanwhile, the upstream server says so).
+    pub folder: FolderEntry,
     /// The UID the last successful STOR in this selection got (draft 4.40); a new SLCT, even
     /// of the same folder, starts without one.
     pub last_stored: Option<String>,
 }
 
 impl Selection {
-    /// A fresh selection of `path`.
-    pub fn of(path: FolderPath) -> Self {
-        Self { path, last_stored: None }
+    /// A fresh selection of `folder`.
+    pub fn of(folder: FolderEntry) -> Self {
+        Self { path: folder.path.clone(), folder, last_stored: None }
     }
 }
 
