@@ -174,6 +174,7 @@ impl Client {
             .await
             .expect("connect in time")
             .expect("connect");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
         let (reader, writer) = stream.into_split();
         let mut client = Client { reader: AsyncBufReader::new(reader), writer };
         let welcome = client.read_line().await.expect("a welcome line");
@@ -253,6 +254,7 @@ pub async fn imap(user: &str) -> ImapSession {
 /// Logs in directly to the Dovecot on `port`.
 pub async fn imap_on(port: u16, user: &str) -> ImapSession {
     let stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to dovecot");
+    stream.set_nodelay(true).expect("TCP_NODELAY");
     let mut client = async_imap::Client::new(stream);
     client.read_response().await.expect("greeting").expect("greeting");
     client.login(user, password(user)).await.map_err(|(e, _)| e).expect("IMAP login")

@@ -120,6 +120,8 @@ impl ImapConnection {
                 unavailable("did not accept the connection in time", format!("{}:{}", settings.host, settings.port))
             })?
             .map_err(|e| unavailable("is unreachable", e))?;
+        // Commands are small request/response exchanges: Nagle's delay only costs latency.
+        let _ = stream.set_nodelay(true);
         let mut client = async_imap::Client::new(stream);
         let greeting = timeout(settings.connect_timeout, client.read_response())
             .await

@@ -1,0 +1,176 @@
+//! `cargo bench --bench gateway`: the gateway against talking to Dovecot directly, in one run,
+//! on one machine (a private Dovecot on loopback, as in the tests).
+//!
+//! A folder is filled with AGAP_BENCH_MESSAGES messages (default 10,000) taken round-robin from
+//! ../shared/corpus/mail (those under 64 KB), then each operation runs AGAP_BENCH_ITERATIONS
+//! times (default 200; FIND a tenth of that) through an AGAP session and through a plain IMAP
+//! session, on random UIDs from a fixed seed. Printed: the median of each side and their ratio.
+
+#[path = "../tests/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use harness::{Client, ImapSession, TestGateway, imap};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn corpus_messages() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut pending = vec![root];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("corpus").flatten() {
+            let path = entry.path();
+            if path.is_dir() { pending.push(path) } else { files.push(path) }
+        }
+    }
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).expect("read")).filter(|m| m.len() < 64 * 1024 && !m.contains(&0)).collect()
+}
+
+/// A small deterministic generator, so that both sides see the same UIDs.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// The median duration of `$body`, run `$iterations` times with `$i` counting.
+macro_rules! time {
+    ($iterations:expr, |$i:ident| $body:expr) => {{
+        let mut samples = Vec::with_capacity($iterations);
+        for $i in 0..$iterations {
+            let start = Instant::now();
+            $body;
+            samples.push(start.elapsed());
+        }
+        median(samples)
+    }};
+}
+
+async fn fetch(session: &mut ImapSession, uid: usize, item: &str) {
+    let fetched: Vec<_> =
+        session.uid_fetch(uid.to_string(), item).await.expect("FETCH").try_collect().await.expect("FETCH");
+    assert!(!fetched.is_empty());
+}
+
+fn row(name: &str, gateway: Duration, direct: Duration) {
+    let ratio = gateway.as_secs_f64() / direct.as_secs_f64().max(1e-9);
+    println!(
+        "{name:<34} {:>10.1} µs {:>10.1} µs {ratio:>7.2}",
+        gateway.as_secs_f64() * 1e6,
+        direct.as_secs_f64() * 1e6
+    );
+}
+
+const STORED: &str = "<MESSAGE>\n<HEADER>\n<From>Bench &lt;bench@example.com&gt;</From>\n<To>user36@example.com</To>\n\
+    <Subject>Benchmark message</Subject>\n<Date>Mon, 6 Jun 2005 22:21:22 +0200</Date>\n<Message-ID>&lt;bench@example.com&gt;</Message-ID>\n</HEADER>\n\
+    <TEXT>Hello,&#10;\nthis is a benchmark message of a few lines.&#10;\nRegards</TEXT>\n</MESSAGE>";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let count = env_number("AGAP_BENCH_MESSAGES", 10_000);
+    let iterations = env_number("AGAP_BENCH_ITERATIONS", 200);
+    let user = "user36";
+    let corpus = corpus_messages();
+
+    let mut direct = imap(user).await;
+    direct.create("Bench").await.expect("CREATE Bench");
+    direct.create("BenchStore").await.expect("CREATE BenchStore");
+    let fill = Instant::now();
+    for index in 0..count {
+        direct.append("Bench", None, None, &corpus[index % corpus.len()]).await.expect("APPEND");
+    }
+    println!(
+        "filled Bench with {count} messages ({} distinct corpus messages) in {:.1} s",
+        corpus.len(),
+        fill.elapsed().as_secs_f64()
+    );
+    direct.select("Bench").await.expect("SELECT");
+
+    let gateway = TestGateway::start().await;
+    let mut client: Client = gateway.login(user).await;
+    client.expect("SLCT /Bench", 200).await;
+
+    println!("\n{:<34} {:>13} {:>13} {:>7}", "operation (median)", "gateway", "direct IMAP", "ratio");
+    let uids: Vec<usize> = {
+        let mut random = Lcg(42);
+        (0..iterations).map(|_| random.below(count) + 1).collect()
+    };
+
+    let through = time!(iterations, |i| client.expect(&format!("RETR {}", uids[i]), 200).await);
+    let plain = time!(iterations, |i| fetch(&mut direct, uids[i], "BODY.PEEK[]").await);
+    row("RETR whole / UID FETCH BODY[]", through, plain);
+
+    // Some corpus messages have no Subject: 511 then, which costs the same round trips.
+    let through = time!(iterations, |i| client.command(&format!("RETR {} /MESSAGE/HEADER/subject", uids[i])).await);
+    let plain = time!(iterations, |i| fetch(&mut direct, uids[i], "BODY.PEEK[HEADER.FIELDS (SUBJECT)]").await);
+    row("RETR subject / HEADER.FIELDS", through, plain);
+
+    let through = time!(iterations, |i| client.expect(&format!("STAG {} + FLAG=Red", uids[i]), 200).await);
+    let plain = time!(iterations, |i| {
+        let stored: Vec<_> = direct
+            .uid_store(uids[i].to_string(), "+FLAGS (FLAG=^red)")
+            .await
+            .expect("STORE")
+            .try_collect()
+            .await
+            .expect("STORE");
+        drop(stored)
+    });
+    row("STAG / UID STORE", through, plain);
+
+    let finds = (iterations / 10).max(5);
+    let through = time!(finds, |_i| {
+        client.expect("FIND", 110).await;
+        assert_eq!(client.expect("", 200).await.lines.len(), count)
+    });
+    let plain = time!(finds, |_i| assert_eq!(direct.uid_search("ALL").await.expect("SEARCH").len(), count));
+    row(&format!("FIND empty / UID SEARCH ALL ({count})"), through, plain);
+
+    client.expect("SLCT /BenchStore", 200).await;
+    let stored_lines: Vec<String> = STORED.lines().map(str::to_owned).collect();
+    client.expect("STOR", 110).await;
+    for line in &stored_lines {
+        client.send(line).await;
+    }
+    client.expect("", 200).await;
+    // The direct side APPENDs exactly the message the gateway composed.
+    let raw = {
+        let mut session = imap(user).await;
+        session.select("BenchStore").await.expect("SELECT");
+        let fetched: Vec<_> =
+            session.uid_fetch("1", "BODY.PEEK[]").await.expect("FETCH").try_collect().await.expect("FETCH");
+        fetched[0].body().expect("body").to_vec()
+    };
+    let through = time!(iterations, |_i| {
+        client.expect("STOR", 110).await;
+        for line in &stored_lines {
+            client.send(line).await;
+        }
+        client.expect("", 200).await
+    });
+    let plain = time!(iterations, |_i| direct.append("BenchStore", None, None, &raw).await.expect("APPEND"));
+    row("STOR / APPEND (same message)", through, plain);
+    println!(
+        "\n{iterations} iterations per operation ({finds} for FIND); loopback; one AGAP session, one IMAP session"
+    );
+}
