@@ -58,6 +58,16 @@ impl Account {
         Ok(FolderTree::build(&mailboxes, &folds, names))
     }
 
+    /// `folder` with the user's rights on it filled in (its tags then include READ-ONLY and the
+    /// others that the rights imply).
+    pub async fn with_rights(&self, folder: &FolderEntry) -> AgapResult<FolderEntry> {
+        let mut folder = folder.clone();
+        if folder.selectable {
+            folder.rights = self.mail.mailbox_rights(&folder.upstream).await?;
+        }
+        Ok(folder)
+    }
+
     /// FCID and UCID of `paths` (the root included when asked for), in one pass upstream and one
     /// in the store.
     pub async fn folder_states(

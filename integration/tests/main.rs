@@ -9,5 +9,6 @@ mod folders;
 mod load;
 mod messages;
 mod retr;
+mod rights;
 mod stor;
 mod transcripts;

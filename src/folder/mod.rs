@@ -4,9 +4,11 @@
 mod kind;
 mod path;
 mod reserved;
+mod rights;
 mod tree;
 
 pub use kind::FolderType;
 pub use path::{FolderPath, ListPattern, validate_name};
 pub use reserved::ReservedFolder;
+pub use rights::tags_from_rights;
 pub use tree::{FolderEntry, FolderTree, ReservedNames, upstream_key};

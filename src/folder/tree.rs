@@ -35,16 +35,26 @@ pub struct FolderEntry {
     pub reserved: Option<ReservedFolder>,
     /// False for upstream placeholders that cannot hold messages.
     pub selectable: bool,
+    /// The user's rights on it (RFC 4314 letters), once asked for; `None`: not asked, or the
+    /// server has no access control (everything allowed).
+    pub rights: Option<String>,
 }
 
 impl FolderEntry {
     /// Tags the server sets on the folder (draft 2.10.2).
     pub fn tags(&self) -> Vec<&'static str> {
-        if self.reserved.is_some() { vec!["RESERVED"] } else { Vec::new() }
+        let mut tags = if self.reserved.is_some() { vec!["RESERVED"] } else { Vec::new() };
+        if let Some(rights) = &self.rights {
+            tags.extend(super::tags_from_rights(rights));
+        }
+        tags
     }
 
     /// Whether MAKE may create folders inside it.
     pub fn accepts_subfolders(&self) -> bool {
+        if self.tags().iter().any(|tag| matches!(*tag, "NO-FOLDERS" | "READ-ONLY")) {
+            return false;
+        }
         match self.reserved {
             Some(reserved) => reserved.accepts_subfolders(),
             None => self.kind != FolderType::Filt,
@@ -144,7 +154,14 @@ impl FolderTree {
             }
             entries.insert(
                 path.clone(),
-                FolderEntry { path, kind, upstream: mailbox.name.clone(), reserved, selectable: mailbox.selectable },
+                FolderEntry {
+                    path,
+                    kind,
+                    upstream: mailbox.name.clone(),
+                    reserved,
+                    selectable: mailbox.selectable,
+                    rights: None,
+                },
             );
         }
         Self::add_missing_parents(&mut entries);
@@ -168,6 +185,7 @@ impl FolderTree {
                     upstream: upstream.clone(),
                     reserved: None,
                     selectable: false,
+                    rights: None,
                 });
                 path = parent;
             }

@@ -19,13 +19,33 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     super::expect_no_argument("DELF", argument)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree.selected(selected)?;
+    let entry = account.with_rights(tree.selected(selected)?).await?;
     if entry.reserved.is_some() {
         return Err(AgapError::invalid(format!("{selected} cannot be deleted")));
     }
-    let mut doomed = tree.descendants_deepest_first(selected);
-    doomed.push(entry);
-    for folder in doomed {
+    // Draft 2.10.2: NO-DELETE keeps folder and content; NO-DELF keeps the folder only.
+    let tags = entry.tags();
+    if tags.contains(&"NO-DELETE") {
+        return Err(AgapError::invalid(format!("{selected} is NO-DELETE: nothing was deleted")));
+    }
+    if tags.contains(&"NO-DELF") {
+        if entry.has_items() {
+            let uids = account.mail.message_uids(&entry.upstream).await?.uids;
+            account.mail.expunge_messages(&entry.upstream, &uids).await?;
+        }
+        return Ok(Reply::ok(format!("OK The content of '{selected}' was deleted; the folder is NO-DELF and stays")));
+    }
+    // Every folder below must be deletable before the first one goes: nothing half-done.
+    let mut doomed = Vec::new();
+    for folder in tree.descendants_deepest_first(selected) {
+        let folder = account.with_rights(folder).await?;
+        if let Some(tag) = folder.tags().into_iter().find(|tag| matches!(*tag, "NO-DELF" | "NO-DELETE")) {
+            return Err(AgapError::invalid(format!("{} is {tag}: nothing was deleted", folder.path)));
+        }
+        doomed.push(folder);
+    }
+    doomed.push(entry.clone());
+    for folder in &doomed {
         match account.mail.delete_mailbox(&folder.upstream).await {
             Ok(()) => {}
             // Parents a server never listed (and so were never mailboxes) are already gone.

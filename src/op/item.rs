@@ -42,7 +42,7 @@ pub enum PathForm {
     AbsoluteOrRelative,
 }
 
-/// The destination of a copy or move: it exists, differs from nothing in type, and is writable.
+/// The destination of a copy or move: it exists and holds items of the same type.
 pub fn destination<'a>(
     tree: &'a FolderTree,
     source: &FolderEntry,
@@ -60,10 +60,15 @@ pub fn destination<'a>(
             target.kind
         )));
     }
-    if target.tags().contains(&"READ-ONLY") {
-        return Err(AgapError::invalid(format!("{path} is READ-ONLY")));
-    }
     Ok(target)
+}
+
+/// Refuses a destination the user cannot store into (its rights filled in first).
+pub fn check_target_allows(target: &FolderEntry) -> AgapResult<()> {
+    if target.tags().contains(&"READ-ONLY") {
+        return Err(AgapError::invalid(format!("{} is READ-ONLY", target.path)));
+    }
+    Ok(())
 }
 
 /// Refuses an operation a folder tag forbids on the source folder.

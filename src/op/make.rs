@@ -33,7 +33,9 @@ pub async fn handle(
     if !tree.exists(&parent) {
         return Err(AgapError::invalid(format!("The parent folder {parent} does not exist")));
     }
-    if tree.get(&parent).is_some_and(|entry| !entry.accepts_subfolders()) {
+    if let Some(parent_folder) = tree.get(&parent)
+        && !account.with_rights(parent_folder).await?.accepts_subfolders()
+    {
         return Err(AgapError::invalid("The parent folder does not accept subfolders."));
     }
     let upstream = tree

@@ -19,9 +19,12 @@ pub async fn handle(
     }
     validate_name(new_name)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree.selected(selected)?;
+    let entry = &account.with_rights(tree.selected(selected)?).await?;
     if entry.reserved.is_some() {
         return Err(AgapError::invalid("The folder cannot be renamed (reserved name)"));
+    }
+    if entry.tags().contains(&"NO-RENAME") {
+        return Err(AgapError::invalid(format!("{selected} is NO-RENAME")));
     }
     let new_path = selected.with_name(new_name);
     if new_path == *selected {

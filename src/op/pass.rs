@@ -48,6 +48,10 @@ pub async fn handle(
         }
     };
     let reply = Reply::ok(format!("OK User {} authenticated", account.user));
+    let inbox = match inbox {
+        Some(inbox) => account.with_rights(&inbox).await.ok(),
+        None => None,
+    };
     match inbox {
         Some(inbox) => (Ok(reply), State::Selected(account, Selection::of(inbox))),
         None => (Ok(reply), State::NotSelected(account)),

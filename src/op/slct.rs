@@ -46,5 +46,6 @@ async fn select(
         return Err(AgapError::invalid("You cannot select /"));
     }
     let tree = account.tree(gateway).await?;
-    tree.get(&path).cloned().ok_or_else(|| AgapError::invalid(format!("INVALID folder {path}")))
+    let folder = tree.get(&path).ok_or_else(|| AgapError::invalid(format!("INVALID folder {path}")))?;
+    account.with_rights(folder).await
 }

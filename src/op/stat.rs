@@ -17,7 +17,7 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     super::expect_no_argument("STAT", argument)?;
     let tree = account.tree(gateway).await?;
-    let entry = tree.selected(selected)?;
+    let entry = account.with_rights(tree.selected(selected)?).await?;
     let state = account
         .folder_states(gateway, &tree, std::slice::from_ref(selected))
         .await?

@@ -8,7 +8,7 @@ use crate::gateway::Gateway;
 use crate::ids;
 use crate::session::Selection;
 
-use super::item::{PathForm, check_source_allows, destination, items_folder, require_message};
+use super::item::{PathForm, check_source_allows, check_target_allows, destination, items_folder, require_message};
 
 /// Copy or move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,8 @@ pub async fn run(
 ) -> AgapResult<Reply> {
     let source = items_folder(selection)?.clone();
     let tree = account.tree(gateway).await?;
-    let target = destination(&tree, &source, destination_argument, form)?.clone();
+    let target = account.with_rights(destination(&tree, &source, destination_argument, form)?).await?;
+    check_target_allows(&target)?;
     check_source_allows(&source, transfer.forbidding_tag())?;
     if let Some((uid, text)) = uid {
         require_message(account, &source, uid, text).await?;

@@ -165,6 +165,12 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("creating mailboxes"))
     }
 
+    /// The logged-in user's rights on a mailbox as RFC 4314 letters (`lrswipkxte...`); `None`
+    /// when the server has no access control lists (then everything is allowed).
+    async fn mailbox_rights(&self, _name: &MailboxName) -> AdapterResult<Option<String>> {
+        Ok(None)
+    }
+
     /// Renames a mailbox and everything below it.
     async fn rename_mailbox(&self, _from: &MailboxName, _to: &MailboxName) -> AdapterResult<()> {
         Err(AdapterError::unsupported("renaming mailboxes"))

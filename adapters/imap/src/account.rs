@@ -225,6 +225,24 @@ impl MailAccount for ImapAccount {
         Ok(())
     }
 
+    async fn mailbox_rights(&self, name: &MailboxName) -> AdapterResult<Option<String>> {
+        if !self.facts().has("ACL") {
+            return Ok(None);
+        }
+        let wire = self.encode_name(name)?;
+        let mut rights = None;
+        self.pool
+            .checkout()
+            .await?
+            .execute_with(&format!("MYRIGHTS {}", quote(&wire)), |response| {
+                if let Response::MyRights(found) = response {
+                    rights = Some(found.rights.iter().map(|right| char::from(*right)).collect::<String>());
+                }
+            })
+            .await?;
+        Ok(rights)
+    }
+
     async fn rename_mailbox(&self, from: &MailboxName, to: &MailboxName) -> AdapterResult<()> {
         let (old, new) = (self.encode_name(from)?, self.encode_name(to)?);
         let mut connection = self.pool.checkout().await?;

@@ -182,7 +182,7 @@ impl UserPool {
             })
             .await?;
         let capabilities =
-            ["SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "MOVE", "UIDPLUS", "METADATA", "CONDSTORE"]
+            ["SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "MOVE", "UIDPLUS", "METADATA", "CONDSTORE", "ACL"]
                 .into_iter()
                 .filter(|c| connection.has_capability(c))
                 .map(String::from)
