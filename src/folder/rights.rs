@@ -18,7 +18,7 @@ pub fn tags_from_rights(rights: &str) -> Vec<&'static str> {
     if !has('i') {
         tags.push("READ-ONLY");
     }
-    if !((has('t') || delete) && (has('e') || delete)) {
+    if !(delete || (has('t') && has('e'))) {
         tags.extend(["NO-DELETE", "NO-MOVE"]);
     }
     if !(has('x') || delete) {
