@@ -10,7 +10,6 @@
 #[allow(dead_code)]
 mod harness;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -21,17 +20,11 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn corpus_messages() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut pending = vec![root];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus").flatten() {
-            let path = entry.path();
-            if path.is_dir() { pending.push(path) } else { files.push(path) }
-        }
-    }
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).expect("read")).filter(|m| m.len() < 64 * 1024 && !m.contains(&0)).collect()
+    harness::corpus_files("mail")
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .filter(|m| m.len() < 64 * 1024 && !m.contains(&0))
+        .collect()
 }
 
 /// A small deterministic generator, so that both sides see the same UIDs.

@@ -3,7 +3,7 @@
 //! RETRieved again; the two renderings must be identical.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::harness::{Client, TestGateway, imap};
 
@@ -89,20 +89,6 @@ async fn a_client_that_disconnects_mid_content_stores_nothing() {
     assert!(client.expect("", 200).await.lines.is_empty());
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
-    let mut files = Vec::new();
-    let mut pending = vec![root];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus folder").flatten() {
-            let path = entry.path();
-            if path.is_dir() { pending.push(path) } else { files.push(path) }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// integration/fidelity-exceptions.tsv: corpus path (below corpus/mail), TAB, the reason.
 fn exceptions() -> BTreeMap<String, String> {
     let text =
@@ -132,7 +118,7 @@ fn comparable(copy: &[String], original: &[String]) -> Vec<String> {
 #[tokio::test]
 async fn every_corpus_message_survives_retr_stor_retr() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
-    let files = corpus_files();
+    let files = crate::harness::corpus_files("mail");
     assert!(files.len() >= 200, "corpus missing");
     let mut session = imap("user34").await;
     session.create("Originals").await.expect("CREATE");

@@ -624,20 +624,6 @@ mod corpus_tests {
     use crate::format::message::render_message;
     use crate::format::xml_reader::parse_xml;
 
-    fn corpus_files() -> Vec<std::path::PathBuf> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
-        let mut files = Vec::new();
-        let mut pending = vec![root];
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).expect("corpus folder").flatten() {
-                let path = entry.path();
-                if path.is_dir() { pending.push(path) } else { files.push(path) }
-            }
-        }
-        files.sort();
-        files
-    }
-
     /// Lines of a rendering without the Date and Message-ID that STOR adds when missing.
     fn comparable(lines: Vec<String>, original: &[String]) -> Vec<String> {
         let had = |prefix: &str| original.iter().any(|l| l.to_ascii_lowercase().starts_with(prefix));
@@ -655,7 +641,7 @@ mod corpus_tests {
     fn corpus_renderings_survive_compose() {
         let defaults = Defaults { now: 1_700_000_000, host: "gateway.test".into(), unique: "u".into() };
         let (mut same, mut failures) = (0, Vec::new());
-        for file in corpus_files() {
+        for file in crate::format::corpus::corpus_files("mail") {
             let raw = std::fs::read(&file).expect("read");
             let Some(first) = render_message(&raw) else { continue };
             let first = first.to_lines(1022);

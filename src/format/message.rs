@@ -321,16 +321,8 @@ mod corpus_tests {
     /// Every message of ../shared/corpus/mail renders, and no line exceeds the protocol limit.
     #[test]
     fn every_corpus_message_renders_within_the_line_limit() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
-        let mut files = Vec::new();
-        let mut pending = vec![root.clone()];
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
-                let path = entry.path();
-                if path.is_dir() { pending.push(path) } else { files.push(path) }
-            }
-        }
-        assert!(files.len() >= 200, "corpus missing at {}", root.display());
+        let files = crate::format::corpus::corpus_files("mail");
+        assert!(files.len() >= 200, "corpus missing");
         let mut rendered = 0;
         for file in &files {
             let raw = std::fs::read(file).expect("read");

@@ -2,6 +2,8 @@
 //! paths and (later) filters, and its conversions from and to the upstream formats.
 
 pub mod compose;
+#[cfg(test)]
+mod corpus;
 pub mod datt;
 pub mod message;
 pub mod part;

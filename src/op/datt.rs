@@ -19,9 +19,8 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let argument = super::require_argument("DATT", argument)?;
-    let (uid_text, number_text) = argument.split_once(' ').unwrap_or((argument, ""));
-    let uid = super::item::parse_uid(uid_text)?;
+    let super::item::UidArguments { uid, text: uid_text, rest: number_text } =
+        super::item::uid_arguments("DATT", argument)?;
     let number: usize = number_text
         .parse()
         .ok()

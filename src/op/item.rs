@@ -33,6 +33,25 @@ pub async fn require_message(account: &Account, folder: &FolderEntry, uid: u32, 
     }
 }
 
+/// An item command's arguments: the UID (checked), its text as given, and the rest of the
+/// line (empty when there is none). A missing argument is 510 (AMBIGUITIES `NOARG-510-511`).
+#[derive(Debug, Clone, Copy)]
+pub struct UidArguments<'a> {
+    /// The UID as the backend knows it.
+    pub uid: u32,
+    /// The UID as the client wrote it, for replies.
+    pub text: &'a str,
+    /// What follows the UID.
+    pub rest: &'a str,
+}
+
+/// Splits `UID rest`.
+pub fn uid_arguments<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<UidArguments<'a>> {
+    let argument = super::require_argument(verb, argument)?;
+    let (text, rest) = argument.split_once(' ').unwrap_or((argument, ""));
+    Ok(UidArguments { uid: parse_uid(text)?, text, rest })
+}
+
 /// How a destination path may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathForm {

@@ -16,12 +16,11 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let argument = argument.ok_or_else(|| AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"))?;
-    let (uid_text, part) = match argument.split_once(' ') {
-        Some((uid, part)) => (uid, Some(PartPath::parse(part, "MESSAGE")?)),
-        None => (argument, None),
-    };
-    let uid = super::item::parse_uid(uid_text)?;
+    if argument.is_none() {
+        return Err(AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"));
+    }
+    let super::item::UidArguments { uid, text: uid_text, rest } = super::item::uid_arguments("RETR", argument)?;
+    let part = if rest.is_empty() { None } else { Some(PartPath::parse(rest, "MESSAGE")?) };
     let folder = super::item::items_folder(selection)?.clone();
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);

@@ -17,9 +17,7 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let argument = super::require_argument("SPAM", argument)?;
-    let (uid_text, reason) = argument.split_once(' ').unwrap_or((argument, ""));
-    let uid = super::item::parse_uid(uid_text)?;
+    let super::item::UidArguments { uid, text: uid_text, rest: reason } = super::item::uid_arguments("SPAM", argument)?;
     if reason.chars().any(char::is_control) {
         return Err(AgapError::invalid("invalid reason"));
     }

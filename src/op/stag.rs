@@ -24,9 +24,7 @@ pub fn parse_tag_list(text: &str) -> AgapResult<TagChange> {
 
 /// Changes the tags of one item.
 pub async fn handle(account: &Account, selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {
-    let argument = super::require_argument("STAG", argument)?;
-    let (uid_text, list) = argument.split_once(' ').unwrap_or((argument, ""));
-    let uid = super::item::parse_uid(uid_text)?;
+    let super::item::UidArguments { uid, text: uid_text, rest: list } = super::item::uid_arguments("STAG", argument)?;
     let change = parse_tag_list(list)?;
     let folder = super::item::items_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;

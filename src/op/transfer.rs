@@ -68,8 +68,9 @@ pub async fn run(
 
 /// Splits `UID destination`.
 pub fn uid_and_destination<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<(u32, &'a str, &'a str)> {
-    let argument = super::require_argument(verb, argument)?;
-    let (uid_text, destination) =
-        argument.split_once(' ').ok_or_else(|| AgapError::invalid(format!("{verb} needs a UID and a destination")))?;
-    Ok((super::item::parse_uid(uid_text)?, uid_text, destination))
+    let arguments = super::item::uid_arguments(verb, argument)?;
+    if arguments.rest.is_empty() {
+        return Err(AgapError::invalid(format!("{verb} needs a UID and a destination")));
+    }
+    Ok((arguments.uid, arguments.text, arguments.rest))
 }
