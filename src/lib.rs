@@ -10,6 +10,7 @@ pub mod codec;
 pub mod command;
 pub mod config;
 pub mod error;
+pub mod filter;
 pub mod folder;
 pub mod format;
 pub mod gateway;

@@ -84,6 +84,56 @@ impl PartPath {
         }
     }
 
+    /// The text values the path names in `tree`, for filters: one per item of a multi-valued
+    /// field, `[n]`/`{n}` applied; none when the path names nothing, an element with children,
+    /// or bytes; and none in an attachment body whose Content-Type is not text/* (draft 4.3.1:
+    /// only text attachments are searched).
+    pub fn values(&self, tree: &Element) -> Vec<String> {
+        let mut element = tree;
+        let mut attachment: Option<&Element> = None;
+        for name in &self.names {
+            let Some(child) = find_child(element, name) else { return Vec::new() };
+            if child.name.to_ascii_uppercase().starts_with("ATTACHMENT-") {
+                attachment = Some(child);
+            }
+            element = child;
+        }
+        if let Some(attachment) = attachment {
+            let content_type = attachment
+                .child("HEADER")
+                .and_then(|header| find_child(header, "content-type"))
+                .and_then(|field| match &field.content {
+                    Content::Text(text) => Some(text.trim().to_ascii_lowercase()),
+                    _ => None,
+                });
+            // Without a Content-Type a MIME part is text/plain (RFC 2045 5.2).
+            if content_type.is_some_and(|ct| !ct.starts_with("text/")) {
+                return Vec::new();
+            }
+        }
+        let values: Vec<String> = match &element.content {
+            Content::Text(text) => vec![text.clone()],
+            Content::Children(children) if children.iter().all(|c| c.name == "item") => children
+                .iter()
+                .filter_map(|item| match &item.content {
+                    Content::Text(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => return Vec::new(),
+        };
+        match self.index {
+            None => values,
+            Some(index) => {
+                let (separator, n) = match index {
+                    ListIndex::Comma(n) => (',', n),
+                    ListIndex::Semicolon(n) => (';', n),
+                };
+                values.iter().filter_map(|value| split_list(value, separator).get(n - 1).cloned()).collect()
+            }
+        }
+    }
+
     /// The value the path names in `tree`.
     pub fn extract(&self, tree: &Element, max_chars: usize) -> AgapResult<PartValue> {
         let shown = || format!("/{}/{}", tree.name, self.names.join("/"));

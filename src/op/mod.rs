@@ -9,7 +9,12 @@ pub mod datt;
 pub mod dele;
 pub mod delf;
 pub mod exit;
+pub mod fcpy;
+pub mod fdel;
+pub mod filtered;
 pub mod find;
+pub mod fmov;
+pub mod ftag;
 pub mod gtag;
 pub mod item;
 pub mod list;
@@ -53,8 +58,12 @@ pub async fn finish_content(
     content: Content,
 ) -> AgapResult<Reply> {
     match content.kind.clone() {
-        ContentKind::Find => find::finish(account, selection, content.into_lines()?).await,
         ContentKind::Stor => stor::finish(gateway, account, selection, content).await,
+        ContentKind::Find => find::finish(account, selection, content.into_lines()?).await,
+        ContentKind::Ftag(change) => ftag::finish(account, selection, &change, content.into_lines()?).await,
+        ContentKind::Fdel => fdel::finish(account, selection, content.into_lines()?).await,
+        ContentKind::Fmov(target) => fmov::finish(account, selection, &target, content.into_lines()?).await,
+        ContentKind::Fcpy(target) => fcpy::finish(account, selection, &target, content.into_lines()?).await,
     }
 }
 
@@ -81,7 +90,11 @@ pub async fn dispatch_selected(
     argument: Option<&str>,
 ) -> Dispatched {
     let begun = match verb {
-        Verb::Find => Some(find::begin(gateway, &selection, argument).await),
+        Verb::Find => Some(find::begin(gateway, &selection, argument)),
+        Verb::Ftag => Some(ftag::begin(gateway, &selection, argument)),
+        Verb::Fdel => Some(fdel::begin(gateway, &selection, argument)),
+        Verb::Fmov => Some(fmov::begin(gateway, &account, &selection, argument).await),
+        Verb::Fcpy => Some(fcpy::begin(gateway, &account, &selection, argument).await),
         Verb::Stor => Some(stor::begin(gateway, &selection, argument).await),
         _ => None,
     };

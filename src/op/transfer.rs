@@ -20,7 +20,16 @@ pub enum Transfer {
 }
 
 impl Transfer {
-    fn forbidding_tag(self) -> &'static str {
+    /// The filter command of this kind.
+    pub fn verb_for_filter(self) -> &'static str {
+        match self {
+            Transfer::Copy => "FCPY",
+            Transfer::Move => "FMOV",
+        }
+    }
+
+    /// The source folder tag that forbids it.
+    pub fn forbidding_tag(self) -> &'static str {
         match self {
             Transfer::Copy => "NO-COPY",
             Transfer::Move => "NO-MOVE",

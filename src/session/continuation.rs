@@ -2,16 +2,27 @@
 //! that ends them, never taken for commands, and bounded in memory. Content that breaks a limit
 //! is still read to its end (AMBIGUITIES B.9), then refused as a whole: nothing is half-stored.
 
+use agap_adapter_api::tags::TagChange;
+
 use crate::codec::Line;
 use crate::error::AgapError;
+use crate::folder::FolderEntry;
 
-/// Which command the content belongs to.
+/// Which command the content belongs to, with what it decided before asking for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentKind {
     /// A FIND filter.
     Find,
     /// The item of a STOR.
     Stor,
+    /// An FTAG filter and the change to apply.
+    Ftag(TagChange),
+    /// An FDEL filter.
+    Fdel,
+    /// An FMOV filter and its checked destination.
+    Fmov(FolderEntry),
+    /// An FCPY filter and its checked destination.
+    Fcpy(FolderEntry),
 }
 
 /// Content being received.

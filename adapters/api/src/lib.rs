@@ -8,6 +8,7 @@
 mod credentials;
 mod error;
 pub mod mail;
+pub mod query;
 pub mod tags;
 
 pub use credentials::Credentials;

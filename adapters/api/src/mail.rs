@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::query::{FetchNeeds, FetchedItem, Found, Query};
 use crate::tags::{Tag, TagChange};
 use crate::{AdapterError, AdapterResult, Credentials};
 
@@ -184,6 +185,23 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
     /// Every message of a mailbox.
     async fn message_uids(&self, _mailbox: &MailboxName) -> AdapterResult<MessageUids> {
         Err(AdapterError::unsupported("listing messages"))
+    }
+
+    /// A superset of the messages matching `query` (exact where the server could answer all
+    /// of it). The default lists every message, exact only for `Query::All`.
+    async fn search(&self, mailbox: &MailboxName, query: &Query) -> AdapterResult<Found> {
+        let uids = self.message_uids(mailbox).await?.uids;
+        Ok(Found { uids, exact: *query == Query::All })
+    }
+
+    /// What `needs` asks for, for each of `uids` that exists (a bounded batch).
+    async fn fetch_items(
+        &self,
+        _mailbox: &MailboxName,
+        _uids: &[u32],
+        _needs: &FetchNeeds,
+    ) -> AdapterResult<Vec<FetchedItem>> {
+        Err(AdapterError::unsupported("fetching for filters"))
     }
 
     /// The tags of one message, sorted; `None` if there is no such message.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agap_adapter_api::mail::{
     MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus, MessageUids, SpecialUse,
 };
+use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
 use agap_adapter_api::tags::{Tag, TagChange};
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult};
 use async_imap::imap_proto::{MailboxDatum, NameAttribute, Response, StatusAttribute};
@@ -29,7 +30,7 @@ impl ImapAccount {
         &self.pool
     }
 
-    fn facts(&self) -> ServerFacts {
+    pub(crate) fn facts(&self) -> ServerFacts {
         self.pool.facts().unwrap_or(ServerFacts { delimiter: Some('/'), capabilities: Vec::new() })
     }
 
@@ -266,6 +267,19 @@ impl MailAccount for ImapAccount {
 
     async fn message_uids(&self, mailbox: &MailboxName) -> AdapterResult<MessageUids> {
         self.uids_of(mailbox).await
+    }
+
+    async fn search(&self, mailbox: &MailboxName, query: &Query) -> AdapterResult<Found> {
+        self.search_in(mailbox, query).await
+    }
+
+    async fn fetch_items(
+        &self,
+        mailbox: &MailboxName,
+        uids: &[u32],
+        needs: &FetchNeeds,
+    ) -> AdapterResult<Vec<FetchedItem>> {
+        self.fetch_items_of(mailbox, uids, needs).await
     }
 
     async fn message_tags(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<Tag>>> {

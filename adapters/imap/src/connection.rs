@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
 use async_imap::imap_proto::rfc4315::UidSetMember;
-use async_imap::imap_proto::{Response, ResponseCode, Status};
+use async_imap::imap_proto::{MailboxDatum, Response, ResponseCode, Status};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -26,6 +26,8 @@ pub struct ImapConnection {
     /// The mailbox selected on this connection (wire name), to skip needless SELECTs.
     selected: Option<String>,
     selected_validity: u32,
+    /// The FLAGS the last SELECT reported: every flag and keyword defined in the mailbox.
+    selected_flags: Vec<String>,
     /// When the connection was last handed back to the pool.
     pub last_used: Instant,
 }
@@ -164,6 +166,7 @@ impl ImapConnection {
             broken: false,
             selected: None,
             selected_validity: 0,
+            selected_flags: Vec::new(),
             last_used: Instant::now(),
         })
     }
@@ -294,19 +297,33 @@ impl ImapConnection {
         if self.selected.as_deref() == Some(wire) {
             return Ok(());
         }
+        self.reselect(wire).await
+    }
+
+    /// Selects `wire` even if it already is, to learn its current FLAGS.
+    pub async fn reselect(&mut self, wire: &str) -> AdapterResult<()> {
         self.selected = None;
         let mut uid_validity = 0;
-        self.execute_with(&format!("SELECT {}", quote(wire)), |response| {
-            if let Response::Data { outcome, .. } = response
-                && let Some(ResponseCode::UidValidity(value)) = outcome.code
-            {
-                uid_validity = value;
+        let mut flags = Vec::new();
+        self.execute_with(&format!("SELECT {}", quote(wire)), |response| match response {
+            Response::Data { outcome, .. } => {
+                if let Some(ResponseCode::UidValidity(value)) = outcome.code {
+                    uid_validity = value;
+                }
             }
+            Response::MailboxData(MailboxDatum::Flags(found)) => flags = found.iter().map(|f| f.to_string()).collect(),
+            _ => {}
         })
         .await?;
         self.selected = Some(wire.to_owned());
         self.selected_validity = uid_validity;
+        self.selected_flags = flags;
         Ok(())
+    }
+
+    /// The flags and keywords the selected mailbox defines (as of its last SELECT).
+    pub fn selected_flags(&self) -> &[String] {
+        &self.selected_flags
     }
 
     /// UIDVALIDITY of the selected mailbox (0 if the server did not say).

@@ -8,6 +8,7 @@ mod connection;
 mod keywords;
 mod messages;
 mod pool;
+mod search;
 mod settings;
 mod utf7;
 

@@ -3,10 +3,13 @@
 
 use agap_adapter_api::AdapterResult;
 use agap_adapter_api::mail::{MailboxName, MessageUids};
+use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
 use crate::account::ImapAccount;
 use crate::connection::{ImapConnection, UidPlus, quote};
+use crate::keywords;
+use crate::search::{SearchContext, translate};
 
 /// A compact UID set: `1:3,7,9:10`.
 pub fn uid_set(uids: &[u32]) -> String {
@@ -77,7 +80,91 @@ async fn fetch_section(connection: &mut ImapConnection, uid: u32, section: &str)
     Ok(body)
 }
 
+fn mentions_tag_by_name(query: &Query) -> bool {
+    match query {
+        Query::Tag { value: None, .. } => true,
+        Query::And(children) | Query::Or(children) => children.iter().any(mentions_tag_by_name),
+        Query::Not(child) => mentions_tag_by_name(child),
+        _ => false,
+    }
+}
+
 impl ImapAccount {
+    pub(crate) async fn search_in(&self, mailbox: &MailboxName, query: &Query) -> AdapterResult<Found> {
+        let wire = self.encode_name(mailbox)?;
+        let facts = self.facts();
+        let mut connection = self.pool().checkout().await?;
+        // A tag by name needs the mailbox's current keyword list, which only SELECT reports.
+        if mentions_tag_by_name(query) {
+            connection.reselect(&wire).await?
+        } else {
+            connection.select(&wire).await?
+        }
+        let context = SearchContext {
+            mailbox_flags: connection.selected_flags(),
+            decodes_headers: facts.has("I18NLEVEL=1") || facts.has("I18NLEVEL=2") || facts.has("IMAP4REV2"),
+        };
+        let (key, exact) = translate(query, &context);
+        let mut uids = Vec::new();
+        connection
+            .execute_with(&format!("UID SEARCH {key}"), |response| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = response {
+                    uids.extend_from_slice(found);
+                }
+            })
+            .await?;
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(Found { uids, exact })
+    }
+
+    pub(crate) async fn fetch_items_of(
+        &self,
+        mailbox: &MailboxName,
+        uids: &[u32],
+        needs: &FetchNeeds,
+    ) -> AdapterResult<Vec<FetchedItem>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wire = self.encode_name(mailbox)?;
+        let mut connection = self.pool().checkout().await?;
+        connection.select(&wire).await?;
+        let mut items = vec!["UID".to_owned()];
+        if needs.tags {
+            items.push("FLAGS".into());
+        }
+        if needs.whole {
+            items.push("BODY.PEEK[]".into());
+        } else if !needs.header_fields.is_empty() {
+            let names: Vec<String> = needs.header_fields.iter().map(|f| quote(f)).collect();
+            items.push(format!("BODY.PEEK[HEADER.FIELDS ({})]", names.join(" ")));
+        }
+        let mut fetched = Vec::with_capacity(uids.len());
+        connection
+            .execute_with(&format!("UID FETCH {} ({})", uid_set(uids), items.join(" ")), |response| {
+                let Response::Fetch(_, attributes) = response else { return };
+                let Some(uid) = fetched_uid(attributes) else { return };
+                let mut item = FetchedItem { uid, tags: Vec::new(), data: Vec::new() };
+                for attribute in attributes {
+                    match attribute {
+                        AttributeValue::Flags(flags) => {
+                            let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+                            item.tags = keywords::tags_of(&flags).into_iter().map(|(tag, _)| tag).collect();
+                        }
+                        AttributeValue::BodySection { data, .. } => {
+                            item.data = data.as_deref().unwrap_or_default().to_vec()
+                        }
+                        _ => {}
+                    }
+                }
+                fetched.push(item);
+            })
+            .await?;
+        fetched.sort_by_key(|item| item.uid);
+        Ok(fetched)
+    }
+
     pub(crate) async fn uids_of(&self, mailbox: &MailboxName) -> AdapterResult<MessageUids> {
         let wire = self.encode_name(mailbox)?;
         let mut connection = self.pool().checkout().await?;

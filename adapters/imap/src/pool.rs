@@ -181,12 +181,23 @@ impl UserPool {
                 }
             })
             .await?;
-        let capabilities =
-            ["SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "MOVE", "UIDPLUS", "METADATA", "CONDSTORE", "ACL"]
-                .into_iter()
-                .filter(|c| connection.has_capability(c))
-                .map(String::from)
-                .collect();
+        let capabilities = [
+            "SPECIAL-USE",
+            "CREATE-SPECIAL-USE",
+            "LIST-EXTENDED",
+            "MOVE",
+            "UIDPLUS",
+            "METADATA",
+            "CONDSTORE",
+            "ACL",
+            "I18NLEVEL=1",
+            "I18NLEVEL=2",
+            "IMAP4REV2",
+        ]
+        .into_iter()
+        .filter(|c| connection.has_capability(c))
+        .map(String::from)
+        .collect();
         if let Ok(mut facts) = self.facts.lock() {
             *facts = Some(ServerFacts { delimiter, capabilities });
         }

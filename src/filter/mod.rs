@@ -1,0 +1,15 @@
+//! The filter language (draft 4.3): parsing the command form (4.3.1) and the FILT folder form
+//! (4.3.2) into one tree, planning what a backend can answer, and evaluating the rest over the
+//! same XML view RETR gives.
+
+mod eval;
+mod parse;
+mod plan;
+mod run;
+mod tree;
+
+pub use eval::{ItemView, matches};
+pub use parse::{compile, parse_filter};
+pub use plan::{fetch_needs, mail_query};
+pub use run::matching_messages;
+pub use tree::{Comparison, Filter, Pattern};

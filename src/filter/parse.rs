@@ -1,0 +1,390 @@
+//! The command filter syntax (draft 4.3.1).
+//!
+//! Grammar, as read here (AMBIGUITIES `FILTER-EXAMPLE-1`, literal reading): a group is a
+//! sequence of operands joined by AND unless it starts with OR; a connective keyword binds
+//! every operand after it up to the end of its group, and that whole segment is one operand
+//! of the connective before it. So `r OR ( a b ) c` is `r AND ((a AND b) OR c)`, as is
+//! `r AND( OR ( a b ) c)`: both forms of example 1 give the same tree.
+//! NOT inverts the next operand (a rule or a group). Keywords are case-insensitive. A rule
+//! (UID, TAG, IS, REGEX) stays on one line; grouping, AND, OR and NOT may be on lines of their
+//! own. In a quoted string `\'` is a quote; every other backslash stays as written, so that
+//! regular expressions such as `'example\.com$'` keep their escapes.
+
+use regex::RegexBuilder;
+
+use crate::error::{AgapError, AgapResult};
+use crate::format::part::PartPath;
+use crate::ids;
+
+use super::tree::{Comparison, Filter, Pattern};
+
+/// Bound on nesting, so that a hostile filter cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+/// Bound on a compiled regular expression and its lazy DFA (the regex crate runs in linear
+/// time; these keep its memory small).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Open,
+    Close,
+    Word(String),
+    Quoted(String),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    kind: Kind,
+    line: usize,
+    column: usize,
+}
+
+fn invalid(what: impl std::fmt::Display, line: usize, column: usize) -> AgapError {
+    AgapError::invalid(format!("INVALID filter definition: {what} at line {line}, column {column}"))
+}
+
+fn tokenize(lines: &[String]) -> AgapResult<Vec<Token>> {
+    let mut tokens = Vec::new();
+    for (index, text) in lines.iter().enumerate() {
+        let line = index + 1;
+        let chars: Vec<char> = text.chars().collect();
+        let mut at = 0;
+        while at < chars.len() {
+            let column = at + 1;
+            match chars[at] {
+                c if c.is_whitespace() => at += 1,
+                '(' => {
+                    tokens.push(Token { kind: Kind::Open, line, column });
+                    at += 1;
+                }
+                ')' => {
+                    tokens.push(Token { kind: Kind::Close, line, column });
+                    at += 1;
+                }
+                '\'' => {
+                    let mut value = String::new();
+                    at += 1;
+                    loop {
+                        match (chars.get(at), chars.get(at + 1)) {
+                            (None, _) => return Err(invalid("unterminated string", line, column)),
+                            (Some('\\'), Some('\'')) => {
+                                value.push('\'');
+                                at += 2;
+                            }
+                            (Some('\''), _) => {
+                                at += 1;
+                                break;
+                            }
+                            (Some(c), _) => {
+                                value.push(*c);
+                                at += 1;
+                            }
+                        }
+                    }
+                    tokens.push(Token { kind: Kind::Quoted(value), line, column });
+                }
+                _ => {
+                    let start = at;
+                    while at < chars.len() && !chars[at].is_whitespace() && !matches!(chars[at], '(' | ')' | '\'') {
+                        at += 1;
+                    }
+                    tokens.push(Token { kind: Kind::Word(chars[start..at].iter().collect()), line, column });
+                }
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token>,
+    position: usize,
+    root: &'a str,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.position).cloned();
+        self.position += 1;
+        token
+    }
+
+    fn is_keyword(token: &Token, keyword: &str) -> bool {
+        matches!(&token.kind, Kind::Word(word) if word.eq_ignore_ascii_case(keyword))
+    }
+
+    /// The next token, which must be on `line` (rules stay on one line).
+    fn argument(&mut self, rule: &Token, what: &str) -> AgapResult<Token> {
+        match self.next() {
+            Some(token) if token.line == rule.line => Ok(token),
+            _ => Err(invalid(format!("{what} missing"), rule.line, rule.column)),
+        }
+    }
+
+    fn word(&mut self, rule: &Token, what: &str) -> AgapResult<(String, Token)> {
+        let token = self.argument(rule, what)?;
+        match &token.kind {
+            Kind::Word(word) => Ok((word.clone(), token)),
+            _ => Err(invalid(format!("{what} expected"), token.line, token.column)),
+        }
+    }
+
+    fn quoted(&mut self, rule: &Token) -> AgapResult<String> {
+        let token = self.argument(rule, "a quoted string")?;
+        match token.kind {
+            Kind::Quoted(value) => Ok(value),
+            _ => Err(invalid("a quoted string expected", token.line, token.column)),
+        }
+    }
+
+    fn sequence(&mut self, and: bool, depth: usize) -> AgapResult<Filter> {
+        let mut operands = Vec::new();
+        while let Some(token) = self.peek().cloned() {
+            if token.kind == Kind::Close {
+                break;
+            }
+            let connective = [("AND", true), ("OR", false)].into_iter().find(|(k, _)| Self::is_keyword(&token, k));
+            if let Some((keyword, joins_with_and)) = connective {
+                self.next();
+                let rest = self.sequence(joins_with_and, depth)?;
+                if rest == Filter::All {
+                    return Err(invalid(format!("{keyword} needs a rule after it"), token.line, token.column));
+                }
+                operands.push(rest);
+                break;
+            }
+            operands.push(self.operand(depth)?);
+        }
+        Ok(Filter::combine(and, operands))
+    }
+
+    fn operand(&mut self, depth: usize) -> AgapResult<Filter> {
+        let Some(token) = self.next() else {
+            let last = self.tokens.last().map(|t| (t.line, t.column)).unwrap_or((1, 1));
+            return Err(invalid("a rule expected", last.0, last.1));
+        };
+        if depth > MAX_DEPTH {
+            return Err(invalid("too deeply nested", token.line, token.column));
+        }
+        match &token.kind {
+            Kind::Open => {
+                let inner = self.sequence(true, depth + 1)?;
+                match self.next() {
+                    Some(close) if close.kind == Kind::Close => {}
+                    _ => return Err(invalid("unclosed (", token.line, token.column)),
+                }
+                if inner == Filter::All {
+                    return Err(invalid("empty group", token.line, token.column));
+                }
+                Ok(inner)
+            }
+            Kind::Close => Err(invalid("unexpected )", token.line, token.column)),
+            Kind::Quoted(_) => Err(invalid("unexpected string", token.line, token.column)),
+            Kind::Word(word) => match word.to_ascii_uppercase().as_str() {
+                "NOT" => Ok(Filter::Not(Box::new(self.operand(depth + 1)?))),
+                "UID" => self.uid_rule(&token),
+                "TAG" => self.tag_rule(&token),
+                "IS" => self.is_rule(&token),
+                "REGEX" => self.regex_rule(&token),
+                _ => Err(invalid(format!("unknown rule {word:?}"), token.line, token.column)),
+            },
+        }
+    }
+
+    fn uid_rule(&mut self, rule: &Token) -> AgapResult<Filter> {
+        let (text, token) = self.word(rule, "a UID")?;
+        let (from, to) = text.split_once(':').unwrap_or((&text, &text));
+        if !ids::is_valid(from) || !ids::is_valid(to) {
+            return Err(invalid(format!("invalid UID {text:?}"), token.line, token.column));
+        }
+        Ok(Filter::Uid { from: from.to_owned(), to: to.to_owned() })
+    }
+
+    fn tag_rule(&mut self, rule: &Token) -> AgapResult<Filter> {
+        let (text, token) = self.word(rule, "a tag")?;
+        let tag = agap_adapter_api::tags::Tag::parse(&text)
+            .map_err(|_| invalid(format!("invalid tag {text:?}"), token.line, token.column))?;
+        Ok(Filter::Tag { name: tag.name().to_owned(), value: tag.value().map(str::to_owned) })
+    }
+
+    fn path(&mut self, rule: &Token) -> AgapResult<PartPath> {
+        let (text, token) = self.word(rule, "a path")?;
+        PartPath::parse(&text, self.root)
+            .map_err(|_| invalid(format!("invalid path {text:?}"), token.line, token.column))
+    }
+
+    fn is_rule(&mut self, rule: &Token) -> AgapResult<Filter> {
+        let path = self.path(rule)?;
+        let (op, token) = self.word(rule, "an operator")?;
+        let op = match op.as_str() {
+            "<" => Comparison::Less,
+            "<=" => Comparison::LessOrEqual,
+            "=" => Comparison::Equal,
+            "!=" => Comparison::NotEqual,
+            ">=" => Comparison::GreaterOrEqual,
+            ">" => Comparison::Greater,
+            other => return Err(invalid(format!("unknown operator {other:?}"), token.line, token.column)),
+        };
+        Ok(Filter::Is { path, op, value: self.quoted(rule)? })
+    }
+
+    fn regex_rule(&mut self, rule: &Token) -> AgapResult<Filter> {
+        let path = self.path(rule)?;
+        let (op, token) = self.word(rule, "an operator")?;
+        let negated = match op.as_str() {
+            "=" => false,
+            "!=" => true,
+            other => return Err(invalid(format!("REGEX takes = or !=, not {other:?}"), token.line, token.column)),
+        };
+        let source = self.quoted(rule)?;
+        Ok(Filter::Regex {
+            path,
+            negated,
+            pattern: compile(&source).map_err(|e| invalid(e, token.line, token.column))?,
+        })
+    }
+}
+
+/// Compiles a filter's regular expression with bounded size.
+pub fn compile(source: &str) -> Result<Pattern, String> {
+    let regex = RegexBuilder::new(source)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")))?;
+    Ok(Pattern { source: source.to_owned(), regex })
+}
+
+/// Parses the lines of a command filter for items whose rendering's root is `root`
+/// (MESSAGE, VCARD, ...). No line, or only blank ones, is the empty filter (every item).
+pub fn parse_filter(lines: &[String], root: &str) -> AgapResult<Filter> {
+    let tokens = tokenize(lines)?;
+    let mut parser = Parser { tokens, position: 0, root };
+    let filter = parser.sequence(true, 0)?;
+    if let Some(extra) = parser.peek() {
+        return Err(invalid("unexpected )", extra.line, extra.column));
+    }
+    Ok(filter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> AgapResult<Filter> {
+        parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "MESSAGE")
+    }
+
+    fn tag(name: &str) -> Filter {
+        Filter::Tag { name: name.into(), value: None }
+    }
+
+    fn tag_value(name: &str, value: &str) -> Filter {
+        Filter::Tag { name: name.into(), value: Some(value.into()) }
+    }
+
+    fn uids(from: &str, to: &str) -> Filter {
+        Filter::Uid { from: from.into(), to: to.into() }
+    }
+
+    #[test]
+    fn both_forms_of_example_1_give_the_same_tree() {
+        let first = parse("UID UIDx0001:UIDx1000 OR ( TAG SPAM TAG HAS=VIRUS ) TAG SEEN").expect("first form");
+        let second = parse("UID UIDx0001:UIDx1000 AND( OR ( TAG SPAM TAG HAS=VIRUS ) TAG SEEN)").expect("second form");
+        let expected = Filter::And(vec![
+            uids("UIDx0001", "UIDx1000"),
+            Filter::Or(vec![Filter::And(vec![tag("SPAM"), tag_value("HAS", "VIRUS")]), tag("SEEN")]),
+        ]);
+        assert_eq!(first, expected);
+        assert_eq!(second, expected);
+    }
+
+    #[test]
+    fn implicit_and_not_and_case_insensitive_keywords() {
+        assert_eq!(parse("uid 5 tag seen").expect("valid"), Filter::And(vec![uids("5", "5"), tag("SEEN")]));
+        assert_eq!(parse("NOT TAG SEEN").expect("valid"), Filter::Not(Box::new(tag("SEEN"))));
+        // OR binds what follows it only: "A OR B" is A AND (OR of B alone) = A AND B; a
+        // disjunction is written "OR A B" (example 7.7). Documented in docs/filters.md.
+        assert_eq!(
+            parse("not (tag a or tag b)").expect("valid"),
+            Filter::Not(Box::new(Filter::And(vec![tag("A"), tag("B")])))
+        );
+        assert_eq!(parse("OR TAG A TAG B").expect("valid"), Filter::Or(vec![tag("A"), tag("B")]));
+        assert_eq!(parse("").expect("empty"), Filter::All);
+        assert_eq!(parse("\n  \n").expect("blank"), Filter::All);
+    }
+
+    #[test]
+    fn groups_may_span_lines_but_rules_may_not() {
+        let grouped = parse("OR\n(\nTAG A\nTAG B\n)\nTAG C").expect("valid");
+        assert_eq!(grouped, Filter::Or(vec![Filter::And(vec![tag("A"), tag("B")]), tag("C")]));
+        let split = parse("IS /MESSAGE/HEADER/subject =\n'x'").expect_err("a rule over two lines");
+        assert!(split.to_reply().text.contains("line 1"), "{:?}", split.to_reply());
+    }
+
+    #[test]
+    fn is_and_regex_rules_with_their_operators_and_strings() {
+        let Filter::Is { path, op, value } = parse("IS /MESSAGE/HEADER/SUBJECT = 'From University'").expect("valid")
+        else {
+            panic!("IS")
+        };
+        assert_eq!((path.header_field(), op, value.as_str()), (Some("SUBJECT"), Comparison::Equal, "From University"));
+        for (op, expected) in [
+            ("<", Comparison::Less),
+            ("<=", Comparison::LessOrEqual),
+            ("!=", Comparison::NotEqual),
+            (">=", Comparison::GreaterOrEqual),
+            (">", Comparison::Greater),
+        ] {
+            assert!(
+                matches!(parse(&format!("IS header/date {op} '2011'")), Ok(Filter::Is { op: o, .. }) if o == expected)
+            );
+        }
+        let Filter::Regex { negated, pattern, .. } =
+            parse("REGEX /MESSAGE/HEADER/FROM != '^[0-9]+@example\\.com$'").expect("valid")
+        else {
+            panic!("REGEX")
+        };
+        assert!(negated);
+        assert_eq!(pattern.source, "^[0-9]+@example\\.com$", "backslashes other than \\' stay");
+        assert!(pattern.regex.is_match("123@example.com"));
+        let Filter::Is { value, .. } = parse("IS header/subject = 'It\\'s'").expect("valid") else { panic!("IS") };
+        assert_eq!(value, "It's");
+    }
+
+    #[test]
+    fn everything_else_is_511_naming_the_position() {
+        for (bad, position) in [
+            ("LATER", "line 1, column 1"),
+            ("TAG", "line 1, column 1"),
+            ("TAG bad/tag", "line 1, column 5"),
+            ("UID x-1", "line 1, column 5"),
+            ("IS header/subject ~ 'x'", "line 1, column 19"),
+            ("IS header/subject = x", "line 1, column 21"),
+            ("REGEX header/subject < 'x'", "line 1, column 22"),
+            ("REGEX header/subject = '('", "line 1, column 22"),
+            ("TAG A )", "line 1, column 7"),
+            ("( TAG A", "line 1, column 1"),
+            ("()", "line 1, column 1"),
+            ("TAG A AND", "line 1, column 7"),
+            ("IS header/subject = 'open", "line 1, column 21"),
+            ("TAG A\nBOGUS", "line 2, column 1"),
+        ] {
+            let reply = parse(bad).expect_err(bad).to_reply();
+            assert_eq!(reply.code.number(), 511, "{bad}");
+            assert!(reply.text.starts_with("ERROR INVALID filter definition"), "{bad}: {}", reply.text);
+            assert!(reply.text.contains(position), "{bad}: {}", reply.text);
+        }
+    }
+
+    #[test]
+    fn nesting_and_regex_size_are_bounded() {
+        let deep = format!("{}TAG A{}", "( ".repeat(100), " )".repeat(100));
+        assert!(parse(&deep).is_err());
+        assert!(parse("REGEX header/subject = '(a{1000}){1000}'").is_err(), "compiled size limit");
+    }
+}

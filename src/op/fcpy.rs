@@ -1,0 +1,32 @@
+//! FCPY path (draft 4.20): copies every match; the destination is checked first (Fig 83).
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::AgapResult;
+use crate::folder::FolderEntry;
+use crate::gateway::Gateway;
+use crate::session::{Content, ContentKind, Selection};
+
+use super::transfer::Transfer;
+
+/// Checks source and destination, then asks for the filter.
+pub async fn begin(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &Selection,
+    argument: Option<&str>,
+) -> AgapResult<(Reply, Content)> {
+    let target =
+        super::fmov::checked_destination(gateway, account, selection, argument, "FCPY", Transfer::Copy).await?;
+    Ok(super::filtered::ask_for_filter(gateway, ContentKind::Fcpy(target)))
+}
+
+/// Copies the matches.
+pub async fn finish(
+    account: &Account,
+    selection: &Selection,
+    target: &FolderEntry,
+    filter: Vec<String>,
+) -> AgapResult<Reply> {
+    super::filtered::transfer_matches(account, selection, target, filter, Transfer::Copy).await
+}

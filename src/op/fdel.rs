@@ -1,0 +1,28 @@
+//! FDEL (draft 4.21): deletes every match. The empty filter is refused (AMBIGUITIES B.3: 4.21
+//! calls it wrong), so a client cannot empty a folder by accident.
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::filter::Filter;
+use crate::gateway::Gateway;
+use crate::session::{Content, ContentKind, Selection};
+
+/// Checks the folder, then asks for the filter.
+pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
+    super::expect_no_argument("FDEL", argument)?;
+    let folder = super::item::items_folder(selection)?;
+    super::item::check_source_allows(folder, "NO-DELETE")?;
+    Ok(super::filtered::ask_for_filter(gateway, ContentKind::Fdel))
+}
+
+/// Deletes the matches with one expunge.
+pub async fn finish(account: &Account, selection: &Selection, filter: Vec<String>) -> AgapResult<Reply> {
+    let folder = super::item::items_folder(selection)?;
+    let (parsed, uids) = super::filtered::matching(account, folder, &filter).await?;
+    if parsed == Filter::All {
+        return Err(AgapError::invalid("INVALID filter definition: FDEL needs a filter that is not empty"));
+    }
+    account.mail.expunge_messages(&folder.upstream, &uids).await?;
+    Ok(super::filtered::outcome("FDEL", uids.len(), uids.len(), "deleted"))
+}

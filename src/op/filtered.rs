@@ -1,0 +1,71 @@
+//! What FIND, FTAG, FDEL, FMOV and FCPY share (draft 4.20-4.23, 4.25): the 110 that asks for
+//! the filter, parsing it for the folder's items, and the reply that counts what was done
+//! (200 for all, including none; 210 "n from m" when only some succeeded).
+
+use crate::account::Account;
+use crate::codec::{Reply, ReplyCode};
+use crate::error::{AgapError, AgapResult};
+use crate::filter::{Filter, matching_messages, parse_filter};
+use crate::folder::{FolderEntry, FolderType};
+use crate::gateway::Gateway;
+use crate::session::{Content, ContentKind, Selection};
+
+use super::transfer::Transfer;
+
+/// The 110 reply and the content collector for a filter.
+pub fn ask_for_filter(gateway: &Gateway, kind: ContentKind) -> (Reply, Content) {
+    let reply = Reply::new(ReplyCode::Continue, "OK SEND filter definition (end it with an empty line)");
+    (reply, Content::new(kind, gateway.config.server.max_line_length * 256))
+}
+
+/// The root element of the folder's renderings.
+fn root_of(folder: &FolderEntry) -> AgapResult<&'static str> {
+    match folder.kind {
+        FolderType::Mesg => Ok("MESSAGE"),
+        other => Err(AgapError::invalid(format!("filters on {other} folders are not supported yet"))),
+    }
+}
+
+/// The filter's matches in `folder`, ascending.
+pub async fn matching(account: &Account, folder: &FolderEntry, lines: &[String]) -> AgapResult<(Filter, Vec<u32>)> {
+    let filter = parse_filter(lines, root_of(folder)?)?;
+    let uids = matching_messages(account.mail.as_ref(), &folder.upstream, &filter).await?;
+    Ok((filter, uids))
+}
+
+/// "(1 match)", "(3 matches)".
+pub fn matches_text(count: usize) -> String {
+    format!("({count} {})", if count == 1 { "match" } else { "matches" })
+}
+
+/// 200 when every match was handled, 210 when only some were.
+pub fn outcome(verb: &str, done: usize, found: usize, what: &str) -> Reply {
+    if done == found {
+        Reply::ok(format!("OK {verb} completed {}", matches_text(found)))
+    } else {
+        Reply::new(ReplyCode::PartialOk, format!("OK {verb} completed (only {done} from {found} matches {what})"))
+    }
+}
+
+/// Copies or moves the matches (FCPY, FMOV).
+pub async fn transfer_matches(
+    account: &Account,
+    selection: &Selection,
+    target: &FolderEntry,
+    filter: Vec<String>,
+    transfer: Transfer,
+) -> AgapResult<Reply> {
+    let folder = super::item::items_folder(selection)?;
+    let (_, uids) = matching(account, folder, &filter).await?;
+    if uids.is_empty() {
+        return Ok(outcome(transfer.verb_for_filter(), 0, 0, ""));
+    }
+    let pairs = match transfer {
+        Transfer::Copy => account.mail.copy_messages(&folder.upstream, Some(&uids), &target.upstream).await?,
+        Transfer::Move => account.mail.move_messages(&folder.upstream, Some(&uids), &target.upstream).await?,
+    };
+    // Servers without UIDPLUS report no pairs; the command then succeeded for all.
+    let done = if pairs.is_empty() { uids.len() } else { pairs.len() };
+    let what = if transfer == Transfer::Copy { "copied" } else { "moved" };
+    Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what))
+}

@@ -1,0 +1,45 @@
+//! FTAG tag_list (draft 4.25): changes the tags of every match. The tag list is checked before
+//! the filter is asked for (Fig 99).
+
+use agap_adapter_api::tags::TagChange;
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::gateway::Gateway;
+use crate::session::{Content, ContentKind, Selection};
+
+/// Checks the tag list and the folder, then asks for the filter.
+pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
+    // 6.4 lists only 510 for FTAG without arguments (AMBIGUITIES NOARG-510-511).
+    let list = super::require_argument("FTAG", argument)?;
+    let change = super::stag::parse_tag_list(list)?;
+    let folder = super::item::items_folder(selection)?;
+    super::item::check_source_allows(folder, "READ-ONLY")?;
+    Ok(super::filtered::ask_for_filter(gateway, ContentKind::Ftag(change)))
+}
+
+/// Tags the matches.
+pub async fn finish(
+    account: &Account,
+    selection: &Selection,
+    change: &TagChange,
+    filter: Vec<String>,
+) -> AgapResult<Reply> {
+    let folder = super::item::items_folder(selection)?;
+    let (_, uids) = super::filtered::matching(account, folder, &filter).await?;
+    let mut done = 0;
+    for uid in &uids {
+        match account.mail.change_message_tags(&folder.upstream, *uid, change).await {
+            Ok(true) => done += 1,
+            // Removed by another client meanwhile: not tagged, counted as such.
+            Ok(false) => {}
+            Err(error) if done == 0 => return Err(AgapError::from(error)),
+            Err(error) => {
+                tracing::warn!(%error, "FTAG stopped early");
+                break;
+            }
+        }
+    }
+    Ok(super::filtered::outcome("FTAG", done, uids.len(), "tagged"))
+}
