@@ -7,8 +7,8 @@ use std::sync::Arc;
 use agap_adapter_api::mail::{MailAccount, MailboxName, MailboxStatus};
 use sha2::{Digest, Sha256};
 
-use crate::error::AgapResult;
-use crate::folder::{FolderEntry, FolderPath, FolderTree, ReservedNames, upstream_key};
+use crate::error::{AgapError, AgapResult};
+use crate::folder::{FolderEntry, FolderPath, FolderTree, FolderType, ReservedNames, upstream_key};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::store::Observation;
@@ -35,8 +35,119 @@ impl Account {
     /// The folder tree as the upstream servers show it now.
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
         let mailboxes = self.mail.list_mailboxes().await?;
-        let folds = gateway.store.fold_keys(&self.user).await?;
-        Ok(FolderTree::build(&mailboxes, &folds, &gateway.config.folders))
+        let types = self.folder_types(gateway).await?;
+        Ok(FolderTree::build(&mailboxes, &types, &gateway.config.folders))
+    }
+
+    /// Whether the mail server keeps the gateway's annotations (RFC 5464 METADATA): then folder
+    /// types and filter definitions live upstream, are seen by every gateway instance and
+    /// survive the loss of the gateway's store; otherwise the store keeps them.
+    fn annotations_upstream(&self) -> bool {
+        self.mail.capabilities().metadata
+    }
+
+    /// A map kept as a server annotation, by upstream key. Server annotations rather than
+    /// mailbox ones: imap-proto 0.17 cannot parse a METADATA response naming a mailbox as an
+    /// atom, as Dovecot does (RFC 5464 allows it).
+    async fn upstream_map(&self, entry: &str) -> AgapResult<HashMap<String, String>> {
+        let raw = self.mail.annotation(None, entry).await?;
+        Ok(raw.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    }
+
+    async fn write_upstream_map(&self, entry: &str, map: &HashMap<String, String>) -> AgapResult<()> {
+        let value = if map.is_empty() {
+            None
+        } else {
+            Some(ascii_json(&serde_json::to_value(map).map_err(AgapError::internal)?))
+        };
+        Ok(self.mail.set_annotation(None, entry, value.as_deref()).await?)
+    }
+
+    async fn upstream_types(&self) -> AgapResult<HashMap<String, String>> {
+        self.upstream_map(TYPES_ENTRY).await
+    }
+
+    async fn write_upstream_types(&self, types: &HashMap<String, String>) -> AgapResult<()> {
+        self.write_upstream_map(TYPES_ENTRY, types).await
+    }
+
+    /// Types of the mailboxes created as FOLD or FILT folders, by upstream key.
+    pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
+        let raw = if self.annotations_upstream() {
+            self.upstream_types().await?
+        } else {
+            gateway.store.folder_kinds(&self.user).await?
+        };
+        Ok(raw.into_iter().filter_map(|(key, kind)| kind.parse().ok().map(|kind| (key, kind))).collect())
+    }
+
+    /// Records the type of a mailbox created as a FOLD or FILT folder.
+    pub async fn set_folder_type(&self, gateway: &Gateway, key: &str, kind: FolderType) -> AgapResult<()> {
+        if self.annotations_upstream() {
+            let mut types = self.upstream_types().await?;
+            types.insert(key.to_owned(), kind.as_str().to_owned());
+            self.write_upstream_types(&types).await
+        } else {
+            Ok(gateway.store.remember_kind(&self.user, key, kind.as_str()).await?)
+        }
+    }
+
+    /// Moves the records of `old_key` and below to `new_key` (after a rename).
+    pub async fn rename_folder_records(&self, gateway: &Gateway, old_key: &str, new_key: &str) -> AgapResult<()> {
+        if self.annotations_upstream() {
+            for entry in [TYPES_ENTRY, FILTERS_ENTRY] {
+                let map = self.upstream_map(entry).await?;
+                let moved = map
+                    .into_iter()
+                    .map(|(key, value)| match key.strip_prefix(old_key) {
+                        Some(rest) if rest.is_empty() || rest.starts_with('/') => (format!("{new_key}{rest}"), value),
+                        _ => (key, value),
+                    })
+                    .collect();
+                self.write_upstream_map(entry, &moved).await?;
+            }
+        }
+        Ok(gateway.store.rename_subtree(&self.user, old_key, new_key).await?)
+    }
+
+    /// Forgets the records of `key` and below (after a delete, or a failed create).
+    pub async fn forget_folder_records(&self, gateway: &Gateway, key: &str) -> AgapResult<()> {
+        if self.annotations_upstream() {
+            for entry in [TYPES_ENTRY, FILTERS_ENTRY] {
+                let mut map = self.upstream_map(entry).await?;
+                let before = map.len();
+                map.retain(|existing, _| !(existing == key || existing.starts_with(&format!("{key}/"))));
+                if map.len() != before {
+                    self.write_upstream_map(entry, &map).await?;
+                }
+            }
+        }
+        Ok(gateway.store.forget_subtree(&self.user, key).await?)
+    }
+
+    /// The stored definition of a FILT folder.
+    pub async fn filter_definition(&self, gateway: &Gateway, folder: &FolderEntry) -> AgapResult<Option<String>> {
+        if self.annotations_upstream() {
+            Ok(self.upstream_map(FILTERS_ENTRY).await?.remove(&upstream_key(&folder.upstream)))
+        } else {
+            Ok(gateway.store.filter_definition(&self.user, &upstream_key(&folder.upstream)).await?)
+        }
+    }
+
+    /// Replaces the definition of a FILT folder.
+    pub async fn save_filter_definition(
+        &self,
+        gateway: &Gateway,
+        folder: &FolderEntry,
+        definition: &str,
+    ) -> AgapResult<()> {
+        if self.annotations_upstream() {
+            let mut filters = self.upstream_map(FILTERS_ENTRY).await?;
+            filters.insert(upstream_key(&folder.upstream), definition.to_owned());
+            self.write_upstream_map(FILTERS_ENTRY, &filters).await
+        } else {
+            Ok(gateway.store.save_filter_definition(&self.user, &upstream_key(&folder.upstream), definition).await?)
+        }
     }
 
     /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13) and returns
@@ -54,8 +165,8 @@ impl Account {
         if !missing.is_empty() {
             mailboxes = self.mail.list_mailboxes().await?;
         }
-        let folds = gateway.store.fold_keys(&self.user).await?;
-        Ok(FolderTree::build(&mailboxes, &folds, names))
+        let types = self.folder_types(gateway).await?;
+        Ok(FolderTree::build(&mailboxes, &types, names))
     }
 
     /// `folder` with the user's rights on it filled in (its tags then include READ-ONLY and the
@@ -104,6 +215,29 @@ impl Account {
         }
         Ok(states)
     }
+}
+
+/// Annotation (RFC 5464) holding the types of FOLD and FILT folders, by upstream key.
+const TYPES_ENTRY: &str = "/private/vendor/agap-gateway/folder-types";
+/// Annotation holding the definitions of FILT folders, by upstream key.
+const FILTERS_ENTRY: &str = "/private/vendor/agap-gateway/filters";
+
+/// JSON in printable ASCII (annotation values travel as IMAP quoted strings): characters
+/// beyond ASCII as `\u` escapes.
+fn ascii_json(value: &serde_json::Value) -> String {
+    let json = value.to_string();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// What an FCID stands for: the folder's items (added or removed: UIDNEXT and MESSAGES move;

@@ -23,14 +23,13 @@ pub struct Gateway {
 impl Gateway {
     /// Folder types MAKE can create: exactly those some adapter serves.
     pub fn creatable_types(&self) -> &'static [FolderType] {
-        &[FolderType::Mesg, FolderType::Fold]
+        &[FolderType::Mesg, FolderType::Fold, FolderType::Filt]
     }
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
-        // MESG covers the message commands that work: FIND (empty filter), GTAG, STAG, DELE,
-        // COPY, MOVE, CPYF, MOVF, SPAM.
-        ["AUTH-PLAIN", "CHNG", "MESG"].into_iter().map(String::from).collect()
+        // MESG: every message command; FILT: saved filters over message folders.
+        ["AUTH-PLAIN", "CHNG", "FILT", "MESG"].into_iter().map(String::from).collect()
     }
 
     /// Milliseconds since the epoch: the floor of new change ids.

@@ -14,7 +14,7 @@ async fn welcome_names_the_client_and_capa_lists_exactly_what_works() {
     let (mut client, welcome) = Client::connect(gateway.address()).await;
     assert_eq!(welcome, "200 Welcome test-gateway [127.0.0.1]");
     let capa = client.expect("capa", 200).await;
-    assert_eq!(capa.lines, ["AUTH-PLAIN", "CHNG", "MESG"]);
+    assert_eq!(capa.lines, ["AUTH-PLAIN", "CHNG", "FILT", "MESG"]);
     client.expect("QUIT", 200).await;
     assert!(client.is_closed().await);
 }
@@ -45,7 +45,7 @@ async fn over_long_lines_and_invalid_utf8_are_refused_and_the_connection_survive
     let reply = client.read_reply().await;
     assert_eq!((reply.code, reply.text.contains("UTF-8")), (510, true), "{reply:?}");
 
-    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 3, "still serving");
+    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 4, "still serving");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod harness;
 mod auth;
 mod engine;
 mod examples;
+mod filt;
 mod filters;
 mod folders;
 mod load;

@@ -2,12 +2,14 @@
 //! (4.3.2) into one tree, planning what a backend can answer, and evaluating the rest over the
 //! same XML view RETR gives.
 
+mod definition;
 mod eval;
 mod parse;
 mod plan;
 mod run;
 mod tree;
 
+pub use definition::{FilterDefinition, parse_definition};
 pub use eval::{ItemView, matches};
 pub use parse::{compile, parse_filter};
 pub use plan::{fetch_needs, mail_query};

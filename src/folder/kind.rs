@@ -47,7 +47,8 @@ impl FolderType {
 
     /// Whether the folder holds items (and so has a UCID and a TOTAL, draft 4.38).
     pub fn holds_items(self) -> bool {
-        !matches!(self, Self::Fold)
+        // A FILT folder shows the items of other folders, none of its own.
+        !matches!(self, Self::Fold | Self::Filt)
     }
 }
 

@@ -111,9 +111,9 @@ impl FolderTree {
         roles
     }
 
-    /// Builds the tree from the upstream list; `fold_keys` are the upstream keys the gateway
-    /// created as FOLD folders.
-    pub fn build(mailboxes: &[MailboxInfo], fold_keys: &HashSet<String>, names: &dyn ReservedNames) -> Self {
+    /// Builds the tree from the upstream list; `types` are the types of the mailboxes the
+    /// gateway created as FOLD or FILT folders, by upstream key.
+    pub fn build(mailboxes: &[MailboxInfo], types: &HashMap<String, FolderType>, names: &dyn ReservedNames) -> Self {
         let roles = Self::reserved_mailboxes(mailboxes, names);
         let mut entries = BTreeMap::new();
         for mailbox in mailboxes {
@@ -141,12 +141,12 @@ impl FolderTree {
                 tracing::warn!(mailbox = ?mailbox.name, "mailbox name is not a valid AGAP path; not shown");
                 continue;
             }
-            let kind =
-                if reserved.is_some() || (mailbox.selectable && !fold_keys.contains(&upstream_key(&mailbox.name))) {
-                    FolderType::Mesg
-                } else {
-                    FolderType::Fold
-                };
+            let kind = match (reserved, types.get(&upstream_key(&mailbox.name))) {
+                (Some(_), _) => FolderType::Mesg,
+                (None, Some(recorded)) => *recorded,
+                (None, None) if mailbox.selectable => FolderType::Mesg,
+                (None, None) => FolderType::Fold,
+            };
             let path = FolderPath::from_levels(levels);
             if entries.contains_key(&path) {
                 tracing::warn!(mailbox = ?mailbox.name, %path, "two mailboxes map to one AGAP path; showing the first");
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn reserved_folders_are_found_by_role_then_by_default_name() {
-        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         let sent = tree.get(&agap("/SENT")).expect("sent");
         assert_eq!(sent.upstream.levels(), ["Gesendet"]);
         assert_eq!(sent.reserved, Some(ReservedFolder::Sent));
@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn children_of_reserved_mailboxes_follow_them() {
-        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         let old = tree.get(&agap("/TRASH/old")).expect("child of trash");
         assert_eq!(old.upstream.levels(), ["Trash", "old"]);
         assert_eq!(old.reserved, None);
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn unmappable_and_colliding_names_are_hidden() {
-        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         assert!(tree.get(&agap("/Gesendet")).is_none());
         assert_eq!(tree.folders().filter(|e| e.path.to_string() == "/SENT").count(), 1);
         assert_eq!(
@@ -320,8 +320,8 @@ mod tests {
 
     #[test]
     fn placeholders_and_missing_parents_are_fold_folders() {
-        let mut folds = HashSet::new();
-        folds.insert("Archive/2010".to_owned());
+        let mut folds = HashMap::new();
+        folds.insert("Archive/2010".to_owned(), FolderType::Fold);
         let tree = FolderTree::build(&sample(), &folds, &Defaults);
         assert_eq!(tree.get(&agap("/Archive")).expect("placeholder").kind, FolderType::Fold);
         assert_eq!(tree.get(&agap("/Archive/2010")).expect("recorded").kind, FolderType::Fold);
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn descendants_come_deepest_first() {
-        let tree = FolderTree::build(&sample(), &HashSet::new(), &Defaults);
+        let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         let order: Vec<String> =
             tree.descendants_deepest_first(&agap("/Deep")).iter().map(|e| e.path.to_string()).collect();
         assert_eq!(order, ["/Deep/a/b", "/Deep/a"]);

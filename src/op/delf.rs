@@ -53,6 +53,6 @@ pub async fn handle(
             Err(error) => return Err(error.into()),
         }
     }
-    gateway.store.forget_subtree(&account.user, &upstream_key(&entry.upstream)).await?;
+    account.forget_folder_records(gateway, &upstream_key(&entry.upstream)).await?;
     Ok(Reply::ok(format!("OK Folder '{selected}' was deleted")))
 }

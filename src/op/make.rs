@@ -47,12 +47,13 @@ pub async fn handle(
     let key = upstream_key(&upstream);
     // Record the type first: a record without a mailbox is harmless, a FOLD folder shown as
     // MESG after a failure between the two steps would not be.
-    if kind == FolderType::Fold {
-        gateway.store.remember_fold(&account.user, &key).await?;
+    let recorded = matches!(kind, FolderType::Fold | FolderType::Filt);
+    if recorded {
+        account.set_folder_type(gateway, &key, kind).await?;
     }
     if let Err(error) = account.mail.create_mailbox(&upstream, None).await {
-        if kind == FolderType::Fold {
-            let _ = gateway.store.forget_subtree(&account.user, &key).await;
+        if recorded {
+            let _ = account.forget_folder_records(gateway, &key).await;
         }
         return Err(error.into());
     }

@@ -11,6 +11,7 @@ pub mod delf;
 pub mod exit;
 pub mod fcpy;
 pub mod fdel;
+pub mod filt;
 pub mod filtered;
 pub mod find;
 pub mod fmov;
@@ -89,6 +90,18 @@ pub async fn dispatch_selected(
     verb: Verb,
     argument: Option<&str>,
 ) -> Dispatched {
+    let is_filt = selection.folder.kind == crate::folder::FolderType::Filt;
+    match verb {
+        Verb::Find if is_filt => {
+            let result = filt::find(gateway, &account, &selection, argument).await;
+            return Dispatched::Done(result, State::Selected(account, selection));
+        }
+        Verb::Retr if is_filt => {
+            let result = filt::retr(gateway, &account, &selection, argument).await;
+            return Dispatched::Done(result, State::Selected(account, selection));
+        }
+        _ => {}
+    }
     let begun = match verb {
         Verb::Find => Some(find::begin(gateway, &selection, argument)),
         Verb::Ftag => Some(ftag::begin(gateway, &selection, argument)),

@@ -42,7 +42,7 @@ pub async fn handle(
     }
     account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
     if let Err(error) =
-        gateway.store.rename_subtree(&account.user, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
+        account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
     {
         // The rename happened upstream; at worst FOLD folders below show as MESG.
         tracing::error!(%error, "could not move folder records after a rename");

@@ -29,6 +29,9 @@ pub async fn handle(
     }
     let tags = entry.tags();
     lines.push(if tags.is_empty() { "TAGS".to_owned() } else { format!("TAGS {}", tags.join(" ")) });
+    if entry.kind == FolderType::Filt {
+        lines.push(format!("TOTAL {}", super::filt::total(gateway, account, &entry).await?));
+    }
     if let Some((_, status)) = &state.items {
         lines.push(format!("TOTAL {}", status.messages));
         if entry.kind == FolderType::Mesg {

@@ -15,7 +15,12 @@ use crate::session::{Content, ContentKind, Selection};
 /// Accepts STOR and asks for the item.
 pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
     super::expect_no_argument("STOR", argument)?;
-    let folder = super::item::items_folder(selection)?.clone();
+    // A FILT folder takes a filter definition; any other folder must hold items.
+    let folder = if selection.folder.kind == FolderType::Filt {
+        selection.folder.clone()
+    } else {
+        super::item::items_folder(selection)?.clone()
+    };
     if folder.tags().contains(&"READ-ONLY") {
         return Err(AgapError::invalid(format!("{} is READ-ONLY", selection.path)));
     }
@@ -31,6 +36,13 @@ pub async fn finish(
     selection: &mut Selection,
     content: Content,
 ) -> AgapResult<Reply> {
+    if selection.folder.kind == FolderType::Filt {
+        let lines = content.into_lines()?;
+        if lines.is_empty() {
+            return Ok(Reply::ok("OK Filter not stored as it was empty"));
+        }
+        return super::filt::store(gateway, account, selection, &lines).await;
+    }
     let result = store(gateway, account, selection, content).await;
     match &result {
         Ok(Some(uid)) => selection.last_stored = Some(uid.clone()),

@@ -4,7 +4,7 @@
 
 mod sqlite;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 
@@ -39,11 +39,18 @@ pub struct Observation {
 /// What the gateway remembers per account.
 #[async_trait]
 pub trait GatewayStore: Send + Sync + std::fmt::Debug {
-    /// Upstream keys of the account's mailboxes that were created as FOLD folders.
-    async fn fold_keys(&self, account: &str) -> StoreResult<HashSet<String>>;
+    /// Upstream keys of the account's mailboxes that were created with a type IMAP cannot hold
+    /// (FOLD, FILT), with that type's name.
+    async fn folder_kinds(&self, account: &str) -> StoreResult<HashMap<String, String>>;
 
-    /// Records that the mailbox `key` was created as a FOLD folder.
-    async fn remember_fold(&self, account: &str, key: &str) -> StoreResult<()>;
+    /// Records the type the mailbox `key` was created with.
+    async fn remember_kind(&self, account: &str, key: &str, kind: &str) -> StoreResult<()>;
+
+    /// The definition of the FILT folder `key`.
+    async fn filter_definition(&self, account: &str, key: &str) -> StoreResult<Option<String>>;
+
+    /// Replaces the definition of the FILT folder `key`.
+    async fn save_filter_definition(&self, account: &str, key: &str, definition: &str) -> StoreResult<()>;
 
     /// Moves every record of `old_key` and below to `new_key` (after an upstream RENAME).
     async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()>;

@@ -1,6 +1,6 @@
 //! The embedded store: SQLite through sqlx, in WAL mode, migrated at start-up.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -43,50 +43,81 @@ impl SqliteStore {
 
 #[async_trait]
 impl GatewayStore for SqliteStore {
-    async fn fold_keys(&self, account: &str) -> StoreResult<HashSet<String>> {
-        let rows = sqlx::query("SELECT upstream FROM folder_kind WHERE account = ?1 AND kind = 'FOLD'")
+    async fn folder_kinds(&self, account: &str) -> StoreResult<HashMap<String, String>> {
+        let rows = sqlx::query("SELECT upstream, kind FROM folder_kind WHERE account = ?1")
             .bind(account)
             .fetch_all(&self.pool)
             .await
             .map_err(failed)?;
-        Ok(rows.iter().map(|row| row.get::<String, _>(0)).collect())
+        Ok(rows.iter().map(|row| (row.get::<String, _>(0), row.get::<String, _>(1))).collect())
     }
 
-    async fn remember_fold(&self, account: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO folder_kind (account, upstream, kind) VALUES (?1, ?2, 'FOLD') ON CONFLICT DO UPDATE SET kind = 'FOLD'")
+    async fn filter_definition(&self, account: &str, key: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT definition FROM filter_definition WHERE account = ?1 AND upstream = ?2")
             .bind(account)
             .bind(key)
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(failed)?;
-        Ok(())
+        Ok(row.map(|row| row.get::<String, _>(0)))
     }
 
-    async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()> {
+    async fn save_filter_definition(&self, account: &str, key: &str, definition: &str) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE folder_kind SET upstream = ?3 || substr(upstream, length(?2) + 1)
-             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "INSERT INTO filter_definition (account, upstream, definition) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET definition = excluded.definition",
         )
         .bind(account)
-        .bind(old_key)
-        .bind(new_key)
+        .bind(key)
+        .bind(definition)
         .execute(&self.pool)
         .await
         .map_err(failed)?;
         Ok(())
     }
 
-    async fn forget_subtree(&self, account: &str, key: &str) -> StoreResult<()> {
-        let mut transaction = self.pool.begin().await.map_err(failed)?;
+    async fn remember_kind(&self, account: &str, key: &str, kind: &str) -> StoreResult<()> {
         sqlx::query(
-            "DELETE FROM folder_kind
-             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "INSERT INTO folder_kind (account, upstream, kind) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET kind = ?3",
         )
         .bind(account)
         .bind(key)
-        .execute(&mut *transaction)
+        .bind(kind)
+        .execute(&self.pool)
         .await
         .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for statement in [
+            "UPDATE folder_kind SET upstream = ?3 || substr(upstream, length(?2) + 1)
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "UPDATE filter_definition SET upstream = ?3 || substr(upstream, length(?2) + 1)
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+        ] {
+            sqlx::query(statement)
+                .bind(account)
+                .bind(old_key)
+                .bind(new_key)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
+
+    async fn forget_subtree(&self, account: &str, key: &str) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for statement in [
+            "DELETE FROM folder_kind
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "DELETE FROM filter_definition
+             WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+        ] {
+            sqlx::query(statement).bind(account).bind(key).execute(&mut *transaction).await.map_err(failed)?;
+        }
         for prefix in ["fcid:", "ucid:"] {
             let scoped = format!("{prefix}{key}");
             sqlx::query(
@@ -195,14 +226,16 @@ mod tests {
     async fn fold_records_follow_renames_and_deletes_of_whole_subtrees() {
         let store = memory_store().await;
         for key in ["A", "A/B", "A/B/C", "AB", "x%_"] {
-            store.remember_fold("u", key).await.expect("remember");
+            store.remember_kind("u", key, "FOLD").await.expect("remember");
         }
         store.rename_subtree("u", "A", "Z").await.expect("rename");
-        let keys = store.fold_keys("u").await.expect("keys");
+        let keys: std::collections::HashSet<String> =
+            store.folder_kinds("u").await.expect("keys").into_keys().collect();
         assert_eq!(keys, ["Z", "Z/B", "Z/B/C", "AB", "x%_"].into_iter().map(String::from).collect());
         store.forget_subtree("u", "Z/B").await.expect("forget");
         store.forget_subtree("u", "x%").await.expect("forget nothing");
-        let keys = store.fold_keys("u").await.expect("keys");
+        let keys: std::collections::HashSet<String> =
+            store.folder_kinds("u").await.expect("keys").into_keys().collect();
         assert_eq!(keys, ["Z", "AB", "x%_"].into_iter().map(String::from).collect());
     }
 
@@ -212,11 +245,16 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("gateway.db").display());
         {
             let store = SqliteStore::open(&url).await.expect("open");
-            store.remember_fold("u", "Projects").await.expect("remember");
+            store.remember_kind("u", "Projects", "FOLD").await.expect("remember");
+            store.save_filter_definition("u", "Projects", "<FILTER/>").await.expect("save");
             store.observe("u", &[observation("fcid:", "x")], 42).await.expect("observe");
         }
         let reopened = SqliteStore::open(&url).await.expect("reopen");
-        assert!(reopened.fold_keys("u").await.expect("keys").contains("Projects"));
+        assert_eq!(reopened.folder_kinds("u").await.expect("kinds").get("Projects").map(String::as_str), Some("FOLD"));
+        assert_eq!(
+            reopened.filter_definition("u", "Projects").await.expect("definition").as_deref(),
+            Some("<FILTER/>")
+        );
         assert_eq!(reopened.observe("u", &[observation("fcid:", "x")], 99).await.expect("observe"), [42]);
     }
 }

@@ -116,6 +116,8 @@ pub struct MailCapabilities {
     pub move_command: bool,
     /// RFC 4315 UIDPLUS.
     pub uidplus: bool,
+    /// RFC 5464 METADATA: annotations on the server and on mailboxes.
+    pub metadata: bool,
 }
 
 /// The messages of a mailbox, by UID, in ascending order.
@@ -164,6 +166,21 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
     /// Creates a mailbox (its parent exists), marked with `special_use` where the server allows.
     async fn create_mailbox(&self, _name: &MailboxName, _special_use: Option<SpecialUse>) -> AdapterResult<()> {
         Err(AdapterError::unsupported("creating mailboxes"))
+    }
+
+    /// A private annotation (RFC 5464) of a mailbox, or of the account for `None`.
+    async fn annotation(&self, _mailbox: Option<&MailboxName>, _entry: &str) -> AdapterResult<Option<String>> {
+        Err(AdapterError::unsupported("annotations"))
+    }
+
+    /// Sets (or, with `None`, removes) a private annotation. Values are printable ASCII.
+    async fn set_annotation(
+        &self,
+        _mailbox: Option<&MailboxName>,
+        _entry: &str,
+        _value: Option<&str>,
+    ) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("annotations"))
     }
 
     /// The logged-in user's rights on a mailbox as RFC 4314 letters (`lrswipkxte...`); `None`

@@ -130,6 +130,7 @@ impl MailAccount for ImapAccount {
             create_special_use: facts.has("CREATE-SPECIAL-USE"),
             move_command: facts.has("MOVE"),
             uidplus: facts.has("UIDPLUS"),
+            metadata: facts.has("METADATA"),
         }
     }
 
@@ -223,6 +224,49 @@ impl MailAccount for ImapAccount {
         };
         self.pool.checkout().await?.execute(&command).await?;
         self.set_subscribed(&wire, true).await;
+        Ok(())
+    }
+
+    async fn annotation(&self, mailbox: Option<&MailboxName>, entry: &str) -> AdapterResult<Option<String>> {
+        let wire = match mailbox {
+            Some(name) => self.encode_name(name)?,
+            None => String::new(),
+        };
+        let mut value = None;
+        self.pool
+            .checkout()
+            .await?
+            .execute_with(&format!("GETMETADATA {} ({})", quote(&wire), quote(entry)), |response| {
+                if let Response::MailboxData(MailboxDatum::MetadataSolicited { values, .. }) = response {
+                    value = values.iter().find(|m| m.entry.eq_ignore_ascii_case(entry)).and_then(|m| m.value.clone());
+                }
+            })
+            .await?;
+        Ok(value)
+    }
+
+    async fn set_annotation(
+        &self,
+        mailbox: Option<&MailboxName>,
+        entry: &str,
+        value: Option<&str>,
+    ) -> AdapterResult<()> {
+        let wire = match mailbox {
+            Some(name) => self.encode_name(name)?,
+            None => String::new(),
+        };
+        let value = match value {
+            Some(value) if value.bytes().all(|b| (0x20..0x7f).contains(&b)) => quote(value),
+            Some(_) => {
+                return Err(AdapterError::new(AdapterErrorKind::Refused, "annotation values must be printable ASCII"));
+            }
+            None => "NIL".to_owned(),
+        };
+        self.pool
+            .checkout()
+            .await?
+            .execute(&format!("SETMETADATA {} ({} {value})", quote(&wire), quote(entry)))
+            .await?;
         Ok(())
     }
 

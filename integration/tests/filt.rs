@@ -1,0 +1,66 @@
+//! FILT folders (draft 2.11.6, 4.3.2, 4.22, 4.34, 4.38; example 7.13).
+
+use crate::harness::{Client, TestGateway, imap, imap_append};
+
+async fn stor(client: &mut Client, lines: &[&str]) -> crate::harness::Reply {
+    client.expect("STOR", 110).await;
+    for line in lines {
+        client.send(line).await;
+    }
+    client.command("").await
+}
+
+const NEW_MESSAGES: [&str; 7] = [
+    "<FILTER>",
+    "<FOLDERS><FOLDER>/INBOX</FOLDER><FOLDER>/TRASH</FOLDER></FOLDERS>",
+    "<RULES>",
+    "<AND><NOT><TAG>SEEN</TAG></NOT></AND>",
+    "</RULES>",
+    "</FILTER>",
+    "",
+];
+
+#[tokio::test]
+async fn example_7_13_a_filter_folder_finds_and_reads_back_and_survives_the_store() {
+    let mut session = imap("bob").await;
+    for n in 0..3 {
+        imap_append(&mut session, "INBOX", &format!("inbox {n}"), n == 1).await;
+    }
+    let gateway = TestGateway::start().await;
+    let mut client = gateway.login("bob").await;
+    imap_append(&mut session, "Trash", "deleted", false).await;
+    assert!(client.expect("CAPA", 510).await.text.contains("not valid after login"));
+    client.expect("MAKE FILT /New-messages", 200).await;
+    client.expect("MAKE MESG /New-messages/Sub", 511).await; // FILT takes no subfolders
+    client.expect("SLCT /New-messages", 200).await;
+    client.expect("RETR", 200).await; // no definition yet: nothing
+    let stored = stor(&mut client, &NEW_MESSAGES[..6]).await;
+    assert_eq!((stored.code, stored.text.as_str()), (200, "OK Filter stored"));
+    let found = client.expect("FIND", 200).await;
+    assert_eq!(found.lines, ["1 /INBOX", "3 /INBOX", "1 /TRASH"]);
+    assert_eq!(found.text, "OK FIND completed (3 matches)");
+    let definition = client.expect("RETR", 200).await.lines;
+    assert_eq!(definition, NEW_MESSAGES[..6]);
+    client.expect("RETR 1", 511).await;
+    client.expect("STAG 1 + SEEN", 511).await;
+    let stat = client.expect("STAT", 200).await.lines;
+    assert!(stat.contains(&"TYPE FILT".to_owned()) && stat.contains(&"TOTAL 3".to_owned()), "{stat:?}");
+    // Invalid definitions leave the previous one in place.
+    for bad in [
+        &["<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES></RULES></FILTER>"][..],
+        &["<FILTER><FOLDERS><FOLDER>/New-messages</FOLDER></FOLDERS><RULES><TAG>A</TAG></RULES></FILTER>"][..],
+        &["<FILTER><FOLDERS><FOLDER>/nowhere</FOLDER></FOLDERS><RULES><TAG>A</TAG></RULES></FILTER>"][..],
+        &["<FILTER><FOLDERS>"][..],
+        &["<MESSAGE><TEXT>x</TEXT></MESSAGE>"][..],
+    ] {
+        assert_eq!(stor(&mut client, bad).await.code, 511, "{bad:?}");
+    }
+    assert_eq!(client.expect("RETR", 200).await.lines, definition);
+    // Another gateway instance with its own, empty store sees the folder and its definition.
+    let other = TestGateway::start().await;
+    let mut second = other.login("bob").await;
+    assert!(second.expect("LIST /*", 200).await.lines.contains(&"FILT /New-messages".to_owned()));
+    second.expect("SLCT /New-messages", 200).await;
+    assert_eq!(second.expect("FIND", 200).await.lines.len(), 3);
+    assert!(client.expect("CAPA", 510).await.code == 510);
+}
