@@ -229,7 +229,10 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment.merge(Env::prefixed("AGAP_").split("__")).extract().map_err(|error| ConfigError(error.to_string()))
+        // Only AGAP_<SECTION>__<KEY> variables are overrides: others with the prefix, such as
+        // AGAP_CONFIG (the --config option), are not configuration keys.
+        let overrides = Env::prefixed("AGAP_").filter(|key| key.as_str().contains("__")).split("__");
+        figment.merge(overrides).extract().map_err(|error| ConfigError(error.to_string()))
     }
 }
 
@@ -256,6 +259,18 @@ mod tests {
             assert_eq!(config.imap.host, "dovecot");
             assert_eq!(config.imap.port, 993);
             assert_eq!(config.store.url, "sqlite:///var/lib/agap/store.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn other_agap_variables_are_not_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("AGAP_CONFIG", "/etc/agap/gateway.toml");
+            jail.set_env("AGAP_BENCH_MESSAGES", "10");
+            jail.set_env("AGAP_IMAP__PORT", "1143");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.imap.port, 1143);
             Ok(())
         });
     }

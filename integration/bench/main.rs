@@ -10,6 +10,21 @@
 #[allow(dead_code)]
 mod harness;
 
+/// The median duration of `$body`, run `$iterations` times with `$i` counting.
+macro_rules! time {
+    ($iterations:expr, |$i:ident| $body:expr) => {{
+        let mut samples = Vec::with_capacity($iterations);
+        for $i in 0..$iterations {
+            let start = std::time::Instant::now();
+            $body;
+            samples.push(start.elapsed());
+        }
+        crate::median(samples)
+    }};
+}
+
+mod filters;
+
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -37,22 +52,9 @@ impl Lcg {
     }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
-}
-
-/// The median duration of `$body`, run `$iterations` times with `$i` counting.
-macro_rules! time {
-    ($iterations:expr, |$i:ident| $body:expr) => {{
-        let mut samples = Vec::with_capacity($iterations);
-        for $i in 0..$iterations {
-            let start = Instant::now();
-            $body;
-            samples.push(start.elapsed());
-        }
-        median(samples)
-    }};
 }
 
 async fn fetch(session: &mut ImapSession, uid: usize, item: &str) {
@@ -61,7 +63,7 @@ async fn fetch(session: &mut ImapSession, uid: usize, item: &str) {
     assert!(!fetched.is_empty());
 }
 
-fn row(name: &str, gateway: Duration, direct: Duration) {
+pub(crate) fn row(name: &str, gateway: Duration, direct: Duration) {
     let ratio = gateway.as_secs_f64() / direct.as_secs_f64().max(1e-9);
     println!(
         "{name:<34} {:>10.1} µs {:>10.1} µs {ratio:>7.2}",
@@ -166,4 +168,6 @@ async fn run() {
     println!(
         "\n{iterations} iterations per operation ({finds} for FIND); loopback; one AGAP session, one IMAP session"
     );
+
+    filters::run().await;
 }

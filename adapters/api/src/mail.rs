@@ -211,13 +211,16 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Ok(Found { uids, exact: *query == Query::All })
     }
 
-    /// What `needs` asks for, for each of `uids` that exists (a bounded batch).
-    async fn fetch_items(
+    /// What `needs` asks for, for each of `uids` that exists (every message for `None`),
+    /// handed to `visit` one by one as the server sends them, so that memory stays flat however
+    /// many there are.
+    async fn visit_items(
         &self,
         _mailbox: &MailboxName,
-        _uids: &[u32],
+        _uids: Option<&[u32]>,
         _needs: &FetchNeeds,
-    ) -> AdapterResult<Vec<FetchedItem>> {
+        _visit: &mut (dyn FnMut(FetchedItem) + Send),
+    ) -> AdapterResult<()> {
         Err(AdapterError::unsupported("fetching for filters"))
     }
 

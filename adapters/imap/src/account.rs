@@ -317,13 +317,14 @@ impl MailAccount for ImapAccount {
         self.search_in(mailbox, query).await
     }
 
-    async fn fetch_items(
+    async fn visit_items(
         &self,
         mailbox: &MailboxName,
-        uids: &[u32],
+        uids: Option<&[u32]>,
         needs: &FetchNeeds,
-    ) -> AdapterResult<Vec<FetchedItem>> {
-        self.fetch_items_of(mailbox, uids, needs).await
+        visit: &mut (dyn FnMut(FetchedItem) + Send),
+    ) -> AdapterResult<()> {
+        self.visit_items_of(mailbox, uids, needs, visit).await
     }
 
     async fn message_tags(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<Tag>>> {

@@ -118,15 +118,19 @@ impl ImapAccount {
         Ok(Found { uids, exact })
     }
 
-    pub(crate) async fn fetch_items_of(
+    pub(crate) async fn visit_items_of(
         &self,
         mailbox: &MailboxName,
-        uids: &[u32],
+        uids: Option<&[u32]>,
         needs: &FetchNeeds,
-    ) -> AdapterResult<Vec<FetchedItem>> {
-        if uids.is_empty() {
-            return Ok(Vec::new());
-        }
+        visit: &mut (dyn FnMut(FetchedItem) + Send),
+    ) -> AdapterResult<()> {
+        let sets: Vec<String> = match uids {
+            None => vec!["1:*".to_owned()],
+            Some([]) => return Ok(()),
+            // Bounded command lines: scattered UIDs make long sets.
+            Some(uids) => uids.chunks(5000).map(uid_set).collect(),
+        };
         let wire = self.encode_name(mailbox)?;
         let mut connection = self.pool().checkout().await?;
         connection.select(&wire).await?;
@@ -140,29 +144,30 @@ impl ImapAccount {
             let names: Vec<String> = needs.header_fields.iter().map(|f| quote(f)).collect();
             items.push(format!("BODY.PEEK[HEADER.FIELDS ({})]", names.join(" ")));
         }
-        let mut fetched = Vec::with_capacity(uids.len());
-        connection
-            .execute_with(&format!("UID FETCH {} ({})", uid_set(uids), items.join(" ")), |response| {
-                let Response::Fetch(_, attributes) = response else { return };
-                let Some(uid) = fetched_uid(attributes) else { return };
-                let mut item = FetchedItem { uid, tags: Vec::new(), data: Vec::new() };
-                for attribute in attributes {
-                    match attribute {
-                        AttributeValue::Flags(flags) => {
-                            let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-                            item.tags = keywords::tags_of(&flags).into_iter().map(|(tag, _)| tag).collect();
+        let items = items.join(" ");
+        for set in sets {
+            connection
+                .execute_with(&format!("UID FETCH {set} ({items})"), |response| {
+                    let Response::Fetch(_, attributes) = response else { return };
+                    let Some(uid) = fetched_uid(attributes) else { return };
+                    let mut item = FetchedItem { uid, tags: Vec::new(), data: Vec::new() };
+                    for attribute in attributes {
+                        match attribute {
+                            AttributeValue::Flags(flags) => {
+                                let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+                                item.tags = keywords::tags_of(&flags).into_iter().map(|(tag, _)| tag).collect();
+                            }
+                            AttributeValue::BodySection { data, .. } => {
+                                item.data = data.as_deref().unwrap_or_default().to_vec()
+                            }
+                            _ => {}
                         }
-                        AttributeValue::BodySection { data, .. } => {
-                            item.data = data.as_deref().unwrap_or_default().to_vec()
-                        }
-                        _ => {}
                     }
-                }
-                fetched.push(item);
-            })
-            .await?;
-        fetched.sort_by_key(|item| item.uid);
-        Ok(fetched)
+                    visit(item);
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn uids_of(&self, mailbox: &MailboxName) -> AdapterResult<MessageUids> {

@@ -1,0 +1,205 @@
+//! The filter part of the benchmark: FIND by tag, by exact subject and by regex over 10,000 and
+//! 100,000 messages (AGAP_BENCH_FILTER_SIZES), against the equivalent direct IMAP work, with
+//! the gateway as a process of its own so that its peak resident memory can be read.
+
+use std::time::Instant;
+
+use futures_util::TryStreamExt;
+
+use crate::harness::{self, Client, imap};
+use crate::{median, row};
+
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    match std::env::var(name) {
+        Ok(value) => value.split(',').filter_map(|v| v.trim().parse().ok()).collect(),
+        Err(_) => default.to_vec(),
+    }
+}
+
+/// Appends `count` small synthetic messages with MULTIAPPEND (RFC 3502) and non-synchronizing
+/// literals (RFC 7888), 1,000 per command: one APPEND at a time would dominate the run. Every
+/// 100th message is $Junk.
+async fn fill_synthetic(port: u16, user: &str, mailbox: &str, count: usize) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    async fn tagged(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, tag: &str) {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).await.expect("read");
+            if line.starts_with(&format!("{tag} ")) {
+                assert!(line.starts_with(&format!("{tag} OK")), "{line}");
+                return;
+            }
+        }
+    }
+    let mut greeting = String::new();
+    reader.read_line(&mut greeting).await.expect("greeting");
+    writer.write_all(format!("a LOGIN {user} {}\r\n", harness::password(user)).as_bytes()).await.expect("login");
+    tagged(&mut reader, "a").await;
+    writer.write_all(format!("b CREATE {mailbox}\r\n").as_bytes()).await.expect("create");
+    tagged(&mut reader, "b").await;
+    for (batch, start) in (0..count).step_by(1000).enumerate() {
+        let mut command = format!("c{batch} APPEND {mailbox}").into_bytes();
+        for n in start..(start + 1000).min(count) {
+            let body = format!(
+                "From: sender{}@example.com\r\nTo: {user}@example.com\r\nSubject: Subject {n}\r\n\
+                 Date: Mon, 6 Jun 2005 22:21:22 +0200\r\n\r\nBody of message {n}.\r\n",
+                n % 97
+            );
+            let flags = if n % 100 == 0 { "($Junk)" } else { "()" };
+            command.extend_from_slice(format!(" {flags} {{{}+}}\r\n", body.len()).as_bytes());
+            command.extend_from_slice(body.as_bytes());
+        }
+        command.extend_from_slice(b"\r\n");
+        writer.write_all(&command).await.expect("append");
+        tagged(&mut reader, &format!("c{batch}")).await;
+    }
+}
+
+/// The gateway binary as a process of its own.
+struct GatewayProcess {
+    child: std::process::Child,
+    address: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl GatewayProcess {
+    fn start() -> GatewayProcess {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let config = dir.path().join("gateway.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = [\"127.0.0.1:{port}\"]\n[store]\nurl = \"sqlite://{}\"\n\
+                 [imap]\nport = {}\ncommand_timeout_secs = 120\n[log]\nfilter = \"warn\"\n",
+                dir.path().join("store.db").display(),
+                harness::dovecot().port
+            ),
+        )
+        .expect("config");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agap-gateway"))
+            .arg("--config")
+            .arg(&config)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the gateway binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let ready = std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.contains("listening on"));
+        assert!(ready, "the gateway did not start");
+        GatewayProcess { child, address: std::net::SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir }
+    }
+
+    /// Peak resident memory so far (VmHWM of /proc), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn find(client: &mut Client, rule: &str) -> usize {
+    client.expect("FIND", 110).await;
+    client.send(rule).await;
+    client.expect("", 200).await.lines.len()
+}
+
+async fn run_size(size: usize) {
+    let user = "user30";
+    let mailbox = format!("Filter{size}");
+    let fill = Instant::now();
+    fill_synthetic(harness::dovecot().port, user, &mailbox, size).await;
+    println!("\nfilled {mailbox} with {size} synthetic messages in {:.1} s", fill.elapsed().as_secs_f64());
+    let gateway = GatewayProcess::start();
+    let (mut client, _) = Client::connect(gateway.address).await;
+    client.login(user).await;
+    client.expect(&format!("SLCT /{mailbox}"), 200).await;
+    let mut direct = imap(user).await;
+    direct.select(&mailbox).await.expect("SELECT");
+    let runs = if size > 50_000 { 5 } else { 11 };
+    let subject = format!("Subject {}", size / 2 + 7);
+    let pattern = regex::Regex::new("^Subject 4[0-9]*7$").expect("regex");
+    let expected = (0..size).filter(|n| pattern.is_match(&format!("Subject {n}"))).count();
+    let junk = size.div_ceil(100);
+
+    println!(
+        "{:<40} {:>13} {:>13} {:>7}",
+        format!("filter over {size} (median of {runs})"),
+        "gateway",
+        "direct IMAP",
+        "ratio"
+    );
+    let rule = format!("IS /MESSAGE/HEADER/subject = '{subject}'");
+    let search = format!("HEADER SUBJECT \"{subject}\"");
+    let regex_rule = "REGEX /MESSAGE/HEADER/subject = '^Subject 4[0-9]*7$'";
+    let mut samples: [Vec<std::time::Duration>; 6] = Default::default();
+    // One untimed round first (the server's caches fill on first use), then the two sides
+    // alternate, so that neither meets a colder server than the other.
+    for round in 0..=runs {
+        let mut took = Vec::with_capacity(6);
+        let started = Instant::now();
+        assert_eq!(find(&mut client, "TAG SPAM").await, junk);
+        took.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(direct.uid_search("KEYWORD $Junk").await.expect("SEARCH").len(), junk);
+        took.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(find(&mut client, &rule).await, 1);
+        took.push(started.elapsed());
+        let started = Instant::now();
+        assert!(!direct.uid_search(&search).await.expect("SEARCH").is_empty());
+        took.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(find(&mut client, regex_rule).await, expected);
+        took.push(started.elapsed());
+        let started = Instant::now();
+        let fetched: Vec<_> = direct
+            .uid_fetch("1:*", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+            .await
+            .expect("FETCH")
+            .try_collect()
+            .await
+            .expect("FETCH");
+        let matching = fetched
+            .iter()
+            .filter_map(|f| f.header())
+            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches("Subject:").trim().to_owned())
+            .filter(|s| pattern.is_match(s))
+            .count();
+        assert_eq!(matching, expected);
+        took.push(started.elapsed());
+        if round > 0 {
+            for (samples, value) in samples.iter_mut().zip(took) {
+                samples.push(value);
+            }
+        }
+    }
+    let [gateway_tag, direct_tag, gateway_is, direct_is, gateway_regex, direct_regex] = samples.map(median);
+    row("FIND TAG SPAM / SEARCH KEYWORD", gateway_tag, direct_tag);
+    row("FIND IS subject / SEARCH HEADER", gateway_is, direct_is);
+    row("FIND REGEX subject / FETCH + regex", gateway_regex, direct_regex);
+    println!("gateway peak resident memory (VmHWM) after the {size}-message runs: {:.1} MiB", gateway.peak_rss_mib());
+}
+
+/// Runs the filter benchmark for every configured size.
+pub async fn run() {
+    for size in env_list("AGAP_BENCH_FILTER_SIZES", &[10_000, 100_000]) {
+        run_size(size).await;
+    }
+}
