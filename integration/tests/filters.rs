@@ -68,6 +68,13 @@ async fn find_evaluates_every_kind_of_rule() {
     assert_eq!(find(&mut client, &["REGEX /MESSAGE/TEXT = 'Viagra'"]).await, ["6"], "a body path fetches bodies");
     assert_eq!(find(&mut client, &["OR TAG SPAM TAG HAS=VIRUS"]).await, ["2", "3"]);
     assert_eq!(find(&mut client, &["TAG HAS"]).await, ["3"], "a tag by name, whatever its value");
+    // Another client defines a new HAS=... keyword: the search the gateway pipelines behind its
+    // SELECT was built from the old keyword list, and must be redone with the new one.
+    let mut other = imap("user39").await;
+    other.select("INBOX").await.expect("SELECT");
+    other.run_command_and_check_ok("UID STORE 5 +FLAGS (HAS=worm)").await.expect("STORE");
+    assert_eq!(find(&mut client, &["TAG HAS"]).await, ["3", "5"], "a keyword defined by another client");
+    other.run_command_and_check_ok("UID STORE 5 -FLAGS (HAS=worm)").await.expect("STORE");
     // Example 1 of 4.3.1: both forms, one meaning.
     let first = find(&mut client, &["UID 1:6 OR ( TAG SPAM TAG HAS=VIRUS ) TAG SEEN"]).await;
     let second = find(&mut client, &["UID 1:6 AND( OR ( TAG SPAM TAG HAS=VIRUS ) TAG SEEN)"]).await;

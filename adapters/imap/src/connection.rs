@@ -302,23 +302,49 @@ impl ImapConnection {
 
     /// Selects `wire` even if it already is, to learn its current FLAGS.
     pub async fn reselect(&mut self, wire: &str) -> AdapterResult<()> {
+        self.reselect_then(wire, None, |_| {}).await.map(drop)
+    }
+
+    /// Selects `wire` even if it already is and sends `follow_up` right behind the SELECT, before
+    /// its answer (RFC 3501 5.5): the follow-up sees the mailbox state the FLAGS describe or a
+    /// newer one, for one round trip instead of two. Returns the follow-up's outcome, or the
+    /// SELECT's refusal.
+    pub async fn reselect_then<F>(
+        &mut self,
+        wire: &str,
+        follow_up: Option<&str>,
+        mut on_untagged: F,
+    ) -> AdapterResult<Vec<UidPlus>>
+    where
+        F: FnMut(&Response<'_>) + Send,
+    {
         self.selected = None;
         let mut uid_validity = 0;
         let mut flags = Vec::new();
-        self.execute_with(&format!("SELECT {}", quote(wire)), |response| match response {
-            Response::Data { outcome, .. } => {
-                if let Some(ResponseCode::UidValidity(value)) = outcome.code {
-                    uid_validity = value;
+        let mut commands = vec![format!("SELECT {}", quote(wire))];
+        commands.extend(follow_up.map(str::to_owned));
+        let mut outcomes = self
+            .execute_pipelined(&commands, |index, response| match (index, response) {
+                (0, Response::Data { outcome, .. }) => {
+                    if let Some(ResponseCode::UidValidity(value)) = outcome.code {
+                        uid_validity = value;
+                    }
                 }
-            }
-            Response::MailboxData(MailboxDatum::Flags(found)) => flags = found.iter().map(|f| f.to_string()).collect(),
-            _ => {}
-        })
-        .await?;
+                (0, Response::MailboxData(MailboxDatum::Flags(found))) => {
+                    flags = found.iter().map(|f| f.to_string()).collect()
+                }
+                (0, _) => {}
+                (_, other) => on_untagged(other),
+            })
+            .await?
+            .into_iter();
+        let selected =
+            outcomes.next().unwrap_or_else(|| Err(AdapterError::new(AdapterErrorKind::Protocol, "no outcome")));
+        selected?;
         self.selected = Some(wire.to_owned());
         self.selected_validity = uid_validity;
         self.selected_flags = flags;
-        Ok(())
+        outcomes.next().unwrap_or(Ok(Vec::new()))
     }
 
     /// The flags and keywords the selected mailbox defines (as of its last SELECT).

@@ -93,26 +93,38 @@ impl ImapAccount {
     pub(crate) async fn search_in(&self, mailbox: &MailboxName, query: &Query) -> AdapterResult<Found> {
         let wire = self.encode_name(mailbox)?;
         let facts = self.facts();
-        let mut connection = self.pool().checkout().await?;
-        // A tag by name needs the mailbox's current keyword list, which only SELECT reports.
-        if mentions_tag_by_name(query) {
-            connection.reselect(&wire).await?
-        } else {
-            connection.select(&wire).await?
-        }
-        let context = SearchContext {
-            mailbox_flags: connection.selected_flags(),
-            decodes_headers: facts.has("I18NLEVEL=1") || facts.has("I18NLEVEL=2") || facts.has("IMAP4REV2"),
+        let decodes_headers = facts.has("I18NLEVEL=1") || facts.has("I18NLEVEL=2") || facts.has("IMAP4REV2");
+        let key_for = |mailbox_flags: &[String]| translate(query, &SearchContext { mailbox_flags, decodes_headers });
+        let collect = |uids: &mut Vec<u32>, response: &Response<'_>| {
+            if let Response::MailboxData(MailboxDatum::Search(found)) = response {
+                uids.extend_from_slice(found);
+            }
         };
-        let (key, exact) = translate(query, &context);
+        let mut connection = self.pool().checkout().await?;
         let mut uids = Vec::new();
-        connection
-            .execute_with(&format!("UID SEARCH {key}"), |response| {
-                if let Response::MailboxData(MailboxDatum::Search(found)) = response {
-                    uids.extend_from_slice(found);
-                }
-            })
-            .await?;
+        let (key, exact, answered) = if mentions_tag_by_name(query) {
+            // A tag by name needs the mailbox's current keyword list, which only SELECT reports.
+            // The search goes out behind the SELECT with the key the connection's last keyword
+            // list gives; it stands if the fresh list gives the same key (nearly always), and is
+            // run again with the right one otherwise.
+            let (guess, _) = key_for(connection.selected_flags());
+            connection
+                .reselect_then(&wire, Some(&format!("UID SEARCH {guess}")), |response| collect(&mut uids, response))
+                .await?;
+            let (key, exact) = key_for(connection.selected_flags());
+            let answered = key == guess;
+            if !answered {
+                uids.clear();
+            }
+            (key, exact, answered)
+        } else {
+            connection.select(&wire).await?;
+            let (key, exact) = key_for(connection.selected_flags());
+            (key, exact, false)
+        };
+        if !answered {
+            connection.execute_with(&format!("UID SEARCH {key}"), |response| collect(&mut uids, response)).await?;
+        }
         uids.sort_unstable();
         uids.dedup();
         Ok(Found { uids, exact })
