@@ -92,6 +92,12 @@ pub fn dovecot() -> &'static Backend {
     DOVECOT.get_or_init(|| start_backend("dovecot.sh"))
 }
 
+/// The Radicale (CalDAV and CardDAV) shared by this test binary.
+pub fn radicale() -> &'static Backend {
+    static RADICALE: OnceLock<Backend> = OnceLock::new();
+    RADICALE.get_or_init(|| start_backend("radicale.sh"))
+}
+
 /// The password of a test account (config/accounts/users.passwd).
 pub fn password(user: &str) -> String {
     match user {
