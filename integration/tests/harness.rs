@@ -107,21 +107,10 @@ pub fn password(user: &str) -> String {
     }
 }
 
-/// Every file below ../shared/corpus/<kind> (mail, ical, vcard), sorted.
-pub fn corpus_files(kind: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![repo_root().join("../shared/corpus").join(kind)];
-    while let Some(dir) = pending.pop() {
-        for entry in
-            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display())).flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() { pending.push(path) } else { files.push(path) }
-        }
-    }
-    files.sort();
-    files
-}
+// One walk of the shared corpus for unit and integration tests alike.
+#[path = "../../src/format/corpus.rs"]
+mod corpus;
+pub use corpus::corpus_files;
 
 /// A configuration pointing at the test Dovecot, listening on a free port.
 pub fn test_config(store_dir: &Path) -> Config {

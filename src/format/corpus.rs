@@ -1,4 +1,5 @@
-//! The shared test corpus (../shared/corpus) for unit tests of the format modules.
+//! The shared test corpus (../shared/corpus), for the format modules' unit tests and, included by
+//! path, for the integration harness.
 
 use std::path::{Path, PathBuf};
 
