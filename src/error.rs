@@ -122,7 +122,7 @@ impl From<AdapterError> for AgapError {
             AdapterErrorKind::NotFound | AdapterErrorKind::AlreadyExists | AdapterErrorKind::Refused => {
                 ErrorKind::InvalidParameter
             }
-            AdapterErrorKind::Unavailable => ErrorKind::UpstreamUnavailable,
+            AdapterErrorKind::Unavailable | AdapterErrorKind::Conflict => ErrorKind::UpstreamUnavailable,
             // The session's credentials stopped working upstream (a changed password, say).
             AdapterErrorKind::AuthenticationFailed => ErrorKind::UpstreamUnavailable,
             AdapterErrorKind::Protocol => ErrorKind::UpstreamFailed,

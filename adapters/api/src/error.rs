@@ -17,6 +17,9 @@ pub enum AdapterErrorKind {
     NotFound,
     /// An object with that name already exists upstream.
     AlreadyExists,
+    /// The object changed upstream since it was read (HTTP 412 on If-Match): another client was
+    /// faster; reading again and retrying may work.
+    Conflict,
     /// The upstream server understood the request and refused it (permissions, invalid name,
     /// a folder that still has children, ...). The client may not retry as is.
     Refused,

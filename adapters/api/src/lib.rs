@@ -2,9 +2,11 @@
 //!
 //! Adapters speak their upstream protocol (IMAP, CalDAV, CardDAV) and its formats; the core owns
 //! AGAP (commands, states, folder paths, renderings). This crate holds only what both sides must
-//! agree on: credentials, the error vocabulary, and one trait per backend family with
+//! agree on: credentials, the error vocabulary, and one trait per backend family (mail;
+//! collections of calendars and contacts) with
 //! "unsupported" defaults so that capabilities follow what an adapter really implements.
 
+pub mod collection;
 mod credentials;
 mod error;
 pub mod mail;

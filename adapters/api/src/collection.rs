@@ -1,0 +1,185 @@
+//! The collection backend family: calendars, task lists, journals (CalDAV) and address books
+//! (CardDAV) of one account. Items are upstream resources named by href and versioned by ETag;
+//! the core maps them to AGAP UIDs and renders their bodies (iCalendar, vCard) itself.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::query::Query;
+use crate::{AdapterError, AdapterResult, Credentials};
+
+/// What the items of a collection are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    /// iCalendar VEVENT resources.
+    Events,
+    /// iCalendar VTODO resources.
+    Tasks,
+    /// iCalendar VJOURNAL resources.
+    Journals,
+    /// vCard resources.
+    Contacts,
+}
+
+impl ItemKind {
+    /// The iCalendar component of calendar items; `None` for contacts.
+    pub fn component(self) -> Option<&'static str> {
+        match self {
+            Self::Events => Some("VEVENT"),
+            Self::Tasks => Some("VTODO"),
+            Self::Journals => Some("VJOURNAL"),
+            Self::Contacts => None,
+        }
+    }
+
+    /// The media type of one item's body.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Contacts => "text/vcard; charset=utf-8",
+            _ => "text/calendar; charset=utf-8",
+        }
+    }
+}
+
+/// One collection as the server shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionInfo {
+    /// Its upstream id: the absolute path of its URL, ending in `/`.
+    pub id: String,
+    /// What it holds. A calendar accepting several components is shown once, for the first of
+    /// VEVENT, VTODO, VJOURNAL it accepts, unless the gateway marked it otherwise.
+    pub kind: ItemKind,
+    /// `DAV:displayname`.
+    pub display_name: Option<String>,
+    /// The gateway's mark on the collection (a dead property): the AGAP type and path it was
+    /// created or renamed under, as `TYPE /path`; `None` on collections made by other clients.
+    pub agap_mark: Option<String>,
+    /// Changes whenever an item is added, changed or removed (CTag or sync-token); `None` when
+    /// the server offers neither.
+    pub version: Option<String>,
+}
+
+/// An item's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemRef {
+    /// The absolute path of its URL.
+    pub href: String,
+    /// Its strong ETag as the server sent it (quotes included), when the server sent one.
+    pub etag: Option<String>,
+}
+
+/// An item with its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemData {
+    /// Name and version.
+    pub item: ItemRef,
+    /// The iCalendar or vCard bytes as stored.
+    pub body: Vec<u8>,
+}
+
+/// The condition a write is made under (RFC 7232).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Only if nothing exists at the href (`If-None-Match: *`).
+    Absent,
+    /// Only if the item still has this ETag (`If-Match`).
+    Unchanged(String),
+    /// Unconditionally.
+    Any,
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundItems {
+    /// Candidates, sorted by href.
+    pub items: Vec<ItemRef>,
+    /// True when the candidates are exactly the matches.
+    pub exact: bool,
+}
+
+/// Entry point of a collection backend.
+#[async_trait]
+pub trait CollectionBackend: Send + Sync + fmt::Debug {
+    /// A handle on the account of `credentials` (already checked by the login backend). The
+    /// handle may discover the account's homes lazily, on first use.
+    async fn open(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn CollectionAccount>>;
+}
+
+/// One account's collections. Every method has an "unsupported" default.
+#[async_trait]
+pub trait CollectionAccount: Send + Sync + fmt::Debug {
+    /// Every calendar and address book of the account.
+    async fn list_collections(&self) -> AdapterResult<Vec<CollectionInfo>> {
+        Err(AdapterError::unsupported("listing collections"))
+    }
+
+    /// Creates a collection for `kind` items with the gateway's `mark` and a display name
+    /// (MKCALENDAR, or extended MKCOL for address books).
+    async fn create_collection(&self, _kind: ItemKind, _mark: &str, _display_name: &str) -> AdapterResult<CollectionInfo> {
+        Err(AdapterError::unsupported("creating collections"))
+    }
+
+    /// Replaces the gateway's mark (PROPPATCH), with the display name.
+    async fn set_mark(&self, _collection: &str, _mark: &str, _display_name: &str) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("renaming collections"))
+    }
+
+    /// Deletes a collection and its items.
+    async fn delete_collection(&self, _collection: &str) -> AdapterResult<()> {
+        Err(AdapterError::unsupported("deleting collections"))
+    }
+
+    /// Name and ETag of every item of `kind` in the collection.
+    async fn list_items(&self, _collection: &str, _kind: ItemKind) -> AdapterResult<Vec<ItemRef>> {
+        Err(AdapterError::unsupported("listing items"))
+    }
+
+    /// A superset of the items matching `query` (calendar-query, addressbook-query), exact where
+    /// the server answered all of it. The default lists every item, exact only for `Query::All`.
+    async fn query_items(&self, collection: &str, kind: ItemKind, query: &Query) -> AdapterResult<FoundItems> {
+        let items = self.list_items(collection, kind).await?;
+        Ok(FoundItems { items, exact: *query == Query::All })
+    }
+
+    /// The bodies of these items (calendar-multiget, addressbook-multiget), in any order; items
+    /// that no longer exist are left out.
+    async fn fetch_items(&self, _collection: &str, _kind: ItemKind, _hrefs: &[String]) -> AdapterResult<Vec<ItemData>> {
+        Err(AdapterError::unsupported("fetching items"))
+    }
+
+    /// One item (GET); `None` if it does not exist.
+    async fn get_item(&self, _href: &str, _kind: ItemKind) -> AdapterResult<Option<ItemData>> {
+        Err(AdapterError::unsupported("fetching items"))
+    }
+
+    /// Writes an item at `href` (PUT) under `precondition`; returns its new name and ETag. A
+    /// failed `Unchanged` is `AdapterErrorKind::Conflict`, a failed `Absent` `AlreadyExists`.
+    async fn put_item(
+        &self,
+        _href: &str,
+        _kind: ItemKind,
+        _body: &[u8],
+        _precondition: &Precondition,
+    ) -> AdapterResult<ItemRef> {
+        Err(AdapterError::unsupported("storing items"))
+    }
+
+    /// Deletes an item (only in the version `etag`, when given); false if it did not exist.
+    async fn delete_item(&self, _href: &str, _etag: Option<&str>) -> AdapterResult<bool> {
+        Err(AdapterError::unsupported("deleting items"))
+    }
+
+    /// Copies an item into another collection under the same resource name (COPY, or GET and
+    /// PUT where the server lacks COPY); returns the new item.
+    async fn copy_item(&self, _href: &str, _kind: ItemKind, _to_collection: &str) -> AdapterResult<ItemRef> {
+        Err(AdapterError::unsupported("copying items"))
+    }
+
+    /// Moves an item into another collection (MOVE, or GET, PUT and DELETE); returns the new
+    /// item.
+    async fn move_item(&self, _href: &str, _kind: ItemKind, _to_collection: &str) -> AdapterResult<ItemRef> {
+        Err(AdapterError::unsupported("moving items"))
+    }
+}
