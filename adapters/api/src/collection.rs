@@ -182,4 +182,21 @@ pub trait CollectionAccount: Send + Sync + fmt::Debug {
     async fn move_item(&self, _href: &str, _kind: ItemKind, _to_collection: &str) -> AdapterResult<ItemRef> {
         Err(AdapterError::unsupported("moving items"))
     }
+
+    /// What changed since `token` (RFC 6578 sync-collection; the initial sync for `None`);
+    /// `Ok(None)` when the server has no sync-collection or no longer knows the token.
+    async fn sync_changes(&self, _collection: &str, _token: Option<&str>) -> AdapterResult<Option<SyncChanges>> {
+        Ok(None)
+    }
+}
+
+/// The answer to a sync-collection report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncChanges {
+    /// The token to ask with next time.
+    pub token: String,
+    /// Items added or changed (all of them on an initial sync).
+    pub changed: Vec<ItemRef>,
+    /// Hrefs of items removed.
+    pub removed: Vec<String>,
 }

@@ -36,6 +36,14 @@ pub enum Query {
         /// Text to find.
         text: String,
     },
+    /// A calendar component overlapping `[start, end)` (RFC 4791 9.9), times in UTC as
+    /// `yyyymmddThhmmssZ`; an open end when `None`. Mail backends treat it as "anything".
+    TimeRange {
+        /// Inclusive start.
+        start: Option<String>,
+        /// Exclusive end.
+        end: Option<String>,
+    },
 }
 
 impl Query {

@@ -53,7 +53,7 @@ fn any_of(keys: Vec<String>) -> String {
 pub fn translate(query: &Query, context: &SearchContext<'_>) -> (String, bool) {
     match query {
         Query::All => ("ALL".into(), true),
-        Query::Unknown => ("ALL".into(), false),
+        Query::Unknown | Query::TimeRange { .. } => ("ALL".into(), false),
         Query::Uids(ranges) => {
             let mut uids = Vec::new();
             let set: Vec<String> = ranges
