@@ -1,5 +1,5 @@
 //! The gateway's own store: only what cannot be read upstream (folder types of FOLD folders,
-//! change counters; the DAV UID map later). Behind a trait so that a shared PostgreSQL store can
+//! change counters, the UID map of calendar and contact collections). Behind a trait so that a shared PostgreSQL store can
 //! serve several gateway instances.
 
 mod sqlite;
@@ -36,6 +36,40 @@ pub struct Observation {
     pub fingerprint: String,
 }
 
+/// One item of a collection's UID map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedItem {
+    /// The upstream href.
+    pub href: String,
+    /// The ETag last seen.
+    pub etag: Option<String>,
+    /// Its AGAP UID.
+    pub uid: u64,
+    /// The AGAP UID of its alarm (draft 2.11.2: a VALARM is an item of its own), if it has one.
+    pub alarm_uid: Option<u64>,
+}
+
+/// What is upstream now for one item, as a map update reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVersion {
+    /// The upstream href.
+    pub href: String,
+    /// Its ETag.
+    pub etag: Option<String>,
+    /// Whether it carries an alarm.
+    pub has_alarm: bool,
+}
+
+/// A collection's UID map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemMap {
+    /// Names this map: a new map (the store was lost, the collection is new) has a new one,
+    /// which is what the folder's UCID follows.
+    pub generation: String,
+    /// The items, by ascending UID.
+    pub items: Vec<MappedItem>,
+}
+
 /// What the gateway remembers per account.
 #[async_trait]
 pub trait GatewayStore: Send + Sync + std::fmt::Debug {
@@ -62,4 +96,23 @@ pub trait GatewayStore: Send + Sync + std::fmt::Debug {
     /// unchanged, otherwise the larger of the previous value plus one and `now_ms`. Using the
     /// clock as a floor keeps ids growing even after the store was lost.
     async fn observe(&self, account: &str, observations: &[Observation], now_ms: u64) -> StoreResult<Vec<u64>>;
+
+    /// The UID map of `collection` (empty, with an empty generation, if there is none yet).
+    async fn item_map(&self, account: &str, collection: &str) -> StoreResult<ItemMap>;
+
+    /// Brings the map of `collection` up to date atomically: items of `seen` not yet mapped get
+    /// the next UIDs in the order given, mapped ones keep theirs (an alarm that appears gets a
+    /// new UID, one that vanishes loses its), `removed` hrefs are dropped. Concurrent updates
+    /// never hand out one UID twice. Returns the map afterwards.
+    async fn update_item_map(
+        &self,
+        account: &str,
+        collection: &str,
+        seen: &[ItemVersion],
+        removed: &[String],
+        now_ms: u64,
+    ) -> StoreResult<ItemMap>;
+
+    /// Forgets the map of `collection` (after the collection was deleted).
+    async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()>;
 }

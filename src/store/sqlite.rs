@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{GatewayStore, Observation, StoreError, StoreResult};
+use super::{GatewayStore, ItemMap, ItemVersion, MappedItem, Observation, StoreError, StoreResult};
 
 fn failed(error: impl std::fmt::Display) -> StoreError {
     StoreError(error.to_string())
@@ -167,6 +167,155 @@ impl GatewayStore for SqliteStore {
         let current = self.read_counters(account, observations).await?;
         Ok(observations.iter().map(|o| current.get(&o.scope).map(|(_, v)| *v).unwrap_or(0)).collect())
     }
+
+    async fn item_map(&self, account: &str, collection: &str) -> StoreResult<ItemMap> {
+        let mut connection = self.pool.acquire().await.map_err(failed)?;
+        read_item_map(&mut connection, account, collection).await
+    }
+
+    async fn update_item_map(
+        &self,
+        account: &str,
+        collection: &str,
+        seen: &[ItemVersion],
+        removed: &[String],
+        now_ms: u64,
+    ) -> StoreResult<ItemMap> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        // Writing first takes SQLite's write lock before anything is read, so that two sessions
+        // updating one map are serialised and never hand out the same UID.
+        let generation = format!("{now_ms}-{:016x}", rand::random::<u64>());
+        sqlx::query(
+            "INSERT INTO item_map_generation (account, collection, generation, next_uid) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (account, collection) DO UPDATE SET next_uid = next_uid",
+        )
+        .bind(account)
+        .bind(collection)
+        .bind(&generation)
+        .execute(&mut *transaction)
+        .await
+        .map_err(failed)?;
+        let next: i64 = sqlx::query("SELECT next_uid FROM item_map_generation WHERE account = ?1 AND collection = ?2")
+            .bind(account)
+            .bind(collection)
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(failed)?
+            .get(0);
+        let mut next = from_sql(next).max(1);
+        let current = read_item_map(&mut transaction, account, collection).await?;
+        let known: HashMap<&str, &MappedItem> = current.items.iter().map(|item| (item.href.as_str(), item)).collect();
+        for version in seen {
+            let (uid, alarm_uid) = match known.get(version.href.as_str()) {
+                Some(mapped) => {
+                    let alarm = match (mapped.alarm_uid, version.has_alarm) {
+                        (Some(alarm), true) => Some(alarm),
+                        (None, true) => Some(take(&mut next)),
+                        (_, false) => None,
+                    };
+                    if mapped.etag == version.etag && mapped.alarm_uid == alarm {
+                        continue;
+                    }
+                    (mapped.uid, alarm)
+                }
+                None => {
+                    let uid = take(&mut next);
+                    (uid, version.has_alarm.then(|| take(&mut next)))
+                }
+            };
+            sqlx::query(
+                "INSERT INTO item_map (account, collection, href, etag, uid, alarm_uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (account, collection, href) DO UPDATE SET etag = ?4, uid = ?5, alarm_uid = ?6",
+            )
+            .bind(account)
+            .bind(collection)
+            .bind(&version.href)
+            .bind(&version.etag)
+            .bind(as_sql(uid))
+            .bind(alarm_uid.map(as_sql))
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        }
+        for href in removed {
+            sqlx::query("DELETE FROM item_map WHERE account = ?1 AND collection = ?2 AND href = ?3")
+                .bind(account)
+                .bind(collection)
+                .bind(href)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+        }
+        sqlx::query("UPDATE item_map_generation SET next_uid = ?3 WHERE account = ?1 AND collection = ?2")
+            .bind(account)
+            .bind(collection)
+            .bind(as_sql(next))
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
+        let updated = read_item_map(&mut transaction, account, collection).await?;
+        transaction.commit().await.map_err(failed)?;
+        Ok(updated)
+    }
+
+    async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for statement in [
+            "DELETE FROM item_map WHERE account = ?1 AND collection = ?2",
+            "DELETE FROM item_map_generation WHERE account = ?1 AND collection = ?2",
+        ] {
+            sqlx::query(statement).bind(account).bind(collection).execute(&mut *transaction).await.map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
+}
+
+/// Hands out `next` and moves it on.
+fn take(next: &mut u64) -> u64 {
+    let uid = *next;
+    *next += 1;
+    uid
+}
+
+fn as_sql(uid: u64) -> i64 {
+    i64::try_from(uid).unwrap_or(i64::MAX)
+}
+
+fn from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+async fn read_item_map(
+    connection: &mut sqlx::SqliteConnection,
+    account: &str,
+    collection: &str,
+) -> StoreResult<ItemMap> {
+    let generation: Option<String> =
+        sqlx::query("SELECT generation FROM item_map_generation WHERE account = ?1 AND collection = ?2")
+            .bind(account)
+            .bind(collection)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(failed)?
+            .map(|row| row.get(0));
+    let rows = sqlx::query(
+        "SELECT href, etag, uid, alarm_uid FROM item_map WHERE account = ?1 AND collection = ?2 ORDER BY uid",
+    )
+    .bind(account)
+    .bind(collection)
+    .fetch_all(&mut *connection)
+    .await
+    .map_err(failed)?;
+    let items = rows
+        .iter()
+        .map(|row| MappedItem {
+            href: row.get(0),
+            etag: row.get(1),
+            uid: from_sql(row.get(2)),
+            alarm_uid: row.get::<Option<i64>, _>(3).map(from_sql),
+        })
+        .collect();
+    Ok(ItemMap { generation: generation.unwrap_or_default(), items })
 }
 
 impl SqliteStore {
@@ -237,6 +386,73 @@ mod tests {
         let keys: std::collections::HashSet<String> =
             store.folder_kinds("u").await.expect("keys").into_keys().collect();
         assert_eq!(keys, ["Z", "AB", "x%_"].into_iter().map(String::from).collect());
+    }
+
+    fn seen(href: &str, etag: &str, has_alarm: bool) -> ItemVersion {
+        ItemVersion { href: href.into(), etag: Some(etag.into()), has_alarm }
+    }
+
+    fn uids(map: &ItemMap) -> Vec<(String, u64, Option<u64>)> {
+        map.items.iter().map(|item| (item.href.clone(), item.uid, item.alarm_uid)).collect()
+    }
+
+    #[tokio::test]
+    async fn item_uids_grow_and_changed_items_keep_theirs() {
+        let store = memory_store().await;
+        let first = store
+            .update_item_map("u", "/cal/", &[seen("/cal/a", "1", false), seen("/cal/b", "1", true)], &[], 5)
+            .await
+            .expect("update");
+        assert_eq!(uids(&first), [("/cal/a".into(), 1, None), ("/cal/b".into(), 2, Some(3))]);
+        assert!(!first.generation.is_empty());
+        let second = store
+            .update_item_map(
+                "u",
+                "/cal/",
+                &[seen("/cal/a", "2", true), seen("/cal/b", "1", false), seen("/cal/c", "1", false)],
+                &[],
+                6,
+            )
+            .await
+            .expect("update");
+        assert_eq!(
+            uids(&second),
+            [("/cal/a".into(), 1, Some(4)), ("/cal/b".into(), 2, None), ("/cal/c".into(), 5, None)],
+            "changed items keep their UID, a new alarm and a new item get bigger ones"
+        );
+        assert_eq!(second.generation, first.generation, "same map, same UCID");
+        let third = store.update_item_map("u", "/cal/", &[], &["/cal/c".into()], 7).await.expect("update");
+        assert_eq!(third.items.len(), 2);
+        let fourth = store.update_item_map("u", "/cal/", &[seen("/cal/d", "1", false)], &[], 8).await.expect("d");
+        assert_eq!(fourth.items.last().map(|item| item.uid), Some(6), "the UID of a deleted item is never reused");
+        store.forget_item_map("u", "/cal/").await.expect("forget");
+        let rebuilt = store.update_item_map("u", "/cal/", &[seen("/cal/a", "2", false)], &[], 9).await.expect("new");
+        assert_ne!(rebuilt.generation, first.generation, "a rebuilt map is a new generation");
+    }
+
+    #[tokio::test]
+    async fn concurrent_updates_never_share_a_uid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("gateway.db").display());
+        let store = std::sync::Arc::new(SqliteStore::open(&url).await.expect("open"));
+        let mut tasks = Vec::new();
+        for session in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for item in 0..10 {
+                    let href = format!("/cal/{session}-{item}");
+                    store.update_item_map("u", "/cal/", &[seen(&href, "1", false)], &[], 1).await.expect("update");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let map = store.item_map("u", "/cal/").await.expect("map");
+        let mut all: Vec<u64> = map.items.iter().map(|item| item.uid).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 80);
     }
 
     #[tokio::test]
