@@ -575,3 +575,115 @@ impl CollectionAccount for DavAccount {
         Err(protocol(format!("{path}: more than {MAX_SYNC_PAGES} pages of changes")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, etag_response, multistatus, serve};
+
+    fn account_on(base: Url) -> Arc<DavAccount> {
+        DavBackend::new(base).account(&Credentials::new("alice", "s3cret")).expect("account")
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        (status, Vec::new(), body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn a_failing_query_report_falls_back_to_listing() {
+        let (base, log) = serve(|request| match request.method.as_str() {
+            "REPORT" if request.body.contains("time-range") => answer(500, "Internal Server Error"),
+            "REPORT" => answer(
+                207,
+                &multistatus(&format!(
+                    "{}{}{}",
+                    etag_response("/cal/", "c"),
+                    etag_response("http://127.0.0.1/cal/b%40x.ics", "2"),
+                    etag_response("/cal/a.ics", "1")
+                )),
+            ),
+            _ => answer(405, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let query = Query::TimeRange { start: Some("20240101T000000Z".into()), end: None };
+        let found = account.query_items("/cal/", ItemKind::Events, &query).await.expect("a fallback");
+        assert!(!found.exact);
+        let hrefs: Vec<_> = found.items.iter().map(|i| i.href.as_str()).collect();
+        assert_eq!(hrefs, ["/cal/a.ics", "/cal/b@x.ics"]);
+        let log = log.lock().expect("log");
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].header("depth"), Some("1"));
+        assert!(log[0].header("authorization").is_some_and(|a| a.starts_with("Basic ")));
+    }
+
+    #[tokio::test]
+    async fn writes_map_statuses_to_error_kinds() {
+        let (base, log) = serve(|request| match (request.method.as_str(), request.path.as_str()) {
+            ("PUT", "/cal/exists.ics") => answer(412, ""),
+            ("PUT", "/cal/bad.ics") => answer(
+                403,
+                r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/></D:error>"#,
+            ),
+            ("PUT", _) => answer(201, ""),
+            ("PROPFIND", _) => answer(207, &multistatus(&etag_response(&request.path, "after"))),
+            ("DELETE", "/cal/gone.ics") => answer(404, ""),
+            ("DELETE", _) => answer(412, ""),
+            ("PROPPATCH", _) => answer(
+                207,
+                &multistatus(
+                    r#"<D:response><D:href>/cal/</D:href><D:propstat><D:prop><A:folder xmlns:A="http://agap-gateway.invalid/ns/"/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status></D:propstat></D:response>"#,
+                ),
+            ),
+            ("REPORT", _) => answer(403, r#"<D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>"#),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+        let error = account.put_item("/cal/exists.ics", ItemKind::Events, body, &Precondition::Absent).await;
+        assert_eq!(error.expect_err("exists").kind(), AdapterErrorKind::AlreadyExists);
+        let error =
+            account.put_item("/cal/exists.ics", ItemKind::Events, body, &Precondition::Unchanged("\"1\"".into())).await;
+        assert_eq!(error.expect_err("changed").kind(), AdapterErrorKind::Conflict);
+        let error =
+            account.put_item("/cal/bad.ics", ItemKind::Events, body, &Precondition::Any).await.expect_err("bad");
+        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        assert!(error.reason().contains("valid-calendar-data"), "{error:?}");
+        // No ETag on the PUT answer: it is read by PROPFIND.
+        let written = account.put_item("/cal/new.ics", ItemKind::Events, body, &Precondition::Absent).await;
+        assert_eq!(written.expect("put").etag.as_deref(), Some("\"after\""));
+        assert!(!account.delete_item("/cal/gone.ics", None).await.expect("gone"));
+        let error = account.delete_item("/cal/x.ics", Some("\"1\"")).await.expect_err("changed");
+        assert_eq!(error.kind(), AdapterErrorKind::Conflict);
+        let error = account.set_mark("/cal/", "CALE /x", "x").await.expect_err("refused inside the 207");
+        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        assert_eq!(account.sync_changes("/cal/", Some("old")).await.expect("sync"), None);
+
+        let log = log.lock().expect("log");
+        let puts: Vec<_> = log.iter().filter(|r| r.method == "PUT").collect();
+        assert_eq!(puts[0].header("if-none-match"), Some("*"));
+        assert_eq!(puts[1].header("if-match"), Some("\"1\""));
+        assert_eq!(puts[0].header("content-type"), Some("text/calendar; charset=utf-8"));
+        assert!(log.iter().all(|r| !r.body.contains("s3cret")));
+    }
+
+    #[tokio::test]
+    async fn copy_falls_back_to_get_and_put() {
+        let (base, log) = serve(|request| match request.method.as_str() {
+            "COPY" => answer(502, ""),
+            "GET" => (200, vec![("ETag", "\"src\"".to_owned())], "BEGIN:VCARD\r\nEND:VCARD\r\n".to_owned()),
+            "PUT" => (201, vec![("ETag", "\"new\"".to_owned())], String::new()),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let copied = account.copy_item("/book/a%20b.vcf", ItemKind::Contacts, "/other").await.expect("copy");
+        assert_eq!(copied, ItemRef { href: "/other/a%20b.vcf".into(), etag: Some("\"new\"".into()) });
+        let log = log.lock().expect("log");
+        assert_eq!(log[0].header("destination").map(|d| d.ends_with("/other/a%20b.vcf")), Some(true));
+        assert_eq!(log[0].header("overwrite"), Some("F"));
+        assert_eq!(log[1].header("accept"), Some("text/vcard"));
+        assert_eq!((log[2].method.as_str(), log[2].header("if-none-match")), ("PUT", Some("*")));
+    }
+}

@@ -7,6 +7,8 @@
 mod account;
 mod client;
 mod href;
+#[cfg(test)]
+mod mock;
 mod multistatus;
 mod query;
 mod requests;
