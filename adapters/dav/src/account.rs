@@ -686,4 +686,53 @@ mod tests {
         assert_eq!(log[1].header("accept"), Some("text/vcard"));
         assert_eq!((log[2].method.as_str(), log[2].header("if-none-match")), ("PUT", Some("*")));
     }
+
+    #[tokio::test]
+    async fn a_refused_mark_is_set_after_creation() {
+        let ok = |props: &str| {
+            multistatus(&format!(
+                r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+            ))
+        };
+        let (base, log) = serve(move |request| match request.method.as_str() {
+            "PROPFIND" if request.body.contains("current-user-principal") => {
+                answer(207, &ok("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>"))
+            }
+            "PROPFIND" if request.body.contains("calendar-home-set") => answer(
+                207,
+                &ok(r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>
+                    <R:addressbook-home-set xmlns:R="urn:ietf:params:xml:ns:carddav"><D:href>/book/</D:href></R:addressbook-home-set>"#),
+            ),
+            "PROPFIND" => answer(
+                207,
+                &multistatus(&format!(
+                    r#"<D:response><D:href>{}</D:href><D:propstat><D:prop xmlns:C="urn:ietf:params:xml:ns:caldav">
+                    <D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Tasks</D:displayname>
+                    <C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
+                    <A:folder xmlns:A="http://agap-gateway.invalid/ns/">TASK /Tasks</A:folder><D:sync-token>t1</D:sync-token>
+                    </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#,
+                    request.path
+                )),
+            ),
+            "MKCALENDAR" if request.body.contains("A:folder") => answer(403, ""),
+            "MKCALENDAR" => answer(201, ""),
+            "PROPPATCH" => answer(207, &ok(r#"<A:folder xmlns:A="http://agap-gateway.invalid/ns/"/><D:displayname/>"#)),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let info = account.create_collection(ItemKind::Tasks, "TASK /Tasks", "Tasks").await.expect("create");
+        assert!(
+            info.id.starts_with("/cal/") && info.id.ends_with('/') && info.id.len() == "/cal/".len() + 17,
+            "{info:?}"
+        );
+        assert_eq!(info.kind, ItemKind::Tasks);
+        assert_eq!(info.agap_mark.as_deref(), Some("TASK /Tasks"));
+        assert_eq!(info.version.as_deref(), Some("t1"));
+        let log = log.lock().expect("log");
+        let methods: Vec<_> = log.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["PROPFIND", "PROPFIND", "MKCALENDAR", "MKCALENDAR", "PROPPATCH", "PROPFIND"]);
+        assert!(log[0].path.starts_with("/.well-known/caldav"));
+        assert!(log[3].body.contains(r#"<C:comp name="VTODO"/>"#) && !log[3].body.contains("folder"));
+    }
 }
