@@ -374,6 +374,9 @@ mod backend {
         assert_eq!(fetched.iter().map(|f| f.item.href.clone()).collect::<Vec<_>>(), [a.clone(), b.clone()]);
         assert_eq!(lines(&fetched[0].body), lines(&a_body));
         assert_eq!(lines(&fetched[1].body), lines(&b_body));
+        let got = account.get_item(&a, ItemKind::Events).await.expect("get").expect("exists");
+        assert_eq!(fetched[0].body, got.body, "multiget and GET give the same bytes");
+        assert_eq!(fetched[0].item, got.item);
 
         let copied = account.copy_item(&a, ItemKind::Events, &second).await.expect("copy");
         assert_eq!(copied.href, format!("{second}a.ics"));

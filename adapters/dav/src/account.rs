@@ -124,6 +124,13 @@ fn collection_info(collection: Collection) -> Option<CollectionInfo> {
     })
 }
 
+/// iCalendar or vCard text carried in XML, with its CRLF line ends back: an XML parser turns
+/// CRLF into LF (XML 1.0 2.11) unless the server escaped the CR, and both formats end every
+/// content line with CRLF (RFC 5545 3.1, RFC 6350 3.2), so a bare LF is always a line end.
+fn content_lines(text: &str) -> Vec<u8> {
+    text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+}
+
 fn is_success(status: Option<u16>) -> bool {
     status.is_none_or(|s| (200..300).contains(&s))
 }
@@ -250,7 +257,7 @@ impl DavAccount {
             let Some(body) = response.prop(namespace, data) else { continue };
             items.push(ItemData {
                 item: ItemRef { href: normalize(&reply.url, &response.href)?, etag: response.text(DAV, "getetag") },
-                body: body.text.clone().into_bytes(),
+                body: content_lines(&body.text),
             });
         }
         Ok(items)
@@ -587,6 +594,11 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> Answer {
         (status, Vec::new(), body.to_owned())
+    }
+
+    #[test]
+    fn multiget_data_gets_its_crlf_back() {
+        assert_eq!(content_lines("BEGIN:VCARD\nFN:a\r\nEND:VCARD\n"), b"BEGIN:VCARD\r\nFN:a\r\nEND:VCARD\r\n");
     }
 
     #[tokio::test]
