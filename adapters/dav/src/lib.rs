@@ -1,10 +1,19 @@
-//! The WebDAV client shared by the CalDAV and CardDAV adapters: service discovery (RFC 6764,
-//! RFC 5397 current-user-principal, the calendar and address book home sets of RFC 4791 and
-//! RFC 6352) and collection listing by PROPFIND (RFC 4918). It relies only on what the server
-//! reports, never on one server's URL layout.
+//! The CalDAV and CardDAV adapter of the AGAP gateway: a WebDAV client with service discovery
+//! (RFC 6764, RFC 5397 current-user-principal, the calendar and address book home sets of
+//! RFC 4791 and RFC 6352) and the `CollectionBackend` over it (collections, items, queries,
+//! multiget, sync-collection of RFC 6578). It relies only on what the server reports, never on
+//! one server's URL layout.
 
+mod account;
 mod client;
+mod href;
+#[cfg(test)]
+mod mock;
 mod multistatus;
+mod query;
+mod requests;
 
-pub use client::{Collection, CollectionKind, DavClient, Homes};
-pub use multistatus::{PropResponse, parse_multistatus};
+pub use account::{AccountHomes, DavAccount, DavBackend, MULTIGET_BATCH};
+pub use client::{Collection, CollectionKind, DavClient, Homes, http_client};
+pub use href::canonical_path;
+pub use multistatus::{Multistatus, PropResponse, parse_multistatus, parse_multistatus_document};

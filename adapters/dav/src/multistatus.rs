@@ -10,6 +10,8 @@ pub const DAV: &str = "DAV:";
 pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
 pub const CARDDAV: &str = "urn:ietf:params:xml:ns:carddav";
 pub const CALENDARSERVER: &str = "http://calendarserver.org/ns/";
+/// The namespace of the gateway's own dead properties.
+pub const AGAP: &str = "http://agap-gateway.invalid/ns/";
 
 const MAX_DEPTH: usize = 64;
 
@@ -45,10 +47,16 @@ impl Node {
 }
 
 /// One DAV:response: the href as the server wrote it and the properties it found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PropResponse {
     pub href: String,
+    /// The status of the response as a whole (a DAV:status outside any propstat), e.g. 404 for a
+    /// removed member in sync-collection or a missing href in a multiget.
+    pub status: Option<u16>,
+    /// Properties with status 200.
     pub props: Vec<Node>,
+    /// Properties with any other status, with that status (403, 404, 409, 424, ...).
+    pub failed: Vec<(u16, Node)>,
 }
 
 impl PropResponse {
@@ -68,28 +76,68 @@ impl PropResponse {
     }
 }
 
-/// Parses a multistatus body into its responses, keeping only properties with status 200.
+/// A whole DAV:multistatus: its responses and, for sync-collection (RFC 6578 6.4), the new token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Multistatus {
+    pub responses: Vec<PropResponse>,
+    pub sync_token: Option<String>,
+}
+
+/// Parses a multistatus body into its responses (properties split by propstat status).
 pub fn parse_multistatus(xml: &str) -> Result<Vec<PropResponse>, String> {
+    Ok(parse_multistatus_document(xml)?.responses)
+}
+
+/// Parses a multistatus body with its top-level sync-token.
+pub fn parse_multistatus_document(xml: &str) -> Result<Multistatus, String> {
     let root = parse_tree(xml)?;
     if !root.is(DAV, "multistatus") {
         return Err(format!("expected DAV:multistatus, found {}{}", root.namespace, root.name));
     }
     let mut responses = Vec::new();
     for response in root.children_named(DAV, "response") {
-        let href = response.child(DAV, "href").map(|h| h.text.trim().to_owned()).ok_or("a response without href")?;
-        let props = response
-            .children_named(DAV, "propstat")
-            .filter(|propstat| propstat.child(DAV, "status").is_some_and(|s| status_code(&s.text) == Some(200)))
-            .filter_map(|propstat| propstat.child(DAV, "prop"))
-            .flat_map(|prop| prop.children.iter().cloned())
-            .collect();
-        responses.push(PropResponse { href, props });
+        let mut hrefs = response.children_named(DAV, "href").map(|h| h.text.trim().to_owned());
+        let href = hrefs.next().ok_or("a response without href")?;
+        let status = match response.child(DAV, "status") {
+            Some(status) => Some(status_code(&status.text).ok_or("a response with a malformed status")?),
+            None => None,
+        };
+        let mut props = Vec::new();
+        let mut failed = Vec::new();
+        for propstat in response.children_named(DAV, "propstat") {
+            let code = propstat
+                .child(DAV, "status")
+                .and_then(|s| status_code(&s.text))
+                .ok_or("a propstat without a valid status")?;
+            let Some(prop) = propstat.child(DAV, "prop") else { continue };
+            if code == 200 {
+                props.extend(prop.children.iter().cloned());
+            } else {
+                failed.extend(prop.children.iter().map(|p| (code, p.clone())));
+            }
+        }
+        // RFC 4918 14.24: a status response may name several hrefs.
+        for other in hrefs {
+            responses.push(PropResponse { href: other, status, ..PropResponse::default() });
+        }
+        responses.push(PropResponse { href, status, props, failed });
     }
-    Ok(responses)
+    let sync_token = root.child(DAV, "sync-token").map(|t| t.text.trim().to_owned()).filter(|t| !t.is_empty());
+    Ok(Multistatus { responses, sync_token })
+}
+
+/// The precondition or postcondition a DAV:error body names (RFC 4918 16), e.g.
+/// `no-uid-conflict`; `None` when the body is no DAV:error.
+pub fn error_condition(xml: &str) -> Option<String> {
+    let root = parse_tree(xml).ok()?;
+    if !root.is(DAV, "error") {
+        return None;
+    }
+    root.children.first().map(|c| c.name.clone())
 }
 
 /// The code of an HTTP status line ("HTTP/1.1 200 OK").
-fn status_code(line: &str) -> Option<u16> {
+pub fn status_code(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -223,5 +271,63 @@ mod tests {
         assert!(parse_multistatus(r#"<!DOCTYPE x [<!ENTITY a "b">]><D:multistatus xmlns:D="DAV:"/>"#).is_err());
         assert!(parse_multistatus(r#"<D:multistatus xmlns:D="DAV:"><D:response>"#).is_err());
         assert!(parse_multistatus(&"<a>".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn multiget_with_a_missing_item() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:response><D:href>/cal/a.ics</D:href><D:propstat><D:prop><D:getetag>"1"</D:getetag>
+    <C:calendar-data>BEGIN:VCALENDAR&#13;
+SUMMARY:a &amp; b&#13;
+END:VCALENDAR&#13;
+</C:calendar-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>
+  <D:response><D:href>/cal/gone.ics</D:href><D:status>HTTP/1.1 404 Not Found</D:status></D:response>
+</D:multistatus>"#;
+        let responses = parse_multistatus(xml).expect("parse");
+        assert_eq!(responses.len(), 2);
+        assert_eq!(responses[0].status, None);
+        assert_eq!(responses[0].text(DAV, "getetag").as_deref(), Some("\"1\""));
+        let data = &responses[0].prop(CALDAV, "calendar-data").expect("data").text;
+        assert!(data.starts_with("BEGIN:VCALENDAR\r\nSUMMARY:a & b\r\n"), "{data:?}");
+        assert_eq!(responses[1].href, "/cal/gone.ics");
+        assert_eq!(responses[1].status, Some(404));
+        assert!(responses[1].props.is_empty());
+    }
+
+    #[test]
+    fn sync_collection_with_removed_items_and_token() {
+        let xml = r#"<multistatus xmlns="DAV:">
+  <response><href>/book/new.vcf</href><propstat><prop><getetag>"n"</getetag></prop>
+    <status>HTTP/1.1 200 OK</status></propstat></response>
+  <response><href>/book/old.vcf</href><status>HTTP/1.1 404 Not Found</status></response>
+  <sync-token>http://example.com/ns/sync/1234</sync-token>
+</multistatus>"#;
+        let document = parse_multistatus_document(xml).expect("parse");
+        assert_eq!(document.sync_token.as_deref(), Some("http://example.com/ns/sync/1234"));
+        let removed: Vec<_> = document.responses.iter().filter(|r| r.status == Some(404)).map(|r| &r.href).collect();
+        assert_eq!(removed, ["/book/old.vcf"]);
+        assert_eq!(document.responses[0].text(DAV, "getetag").as_deref(), Some("\"n\""));
+    }
+
+    #[test]
+    fn proppatch_with_a_refused_property() {
+        let xml = r#"<D:multistatus xmlns:D="DAV:" xmlns:A="http://agap-gateway.invalid/ns/"><D:response>
+  <D:href>/cal/x/</D:href>
+  <D:propstat><D:prop><A:folder/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status></D:propstat>
+  <D:propstat><D:prop><D:displayname/></D:prop><D:status>HTTP/1.1 424 Failed Dependency</D:status></D:propstat>
+</D:response></D:multistatus>"#;
+        let responses = parse_multistatus(xml).expect("parse");
+        let failed: Vec<_> = responses[0].failed.iter().map(|(status, prop)| (*status, prop.name.as_str())).collect();
+        assert_eq!(failed, [(403, "folder"), (424, "displayname")]);
+        assert!(responses[0].props.is_empty());
+    }
+
+    #[test]
+    fn error_bodies_name_their_condition() {
+        let xml = r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/c/a.ics</D:href></C:no-uid-conflict></D:error>"#;
+        assert_eq!(error_condition(xml).as_deref(), Some("no-uid-conflict"));
+        assert_eq!(error_condition("<html>oops</html>"), None);
+        assert_eq!(error_condition("not xml at all <"), None);
     }
 }

@@ -1,0 +1,750 @@
+//! The collection backend over CalDAV and CardDAV: `DavBackend` opens one `DavAccount` per login,
+//! which discovers its homes on first use and answers the `CollectionAccount` operations.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use agap_adapter_api::collection::{
+    CollectionAccount, CollectionBackend, CollectionInfo, FoundItems, ItemData, ItemKind, ItemRef, Precondition,
+    SyncChanges,
+};
+use agap_adapter_api::query::Query;
+use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::client::{Collection, CollectionKind, DavClient, Reply, http_client, protocol, refused};
+use crate::href::{canonical_path, last_segment, normalize, normalize_collection, url_of};
+use crate::multistatus::{CALDAV, CARDDAV, DAV, PropResponse, parse_multistatus, parse_multistatus_document};
+use crate::{query, requests};
+
+/// Hrefs asked for in one multiget, so that one answer stays bounded.
+pub const MULTIGET_BATCH: usize = 500;
+
+/// Pages of a truncated sync-collection answer followed (RFC 6578 3.6).
+const MAX_SYNC_PAGES: usize = 100;
+
+/// The CalDAV and CardDAV backend of one server.
+#[derive(Debug, Clone)]
+pub struct DavBackend {
+    base: Url,
+    /// One connection pool for every account (credentials go with each request).
+    http: Result<reqwest::Client, AdapterError>,
+    fixed: Option<Credentials>,
+}
+
+impl DavBackend {
+    /// A backend for the server at `base` (its root; discovery starts at `/.well-known/caldav`
+    /// and `/.well-known/carddav`, then `base` itself). Accounts log in with the credentials of
+    /// the AGAP login passed to `open`.
+    pub fn new(base: Url) -> Self {
+        DavBackend { base, http: http_client(), fixed: None }
+    }
+
+    /// Uses these credentials for every account instead of the AGAP login's (a gateway whose
+    /// DAV accounts differ from its login accounts).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.fixed = Some(credentials);
+        self
+    }
+
+    /// The server's root URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The account of `credentials` (or of the fixed credentials), as its concrete type.
+    pub fn account(&self, credentials: &Credentials) -> AdapterResult<Arc<DavAccount>> {
+        let http = self.http.clone()?;
+        let credentials = self.fixed.as_ref().unwrap_or(credentials);
+        Ok(Arc::new(DavAccount {
+            base: self.base.clone(),
+            client: DavClient::with_http(http, credentials.user(), credentials.password()),
+            homes: OnceCell::new(),
+        }))
+    }
+}
+
+#[async_trait]
+impl CollectionBackend for DavBackend {
+    async fn open(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn CollectionAccount>> {
+        Ok(self.account(credentials)?)
+    }
+}
+
+/// The calendar and address book homes of an account (RFC 4791 6.2.1, RFC 6352 7.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountHomes {
+    pub calendar: Option<Url>,
+    pub addressbook: Option<Url>,
+}
+
+/// One account on the DAV server.
+#[derive(Debug)]
+pub struct DavAccount {
+    base: Url,
+    client: DavClient,
+    homes: OnceCell<AccountHomes>,
+}
+
+/// The kind a gateway mark (`TYPE /path`) stands for.
+fn mark_kind(mark: &str) -> Option<ItemKind> {
+    match mark.split_whitespace().next()? {
+        "CALE" => Some(ItemKind::Events),
+        "TASK" => Some(ItemKind::Tasks),
+        "JRNL" => Some(ItemKind::Journals),
+        "ADDR" => Some(ItemKind::Contacts),
+        _ => None,
+    }
+}
+
+/// What the core sees of a collection; `None` for calendars of none of the three components.
+fn collection_info(collection: Collection) -> Option<CollectionInfo> {
+    let marked = collection.mark.as_deref().and_then(mark_kind);
+    let kind = match &collection.kind {
+        // A mark counts within its family: a calendar mark on a calendar, ADDR on an address book.
+        CollectionKind::Calendar { .. } if marked.is_some_and(|k| k != ItemKind::Contacts) => marked?,
+        CollectionKind::Calendar { components } => [ItemKind::Events, ItemKind::Tasks, ItemKind::Journals]
+            .into_iter()
+            .find(|kind| components.iter().any(|c| Some(c.as_str()) == kind.component()))?,
+        CollectionKind::AddressBook => ItemKind::Contacts,
+    };
+    let mut id = canonical_path(collection.url.path());
+    if !id.ends_with('/') {
+        id.push('/');
+    }
+    Some(CollectionInfo {
+        id,
+        kind,
+        display_name: collection.display_name,
+        agap_mark: collection.mark,
+        version: collection.ctag.or(collection.sync_token),
+    })
+}
+
+/// iCalendar or vCard text carried in XML, with its CRLF line ends back: an XML parser turns
+/// CRLF into LF (XML 1.0 2.11) unless the server escaped the CR, and both formats end every
+/// content line with CRLF (RFC 5545 3.1, RFC 6350 3.2), so a bare LF is always a line end.
+fn content_lines(text: &str) -> Vec<u8> {
+    text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+}
+
+fn is_success(status: Option<u16>) -> bool {
+    status.is_none_or(|s| (200..300).contains(&s))
+}
+
+/// Whether a failed query REPORT is worth answering by listing everything instead.
+fn report_fallback(status: StatusCode) -> bool {
+    status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::BAD_REQUEST
+                | StatusCode::FORBIDDEN
+                | StatusCode::METHOD_NOT_ALLOWED
+                | StatusCode::UNSUPPORTED_MEDIA_TYPE
+                | StatusCode::UNPROCESSABLE_ENTITY
+        )
+}
+
+impl DavAccount {
+    /// The client of this account.
+    pub fn client(&self) -> &DavClient {
+        &self.client
+    }
+
+    /// The homes, discovered on first use: the CalDAV context first, then the CardDAV one
+    /// when the first did not name an address book home (the two may live apart).
+    pub async fn homes(&self) -> AdapterResult<&AccountHomes> {
+        self.homes
+            .get_or_try_init(|| async {
+                let mut homes = AccountHomes { calendar: None, addressbook: None };
+                let mut last_error = None;
+                for context in ["caldav", "carddav"] {
+                    if homes.calendar.is_some() && homes.addressbook.is_some() {
+                        break;
+                    }
+                    match self.client.discover(&self.base, context).await {
+                        Ok(found) => {
+                            homes.calendar = homes.calendar.or(found.calendar_home);
+                            homes.addressbook = homes.addressbook.or(found.addressbook_home);
+                        }
+                        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => return Err(error),
+                        Err(error) => last_error = Some(error),
+                    }
+                }
+                if homes.calendar.is_none() && homes.addressbook.is_none() {
+                    return Err(last_error.unwrap_or_else(|| {
+                        AdapterError::new(
+                            AdapterErrorKind::NotFound,
+                            "the server names no calendar or address book home",
+                        )
+                    }));
+                }
+                Ok(homes)
+            })
+            .await
+    }
+
+    fn url(&self, path: &str) -> AdapterResult<Url> {
+        url_of(&self.base, path)
+    }
+
+    /// The item refs of a multistatus: members only (not the collection, not sub-collections),
+    /// sorted by href.
+    fn members(&self, answered: &Url, collection: &str, responses: &[PropResponse]) -> AdapterResult<Vec<ItemRef>> {
+        let mut items = Vec::new();
+        for response in responses {
+            if !is_success(response.status) {
+                continue;
+            }
+            let href = normalize(answered, &response.href)?;
+            let is_collection =
+                response.prop(DAV, "resourcetype").is_some_and(|types| types.child(DAV, "collection").is_some());
+            if href == collection || href.ends_with('/') || is_collection {
+                continue;
+            }
+            items.push(ItemRef { href, etag: response.text(DAV, "getetag") });
+        }
+        items.sort();
+        items.dedup();
+        Ok(items)
+    }
+
+    /// The ETag of one resource (PROPFIND Depth 0), for servers that send none on writes.
+    async fn etag_of(&self, href: &str) -> AdapterResult<Option<String>> {
+        let (_, responses) = self.client.propfind(&self.url(href)?, "0", "<D:getetag/>").await?;
+        Ok(responses.first().and_then(|r| r.text(DAV, "getetag")))
+    }
+
+    /// Sends a query REPORT; `None` when the server could not answer it (logged), so that the
+    /// caller lists everything instead.
+    async fn query_report(&self, collection: &str, body: String) -> AdapterResult<Option<Vec<ItemRef>>> {
+        let url = self.url(collection)?;
+        let reply = self.client.send_xml("REPORT", &url, Some("1"), body).await?;
+        if reply.status != StatusCode::MULTI_STATUS {
+            if report_fallback(reply.status) {
+                tracing::warn!(collection, status = %reply.status, "the server failed a query report; listing every item");
+                return Ok(None);
+            }
+            return Err(reply.error());
+        }
+        match parse_multistatus(&reply.text()) {
+            Ok(responses) => Ok(Some(self.members(&reply.url, &normalize_collection(&url, "")?, &responses)?)),
+            Err(error) => {
+                tracing::warn!(collection, %error, "a malformed query report answer; listing every item");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn fetch_batch(&self, url: &Url, kind: ItemKind, hrefs: &[String]) -> AdapterResult<Vec<ItemData>> {
+        let reply = self.client.send_xml("REPORT", url, None, requests::multiget(kind, hrefs)?).await?;
+        if reply.status != StatusCode::MULTI_STATUS {
+            return Err(reply.error());
+        }
+        let responses = parse_multistatus(&reply.text()).map_err(protocol)?;
+        let (namespace, data) = match kind {
+            ItemKind::Contacts => (CARDDAV, "address-data"),
+            _ => (CALDAV, "calendar-data"),
+        };
+        let mut items = Vec::new();
+        for response in responses {
+            if !is_success(response.status) {
+                continue;
+            }
+            let Some(body) = response.prop(namespace, data) else { continue };
+            items.push(ItemData {
+                item: ItemRef { href: normalize(&reply.url, &response.href)?, etag: response.text(DAV, "getetag") },
+                body: content_lines(&body.text),
+            });
+        }
+        Ok(items)
+    }
+
+    /// The ETag a write answered with, or else the one the server reports now.
+    async fn written(&self, href: String, reply: &Reply) -> AdapterResult<ItemRef> {
+        let etag = match &reply.etag {
+            Some(etag) => Some(etag.clone()),
+            None => self.etag_of(&href).await?,
+        };
+        Ok(ItemRef { href, etag })
+    }
+
+    /// COPY or MOVE (RFC 4918 9.8, 9.9) without overwriting; GET, PUT and (for MOVE) DELETE
+    /// where the server offers neither or refuses the destination.
+    async fn transfer(&self, method: &str, href: &str, kind: ItemKind, to_collection: &str) -> AdapterResult<ItemRef> {
+        let source = normalize(&self.base, href)?;
+        let target = format!("{}{}", normalize_collection(&self.base, to_collection)?, last_segment(&source));
+        let mut destination = self.url(&target)?;
+        let _ = destination.set_username("");
+        let _ = destination.set_password(None);
+        let headers = [("Destination", destination.to_string()), ("Overwrite", "F".to_owned())];
+        let reply = self.client.send(method, &self.url(&source)?, &headers, None).await?;
+        match reply.status {
+            status if status.is_success() => self.written(target, &reply).await,
+            StatusCode::PRECONDITION_FAILED => {
+                Err(AdapterError::new(AdapterErrorKind::AlreadyExists, format!("{target} already exists")))
+            }
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED | StatusCode::BAD_GATEWAY => {
+                let item = self
+                    .get_item(&source, kind)
+                    .await?
+                    .ok_or_else(|| AdapterError::new(AdapterErrorKind::NotFound, format!("{source} does not exist")))?;
+                let copied = self.put_item(&target, kind, &item.body, &Precondition::Absent).await?;
+                if method == "MOVE" {
+                    match self.delete_item(&source, item.item.etag.as_deref()).await {
+                        Ok(_) => {}
+                        Err(error) => {
+                            // The source changed meanwhile: undo the copy, report the conflict.
+                            let _ = self.delete_item(&copied.href, copied.etag.as_deref()).await;
+                            return Err(error);
+                        }
+                    }
+                }
+                Ok(copied)
+            }
+            _ => Err(reply.error()),
+        }
+    }
+}
+
+#[async_trait]
+impl CollectionAccount for DavAccount {
+    async fn list_collections(&self) -> AdapterResult<Vec<CollectionInfo>> {
+        let homes = self.homes().await?;
+        let mut found = Vec::new();
+        let mut seen = Vec::new();
+        for home in [&homes.calendar, &homes.addressbook].into_iter().flatten() {
+            if seen.contains(&home) {
+                continue;
+            }
+            seen.push(home);
+            found.extend(self.client.collections(home).await?.into_iter().filter_map(collection_info));
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found.dedup_by(|a, b| a.id == b.id);
+        Ok(found)
+    }
+
+    async fn create_collection(&self, kind: ItemKind, mark: &str, display_name: &str) -> AdapterResult<CollectionInfo> {
+        let homes = self.homes().await?;
+        let home = match kind {
+            ItemKind::Contacts => homes.addressbook.as_ref(),
+            _ => homes.calendar.as_ref(),
+        }
+        .ok_or_else(|| AdapterError::unsupported("creating this kind of collection"))?;
+        let mut url = home.clone();
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        let url = url.join(&format!("{:016x}/", rand::random::<u64>())).map_err(protocol)?;
+        let create = |mark: Option<&str>| -> AdapterResult<(&'static str, String)> {
+            Ok(match kind.component() {
+                Some(component) => ("MKCALENDAR", requests::mkcalendar(component, display_name, mark)?),
+                None => ("MKCOL", requests::mkcol_addressbook(display_name, mark)?),
+            })
+        };
+        let (method, body) = create(Some(mark))?;
+        let reply = self.client.send_xml(method, &url, None, body).await?;
+        if !reply.status.is_success() {
+            // RFC 4791 5.3.1.1, RFC 5689 3: a refused property fails the whole request; try
+            // without the dead property, then set it apart.
+            if !matches!(reply.status.as_u16(), 400 | 403 | 409 | 415 | 422 | 424 | 507) {
+                return Err(reply.error());
+            }
+            tracing::debug!(status = %reply.status, "the server refused the mark in {method}; creating without it");
+            let (method, body) = create(None)?;
+            let reply = self.client.send_xml(method, &url, None, body).await?;
+            if !reply.status.is_success() {
+                return Err(reply.error());
+            }
+            let path = normalize_collection(&url, "")?;
+            if let Err(error) = self.set_mark(&path, mark, display_name).await {
+                let _ = self.delete_collection(&path).await;
+                return Err(error);
+            }
+        }
+        let collection = self
+            .client
+            .collection(&url)
+            .await?
+            .ok_or_else(|| protocol("the new collection is no calendar or address book"))?;
+        collection_info(collection).ok_or_else(|| protocol("the new calendar accepts no known component"))
+    }
+
+    async fn set_mark(&self, collection: &str, mark: &str, display_name: &str) -> AdapterResult<()> {
+        let url = self.url(collection)?;
+        let reply =
+            self.client.send_xml("PROPPATCH", &url, None, requests::proppatch(display_name, Some(mark))?).await?;
+        match reply.status {
+            StatusCode::MULTI_STATUS => {
+                let responses = parse_multistatus(&reply.text()).map_err(protocol)?;
+                // RFC 4918 9.2: every property or none is set; the propstats say which failed.
+                for response in &responses {
+                    if let Some((status, prop)) = response.failed.first() {
+                        let status = StatusCode::from_u16(*status).map_err(protocol)?;
+                        let error = refused(status, &url);
+                        return Err(AdapterError::new(
+                            error.kind(),
+                            format!("{} (setting {})", error.reason(), prop.name),
+                        ));
+                    }
+                    if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
+                        return Err(refused(StatusCode::from_u16(status).map_err(protocol)?, &url));
+                    }
+                }
+                Ok(())
+            }
+            status if status.is_success() => Ok(()),
+            _ => Err(reply.error()),
+        }
+    }
+
+    async fn delete_collection(&self, collection: &str) -> AdapterResult<()> {
+        let url = self.url(&normalize_collection(&self.base, collection)?)?;
+        let reply = self.client.send("DELETE", &url, &[], None).await?;
+        match reply.status {
+            // RFC 4918 9.6.1: a multistatus names members that could not be deleted.
+            StatusCode::MULTI_STATUS => Err(AdapterError::new(
+                AdapterErrorKind::Refused,
+                format!("{} could only be deleted in part", url.path()),
+            )),
+            status if status.is_success() => Ok(()),
+            _ => Err(reply.error()),
+        }
+    }
+
+    async fn list_items(&self, collection: &str, kind: ItemKind) -> AdapterResult<Vec<ItemRef>> {
+        let path = normalize_collection(&self.base, collection)?;
+        let url = self.url(&path)?;
+        match kind.component() {
+            Some(component) => {
+                let reply =
+                    self.client.send_xml("REPORT", &url, Some("1"), requests::calendar_query(component, "")).await?;
+                if reply.status != StatusCode::MULTI_STATUS {
+                    return Err(reply.error());
+                }
+                let responses = parse_multistatus(&reply.text()).map_err(protocol)?;
+                self.members(&reply.url, &path, &responses)
+            }
+            None => {
+                let (answered, responses) = self.client.propfind(&url, "1", "<D:getetag/><D:resourcetype/>").await?;
+                self.members(&answered, &path, &responses)
+            }
+        }
+    }
+
+    async fn query_items(&self, collection: &str, kind: ItemKind, query: &Query) -> AdapterResult<FoundItems> {
+        let path = normalize_collection(&self.base, collection)?;
+        let body = match kind.component() {
+            Some(component) => query::calendar_filter(query, kind).map(|f| requests::calendar_query(component, &f)),
+            None => query::addressbook_filter(query).map(|f| requests::addressbook_query(&f)),
+        };
+        let exact = *query == Query::All;
+        if let Some(body) = body
+            && let Some(items) = self.query_report(&path, body).await?
+        {
+            return Ok(FoundItems { items, exact });
+        }
+        Ok(FoundItems { items: self.list_items(&path, kind).await?, exact })
+    }
+
+    async fn fetch_items(&self, collection: &str, kind: ItemKind, hrefs: &[String]) -> AdapterResult<Vec<ItemData>> {
+        let url = self.url(&normalize_collection(&self.base, collection)?)?;
+        let hrefs = hrefs.iter().map(|href| normalize(&self.base, href)).collect::<AdapterResult<Vec<_>>>()?;
+        let mut items = Vec::new();
+        for batch in hrefs.chunks(MULTIGET_BATCH) {
+            items.extend(self.fetch_batch(&url, kind, batch).await?);
+        }
+        Ok(items)
+    }
+
+    async fn get_item(&self, href: &str, kind: ItemKind) -> AdapterResult<Option<ItemData>> {
+        let href = normalize(&self.base, href)?;
+        let accept = match kind {
+            ItemKind::Contacts => "text/vcard",
+            _ => "text/calendar",
+        };
+        let reply = self.client.send("GET", &self.url(&href)?, &[("Accept", accept.to_owned())], None).await?;
+        match reply.status {
+            StatusCode::OK => Ok(Some(ItemData { item: ItemRef { href, etag: reply.etag }, body: reply.body })),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
+            _ => Err(reply.error()),
+        }
+    }
+
+    async fn put_item(
+        &self,
+        href: &str,
+        kind: ItemKind,
+        body: &[u8],
+        precondition: &Precondition,
+    ) -> AdapterResult<ItemRef> {
+        let href = normalize(&self.base, href)?;
+        let mut headers = vec![("Content-Type", kind.media_type().to_owned())];
+        match precondition {
+            Precondition::Absent => headers.push(("If-None-Match", "*".to_owned())),
+            Precondition::Unchanged(etag) => headers.push(("If-Match", etag.clone())),
+            Precondition::Any => {}
+        }
+        let reply = self.client.send("PUT", &self.url(&href)?, &headers, Some(body.to_vec())).await?;
+        match reply.status {
+            status if status.is_success() => self.written(href, &reply).await,
+            StatusCode::PRECONDITION_FAILED => Err(match precondition {
+                Precondition::Absent => {
+                    AdapterError::new(AdapterErrorKind::AlreadyExists, format!("{href} already exists"))
+                }
+                _ => AdapterError::new(AdapterErrorKind::Conflict, format!("{href} changed meanwhile")),
+            }),
+            _ => Err(reply.error()),
+        }
+    }
+
+    async fn delete_item(&self, href: &str, etag: Option<&str>) -> AdapterResult<bool> {
+        let href = normalize(&self.base, href)?;
+        let headers: Vec<_> = etag.map(|etag| ("If-Match", etag.to_owned())).into_iter().collect();
+        let reply = self.client.send("DELETE", &self.url(&href)?, &headers, None).await?;
+        match reply.status {
+            status if status.is_success() => Ok(true),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(false),
+            StatusCode::PRECONDITION_FAILED => {
+                Err(AdapterError::new(AdapterErrorKind::Conflict, format!("{href} changed meanwhile")))
+            }
+            _ => Err(reply.error()),
+        }
+    }
+
+    async fn copy_item(&self, href: &str, kind: ItemKind, to_collection: &str) -> AdapterResult<ItemRef> {
+        self.transfer("COPY", href, kind, to_collection).await
+    }
+
+    async fn move_item(&self, href: &str, kind: ItemKind, to_collection: &str) -> AdapterResult<ItemRef> {
+        self.transfer("MOVE", href, kind, to_collection).await
+    }
+
+    async fn sync_changes(&self, collection: &str, token: Option<&str>) -> AdapterResult<Option<SyncChanges>> {
+        let path = normalize_collection(&self.base, collection)?;
+        let url = self.url(&path)?;
+        let mut token = token.map(str::to_owned);
+        // Latest state per href: Some(etag) changed, None removed.
+        let mut changes: BTreeMap<String, Option<Option<String>>> = BTreeMap::new();
+        for _ in 0..MAX_SYNC_PAGES {
+            let body = requests::sync_collection(token.as_deref())?;
+            let reply = self.client.send_xml("REPORT", &url, Some("0"), body).await?;
+            match reply.status {
+                StatusCode::MULTI_STATUS => {}
+                StatusCode::FORBIDDEN | StatusCode::CONFLICT
+                    if reply.condition().as_deref() == Some("valid-sync-token") =>
+                {
+                    return Ok(None);
+                }
+                StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => {
+                    return Ok(None);
+                }
+                _ => return Err(reply.error()),
+            }
+            let document = parse_multistatus_document(&reply.text()).map_err(protocol)?;
+            let mut truncated = false;
+            for response in &document.responses {
+                let href = normalize(&reply.url, &response.href)?;
+                if href == path || href.trim_end_matches('/') == path.trim_end_matches('/') {
+                    truncated |= response.status == Some(507);
+                    continue;
+                }
+                if href.ends_with('/') {
+                    continue;
+                }
+                match response.status {
+                    Some(404) => {
+                        changes.insert(href, None);
+                    }
+                    status if is_success(status) && !response.props.is_empty() => {
+                        changes.insert(href, Some(response.text(DAV, "getetag")));
+                    }
+                    _ => {}
+                }
+            }
+            token = Some(document.sync_token.ok_or_else(|| protocol("a sync-collection answer without a sync-token"))?);
+            if !truncated {
+                let mut changed = Vec::new();
+                let mut removed = Vec::new();
+                for (href, change) in changes {
+                    match change {
+                        Some(etag) => changed.push(ItemRef { href, etag }),
+                        None => removed.push(href),
+                    }
+                }
+                return Ok(Some(SyncChanges { token: token.unwrap_or_default(), changed, removed }));
+            }
+        }
+        Err(protocol(format!("{path}: more than {MAX_SYNC_PAGES} pages of changes")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, etag_response, multistatus, serve};
+
+    fn account_on(base: Url) -> Arc<DavAccount> {
+        DavBackend::new(base).account(&Credentials::new("alice", "s3cret")).expect("account")
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        (status, Vec::new(), body.to_owned())
+    }
+
+    #[test]
+    fn multiget_data_gets_its_crlf_back() {
+        assert_eq!(content_lines("BEGIN:VCARD\nFN:a\r\nEND:VCARD\n"), b"BEGIN:VCARD\r\nFN:a\r\nEND:VCARD\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_failing_query_report_falls_back_to_listing() {
+        let (base, log) = serve(|request| match request.method.as_str() {
+            "REPORT" if request.body.contains("time-range") => answer(500, "Internal Server Error"),
+            "REPORT" => answer(
+                207,
+                &multistatus(&format!(
+                    "{}{}{}",
+                    etag_response("/cal/", "c"),
+                    etag_response("http://127.0.0.1/cal/b%40x.ics", "2"),
+                    etag_response("/cal/a.ics", "1")
+                )),
+            ),
+            _ => answer(405, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let query = Query::TimeRange { start: Some("20240101T000000Z".into()), end: None };
+        let found = account.query_items("/cal/", ItemKind::Events, &query).await.expect("a fallback");
+        assert!(!found.exact);
+        let hrefs: Vec<_> = found.items.iter().map(|i| i.href.as_str()).collect();
+        assert_eq!(hrefs, ["/cal/a.ics", "/cal/b@x.ics"]);
+        let log = log.lock().expect("log");
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].header("depth"), Some("1"));
+        assert!(log[0].header("authorization").is_some_and(|a| a.starts_with("Basic ")));
+    }
+
+    #[tokio::test]
+    async fn writes_map_statuses_to_error_kinds() {
+        let (base, log) = serve(|request| match (request.method.as_str(), request.path.as_str()) {
+            ("PUT", "/cal/exists.ics") => answer(412, ""),
+            ("PUT", "/cal/bad.ics") => answer(
+                403,
+                r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/></D:error>"#,
+            ),
+            ("PUT", _) => answer(201, ""),
+            ("PROPFIND", _) => answer(207, &multistatus(&etag_response(&request.path, "after"))),
+            ("DELETE", "/cal/gone.ics") => answer(404, ""),
+            ("DELETE", _) => answer(412, ""),
+            ("PROPPATCH", _) => answer(
+                207,
+                &multistatus(
+                    r#"<D:response><D:href>/cal/</D:href><D:propstat><D:prop><A:folder xmlns:A="http://agap-gateway.invalid/ns/"/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status></D:propstat></D:response>"#,
+                ),
+            ),
+            ("REPORT", _) => answer(403, r#"<D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>"#),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+        let error = account.put_item("/cal/exists.ics", ItemKind::Events, body, &Precondition::Absent).await;
+        assert_eq!(error.expect_err("exists").kind(), AdapterErrorKind::AlreadyExists);
+        let error =
+            account.put_item("/cal/exists.ics", ItemKind::Events, body, &Precondition::Unchanged("\"1\"".into())).await;
+        assert_eq!(error.expect_err("changed").kind(), AdapterErrorKind::Conflict);
+        let error =
+            account.put_item("/cal/bad.ics", ItemKind::Events, body, &Precondition::Any).await.expect_err("bad");
+        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        assert!(error.reason().contains("valid-calendar-data"), "{error:?}");
+        // No ETag on the PUT answer: it is read by PROPFIND.
+        let written = account.put_item("/cal/new.ics", ItemKind::Events, body, &Precondition::Absent).await;
+        assert_eq!(written.expect("put").etag.as_deref(), Some("\"after\""));
+        assert!(!account.delete_item("/cal/gone.ics", None).await.expect("gone"));
+        let error = account.delete_item("/cal/x.ics", Some("\"1\"")).await.expect_err("changed");
+        assert_eq!(error.kind(), AdapterErrorKind::Conflict);
+        let error = account.set_mark("/cal/", "CALE /x", "x").await.expect_err("refused inside the 207");
+        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        assert_eq!(account.sync_changes("/cal/", Some("old")).await.expect("sync"), None);
+
+        let log = log.lock().expect("log");
+        let puts: Vec<_> = log.iter().filter(|r| r.method == "PUT").collect();
+        assert_eq!(puts[0].header("if-none-match"), Some("*"));
+        assert_eq!(puts[1].header("if-match"), Some("\"1\""));
+        assert_eq!(puts[0].header("content-type"), Some("text/calendar; charset=utf-8"));
+        assert!(log.iter().all(|r| !r.body.contains("s3cret")));
+    }
+
+    #[tokio::test]
+    async fn copy_falls_back_to_get_and_put() {
+        let (base, log) = serve(|request| match request.method.as_str() {
+            "COPY" => answer(502, ""),
+            "GET" => (200, vec![("ETag", "\"src\"".to_owned())], "BEGIN:VCARD\r\nEND:VCARD\r\n".to_owned()),
+            "PUT" => (201, vec![("ETag", "\"new\"".to_owned())], String::new()),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let copied = account.copy_item("/book/a%20b.vcf", ItemKind::Contacts, "/other").await.expect("copy");
+        assert_eq!(copied, ItemRef { href: "/other/a%20b.vcf".into(), etag: Some("\"new\"".into()) });
+        let log = log.lock().expect("log");
+        assert_eq!(log[0].header("destination").map(|d| d.ends_with("/other/a%20b.vcf")), Some(true));
+        assert_eq!(log[0].header("overwrite"), Some("F"));
+        assert_eq!(log[1].header("accept"), Some("text/vcard"));
+        assert_eq!((log[2].method.as_str(), log[2].header("if-none-match")), ("PUT", Some("*")));
+    }
+
+    #[tokio::test]
+    async fn a_refused_mark_is_set_after_creation() {
+        let ok = |props: &str| {
+            multistatus(&format!(
+                r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+            ))
+        };
+        let (base, log) = serve(move |request| match request.method.as_str() {
+            "PROPFIND" if request.body.contains("current-user-principal") => {
+                answer(207, &ok("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>"))
+            }
+            "PROPFIND" if request.body.contains("calendar-home-set") => answer(
+                207,
+                &ok(r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>
+                    <R:addressbook-home-set xmlns:R="urn:ietf:params:xml:ns:carddav"><D:href>/book/</D:href></R:addressbook-home-set>"#),
+            ),
+            "PROPFIND" => answer(
+                207,
+                &multistatus(&format!(
+                    r#"<D:response><D:href>{}</D:href><D:propstat><D:prop xmlns:C="urn:ietf:params:xml:ns:caldav">
+                    <D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Tasks</D:displayname>
+                    <C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
+                    <A:folder xmlns:A="http://agap-gateway.invalid/ns/">TASK /Tasks</A:folder><D:sync-token>t1</D:sync-token>
+                    </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#,
+                    request.path
+                )),
+            ),
+            "MKCALENDAR" if request.body.contains("A:folder") => answer(403, ""),
+            "MKCALENDAR" => answer(201, ""),
+            "PROPPATCH" => answer(207, &ok(r#"<A:folder xmlns:A="http://agap-gateway.invalid/ns/"/><D:displayname/>"#)),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let info = account.create_collection(ItemKind::Tasks, "TASK /Tasks", "Tasks").await.expect("create");
+        assert!(
+            info.id.starts_with("/cal/") && info.id.ends_with('/') && info.id.len() == "/cal/".len() + 17,
+            "{info:?}"
+        );
+        assert_eq!(info.kind, ItemKind::Tasks);
+        assert_eq!(info.agap_mark.as_deref(), Some("TASK /Tasks"));
+        assert_eq!(info.version.as_deref(), Some("t1"));
+        let log = log.lock().expect("log");
+        let methods: Vec<_> = log.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["PROPFIND", "PROPFIND", "MKCALENDAR", "MKCALENDAR", "PROPPATCH", "PROPFIND"]);
+        assert!(log[0].path.starts_with("/.well-known/caldav"));
+        assert!(log[3].body.contains(r#"<C:comp name="VTODO"/>"#) && !log[3].body.contains("folder"));
+    }
+}

@@ -1,0 +1,100 @@
+//! One spelling for every href: the absolute path of the URL, each segment percent-decoded and
+//! re-encoded the same way (RFC 3986 6.2.2), whatever form the server or the core used (a full
+//! URL, a relative reference, `%40` or `@`).
+
+use agap_adapter_api::AdapterResult;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
+use url::Url;
+
+use crate::client::protocol;
+
+/// What a segment keeps unencoded: unreserved characters, sub-delims, ':' and '@' (RFC 3986 3.3).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// The canonical spelling of an absolute path.
+pub fn canonical_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let bytes: Vec<u8> = percent_decode_str(segment).collect();
+            if bytes.iter().all(|b| *b == b'.') && !bytes.is_empty() {
+                // "." and ".." stay encoded so that they never act as dot segments.
+                bytes.iter().map(|_| "%2E").collect()
+            } else {
+                percent_encode(&bytes, SEGMENT).to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The canonical absolute path of `href` as resolved against `base`.
+pub fn normalize(base: &Url, href: &str) -> AdapterResult<String> {
+    let url = base.join(href.trim()).map_err(|e| protocol(format!("a bad href {href:?}: {e}")))?;
+    Ok(canonical_path(url.path()))
+}
+
+/// The canonical path of a collection: always ending in '/'.
+pub fn normalize_collection(base: &Url, href: &str) -> AdapterResult<String> {
+    let mut path = normalize(base, href)?;
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    Ok(path)
+}
+
+/// The URL of a canonical path on the server of `base`.
+pub fn url_of(base: &Url, path: &str) -> AdapterResult<Url> {
+    let path = normalize(base, path)?;
+    base.join(&path).map_err(|e| protocol(format!("a bad href {path:?}: {e}")))
+}
+
+/// The last segment of a path (the resource name), without a trailing '/'.
+pub fn last_segment(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("http://dav.example:5232/alice/").expect("url")
+    }
+
+    #[test]
+    fn one_spelling_for_every_form() {
+        let expected = "/alice/cal/a%20b@c.ics";
+        for href in ["/alice/cal/a%20b%40c.ics", "http://dav.example:5232/alice/cal/a b@c.ics", "cal/a%20b@c.ics"] {
+            assert_eq!(normalize(&base(), href).expect("href"), expected, "{href}");
+        }
+        assert_eq!(normalize(&base(), "/alice/cal/%7e%c3%a4.ics").expect("href"), "/alice/cal/~%C3%A4.ics");
+        assert_eq!(normalize(&base(), "/alice/a%2fb/").expect("href"), "/alice/a%2Fb/");
+        assert_eq!(canonical_path("/alice/%2e%2e/x"), "/alice/%2E%2E/x");
+        assert_eq!(normalize_collection(&base(), "/alice/cal").expect("href"), "/alice/cal/");
+    }
+
+    #[test]
+    fn urls_keep_the_canonical_path() {
+        let path = "/alice/cal/a%20b%3F%23x.ics";
+        assert_eq!(url_of(&base(), path).expect("url").path(), path);
+        assert_eq!(last_segment("/alice/cal/x.ics"), "x.ics");
+        assert_eq!(last_segment("/alice/cal/"), "cal");
+    }
+}
