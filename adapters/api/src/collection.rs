@@ -117,7 +117,12 @@ pub trait CollectionAccount: Send + Sync + fmt::Debug {
 
     /// Creates a collection for `kind` items with the gateway's `mark` and a display name
     /// (MKCALENDAR, or extended MKCOL for address books).
-    async fn create_collection(&self, _kind: ItemKind, _mark: &str, _display_name: &str) -> AdapterResult<CollectionInfo> {
+    async fn create_collection(
+        &self,
+        _kind: ItemKind,
+        _mark: &str,
+        _display_name: &str,
+    ) -> AdapterResult<CollectionInfo> {
         Err(AdapterError::unsupported("creating collections"))
     }
 
