@@ -18,3 +18,59 @@ pub fn corpus_files(kind: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// What one round trip of a corpus file gave.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub enum RoundTrip {
+    /// Both renderings are equal.
+    Identical,
+    /// The file holds nothing to render (counted, not a failure).
+    NoItem,
+    /// It failed, and why.
+    Failed(String),
+}
+
+/// The known failures of `calendar-exceptions.tsv` beside this file: corpus path (relative to
+/// ../shared/corpus) <TAB> reason; lines starting with `#` are comments.
+#[allow(dead_code)]
+pub fn exceptions() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/format/calendar-exceptions.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t').map(|(path, reason)| (path.to_owned(), reason.to_owned())))
+        .collect()
+}
+
+/// Runs `trip` over every file of the corpus folder `kind`, prints `<label> round trip: N of M
+/// identical`, and panics when a file fails that is not a listed exception, or a listed one
+/// passes.
+#[allow(dead_code)]
+pub fn check_round_trips(kind: &str, label: &str, trip: impl Fn(&str) -> RoundTrip) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let listed = exceptions();
+    let (mut identical, mut total, mut no_item) = (0, 0, 0);
+    let mut problems = Vec::new();
+    for file in corpus_files(kind) {
+        let relative = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        let outcome = trip(&text);
+        let exception = listed.iter().find(|(path, _)| *path == relative);
+        match (&outcome, exception) {
+            (RoundTrip::NoItem, _) => no_item += 1,
+            (RoundTrip::Identical, Some(_)) => problems.push(format!("{relative}: listed as an exception but passes")),
+            (RoundTrip::Failed(why), None) => problems.push(format!("{relative}: {why}")),
+            _ => {}
+        }
+        if !matches!(outcome, RoundTrip::NoItem) {
+            total += 1;
+        }
+        if matches!(outcome, RoundTrip::Identical) {
+            identical += 1;
+        }
+    }
+    println!("{label} round trip: {identical} of {total} identical ({no_item} files without an item)");
+    assert!(problems.is_empty(), "{} unexpected round-trip results:\n{}", problems.len(), problems.join("\n"));
+}

@@ -2,12 +2,15 @@
 //! paths and (later) filters, and its conversions from and to the upstream formats.
 
 pub mod compose;
+pub mod content_line;
 #[cfg(test)]
 mod corpus;
 pub mod datt;
+pub mod icalendar;
 pub mod message;
 pub mod part;
 pub mod tree;
+pub mod vcard;
 pub mod xml_reader;
 
 pub use tree::{Content, Element};

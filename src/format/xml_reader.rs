@@ -3,7 +3,8 @@
 //! bounded depth. `ENCODED="base64"` content is decoded here (draft 2.8).
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet::STANDARD as ALPHABET;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -12,6 +13,12 @@ use crate::error::{AgapError, AgapResult};
 use super::tree::{Content, Element};
 
 const MAX_DEPTH: usize = 32;
+
+/// Base64 as clients write it: the draft's own figures (5, 15, 21, 23: `ABCDEFGHIJ==`) end in
+/// non-zero padding bits, which strict decoders refuse; those bits carry nothing, so they are
+/// allowed.
+const LENIENT: GeneralPurpose =
+    GeneralPurpose::new(&ALPHABET, GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true));
 
 fn invalid(reason: impl std::fmt::Display) -> AgapError {
     AgapError::invalid(format!("invalid XML: {reason}"))
@@ -55,7 +62,7 @@ fn close(frame: Frame) -> AgapResult<Element> {
         Content::Children(children)
     } else if base64 {
         let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        Content::Binary(STANDARD.decode(compact).map_err(|e| invalid(format!("<{name}>: bad base64: {e}")))?)
+        Content::Binary(LENIENT.decode(compact).map_err(|e| invalid(format!("<{name}>: bad base64: {e}")))?)
     } else {
         Content::Text(text)
     };
