@@ -4,11 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use agap_adapter_api::collection::{CollectionAccount, CollectionInfo};
 use agap_adapter_api::mail::{MailAccount, MailboxName, MailboxStatus};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderEntry, FolderPath, FolderTree, FolderType, ReservedNames, upstream_key};
+use crate::folder::{
+    FolderEntry, FolderPath, FolderTree, FolderType, ReservedCollection, ReservedNames, mark, placement, upstream_key,
+};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::store::Observation;
@@ -20,6 +23,8 @@ pub struct Account {
     pub user: String,
     /// The mail backend's handle.
     pub mail: Arc<dyn MailAccount>,
+    /// The calendar and contact backend's handle, when one is configured.
+    pub collections: Option<Arc<dyn CollectionAccount>>,
 }
 
 /// The change ids and counters of one folder.
@@ -27,16 +32,84 @@ pub struct Account {
 pub struct FolderState {
     /// FCID.
     pub fcid: String,
-    /// UCID and the upstream counters, for folders that hold items.
-    pub items: Option<(String, MailboxStatus)>,
+    /// UCID and counters, for folders that hold items.
+    pub items: Option<ItemCounts>,
+}
+
+/// The UCID and counters of a folder that holds items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCounts {
+    /// UCID.
+    pub ucid: String,
+    /// Number of items.
+    pub total: u64,
+    /// Number of unseen items (message folders).
+    pub unseen: u64,
 }
 
 impl Account {
     /// The folder tree as the upstream servers show it now.
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
-        let mailboxes = self.mail.list_mailboxes().await?;
+        let (mailboxes, collections) = tokio::join!(self.mail.list_mailboxes(), self.list_collections());
         let types = self.folder_types(gateway).await?;
-        Ok(FolderTree::build(&mailboxes, &types, &gateway.config.folders))
+        let mut tree = FolderTree::build(&mailboxes?, &types, &gateway.config.folders);
+        tree.add_collections(&collections);
+        Ok(tree)
+    }
+
+    /// The collection backend, for commands on CALE, TASK, JRNL and ADDR folders.
+    pub fn collections(&self) -> AgapResult<&dyn CollectionAccount> {
+        self.collections
+            .as_deref()
+            .ok_or_else(|| AgapError::invalid("this gateway has no calendar and contact server configured"))
+    }
+
+    /// The account's collections. When the DAV server fails, the mail folders stay usable: the
+    /// tree is shown without collections (logged), and commands on them answer 410.
+    async fn list_collections(&self) -> Vec<CollectionInfo> {
+        let Some(collections) = &self.collections else { return Vec::new() };
+        match collections.list_collections().await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::warn!(user = %self.user, %error, "could not list calendars and address books");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Makes sure /CALENDAR, /TASK, /JOURNAL and /CONTACT exist (draft 2.9.4; AMBIGUITIES B.13):
+    /// a collection marked for the folder; else the first unmarked collection of its kind, which
+    /// gets the mark (the user's existing main calendar stays the main calendar); else a new one.
+    async fn ensure_reserved_collections(&self) -> AgapResult<()> {
+        let Some(collections) = &self.collections else { return Ok(()) };
+        let existing = collections.list_collections().await?;
+        for reserved in ReservedCollection::ALL {
+            let path = reserved.path();
+            let kind = reserved.kind();
+            let marked = existing.iter().any(|info| {
+                info.agap_mark.is_some()
+                    && placement(info).is_some_and(|(at, marked_kind)| at == path && marked_kind == kind)
+            });
+            if marked {
+                continue;
+            }
+            let adoptable =
+                existing.iter().find(|info| info.agap_mark.is_none() && Some(info.kind) == kind.item_kind());
+            let result = match (adoptable, kind.item_kind()) {
+                (Some(info), _) => {
+                    let name = info.display_name.clone().unwrap_or_else(|| reserved.display_name().to_owned());
+                    collections.set_mark(&info.id, &mark(kind, &path), &name).await
+                }
+                (None, Some(items)) => {
+                    collections.create_collection(items, &mark(kind, &path), reserved.display_name()).await.map(|_| ())
+                }
+                (None, None) => Ok(()),
+            };
+            if let Err(error) = result {
+                tracing::warn!(user = %self.user, folder = reserved.agap_name(), %error, "could not set up reserved folder");
+            }
+        }
+        Ok(())
     }
 
     /// Whether the mail server keeps the gateway's annotations (RFC 5464 METADATA): then folder
@@ -153,6 +226,9 @@ impl Account {
     /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13) and returns
     /// the tree. A server refusing is logged, not fatal: the account stays usable without them.
     pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
+        if let Err(error) = self.ensure_reserved_collections().await {
+            tracing::warn!(user = %self.user, %error, "could not set up the reserved calendar and contact folders");
+        }
         let names = &gateway.config.folders;
         let mut mailboxes = self.mail.list_mailboxes().await?;
         let missing = FolderTree::missing_reserved(&mailboxes, names);
@@ -166,14 +242,17 @@ impl Account {
             mailboxes = self.mail.list_mailboxes().await?;
         }
         let types = self.folder_types(gateway).await?;
-        Ok(FolderTree::build(&mailboxes, &types, names))
+        let mut tree = FolderTree::build(&mailboxes, &types, names);
+        tree.add_collections(&self.list_collections().await);
+        Ok(tree)
     }
 
     /// `folder` with the user's rights on it filled in (its tags then include READ-ONLY and the
     /// others that the rights imply).
     pub async fn with_rights(&self, folder: &FolderEntry) -> AgapResult<FolderEntry> {
         let mut folder = folder.clone();
-        if folder.selectable {
+        // Collections: DAV ACLs (RFC 3744) are not read; the server refuses what it forbids.
+        if folder.selectable && folder.collection.is_none() {
             folder.rights = self.mail.mailbox_rights(&folder.upstream).await?;
         }
         Ok(folder)
@@ -189,20 +268,38 @@ impl Account {
     ) -> AgapResult<Vec<FolderState>> {
         let with_items: Vec<&FolderEntry> =
             paths.iter().filter_map(|path| tree.get(path)).filter(|entry| entry.has_items()).collect();
-        let names: Vec<_> = with_items.iter().map(|entry| entry.upstream.clone()).collect();
+        let mailboxes: Vec<&FolderEntry> =
+            with_items.iter().copied().filter(|entry| entry.collection.is_none()).collect();
+        let names: Vec<_> = mailboxes.iter().map(|entry| entry.upstream.clone()).collect();
         let statuses = self.mail.mailbox_statuses(&names).await?;
-        let status_of: HashMap<&FolderPath, MailboxStatus> =
-            with_items.iter().map(|entry| &entry.path).zip(statuses).collect();
+        let mut items_of: HashMap<&FolderPath, Upstream> =
+            mailboxes.iter().map(|entry| &entry.path).zip(statuses.into_iter().map(Upstream::Mailbox)).collect();
+        for entry in with_items.iter().filter(|entry| entry.collection.is_some()) {
+            let items = crate::items::CollectionItems::of(gateway, self, entry)?;
+            let mut map = items.stored_map().await?;
+            // The CTag or sync-token stands for the content; without one, or before the first
+            // listing (no map, no UCID yet), the listing itself.
+            let listed = if map.generation.is_empty() || items.version().is_none() {
+                map = items.sync().await?;
+                true
+            } else {
+                false
+            };
+            items_of.insert(&entry.path, Upstream::Collection { map, version: items.version(), listed });
+        }
 
         let mut observations = Vec::with_capacity(paths.len() * 2);
         for path in paths {
-            let key = tree.get(path).map(|entry| upstream_key(&entry.upstream)).unwrap_or_default();
-            let status = status_of.get(path);
-            observations
-                .push(Observation { scope: format!("fcid:{key}"), fingerprint: fcid_fingerprint(tree, path, status) });
-            if let Some(status) = status {
+            let entry = tree.get(path);
+            let key = entry.map(FolderEntry::store_key).unwrap_or_default();
+            let upstream = items_of.get(path);
+            observations.push(Observation {
+                scope: format!("fcid:{key}"),
+                fingerprint: fcid_fingerprint(tree, path, entry, upstream),
+            });
+            if let Some(upstream) = upstream {
                 observations
-                    .push(Observation { scope: format!("ucid:{key}"), fingerprint: status.uid_validity.to_string() });
+                    .push(Observation { scope: format!("ucid:{key}"), fingerprint: upstream.ucid_fingerprint() });
             }
         }
         let values = gateway.store.observe(&self.user, &observations, gateway.now_ms()).await?;
@@ -210,10 +307,47 @@ impl Account {
         let mut states = Vec::with_capacity(paths.len());
         for path in paths {
             let fcid = ids::format(values.next().unwrap_or(0));
-            let items = status_of.get(path).map(|status| (ids::format(values.next().unwrap_or(0)), *status));
+            let items = items_of.get(path).map(|upstream| {
+                let (total, unseen) = upstream.counts();
+                ItemCounts { ucid: ids::format(values.next().unwrap_or(0)), total, unseen }
+            });
             states.push(FolderState { fcid, items });
         }
         Ok(states)
+    }
+}
+
+/// What an item folder holds upstream.
+enum Upstream {
+    Mailbox(MailboxStatus),
+    Collection {
+        /// The UID map, as stored or just brought up to date (`listed`).
+        map: crate::store::ItemMap,
+        version: Option<String>,
+        listed: bool,
+    },
+}
+
+impl Upstream {
+    /// What the UCID stands for: IMAP's UID space, or the generation of the UID map.
+    fn ucid_fingerprint(&self) -> String {
+        match self {
+            Upstream::Mailbox(status) => status.uid_validity.to_string(),
+            Upstream::Collection { map, .. } => map.generation.clone(),
+        }
+    }
+
+    /// Total and unseen items. Every AGAP item of a collection counts, alarms included (as last
+    /// mapped: STAT brings the map up to date first); none is "unseen" (NEW is reported for
+    /// message folders only).
+    fn counts(&self) -> (u64, u64) {
+        match self {
+            Upstream::Mailbox(status) => (u64::from(status.messages), u64::from(status.unseen)),
+            Upstream::Collection { map, .. } => {
+                let alarms = map.items.iter().filter(|item| item.alarm_uid.is_some()).count();
+                (u64::try_from(map.items.len() + alarms).unwrap_or(u64::MAX), 0)
+            }
+        }
     }
 }
 
@@ -241,12 +375,35 @@ fn ascii_json(value: &serde_json::Value) -> String {
 }
 
 /// What an FCID stands for: the folder's items (added or removed: UIDNEXT and MESSAGES move;
-/// a new UID space: UIDVALIDITY) and the names and types of its direct children, but not
-/// flags, nor anything deeper (draft 2.6).
-fn fcid_fingerprint(tree: &FolderTree, path: &FolderPath, status: Option<&MailboxStatus>) -> String {
+/// a new UID space: UIDVALIDITY; for a collection, its UIDs) and the names and types of its
+/// direct children, but not flags, nor anything deeper (draft 2.6).
+fn fcid_fingerprint(
+    tree: &FolderTree,
+    path: &FolderPath,
+    entry: Option<&FolderEntry>,
+    upstream: Option<&Upstream>,
+) -> String {
     let mut hasher = Sha256::new();
-    if let Some(status) = status {
-        hasher.update(format!("items {} {} {}\n", status.uid_validity, status.uid_next, status.messages));
+    match upstream {
+        Some(Upstream::Mailbox(status)) => {
+            hasher.update(format!("items {} {} {}\n", status.uid_validity, status.uid_next, status.messages));
+        }
+        Some(Upstream::Collection { map, version, listed }) => {
+            hasher.update(format!("collection {}\n", map.generation));
+            match version {
+                Some(version) => hasher.update(format!("version {version}\n")),
+                None if *listed => {
+                    for item in &map.items {
+                        hasher.update(format!("{} {:?} {:?}\n", item.uid, item.alarm_uid, item.etag));
+                    }
+                }
+                None => {}
+            }
+        }
+        None => {}
+    }
+    if let Some(entry) = entry {
+        hasher.update(format!("kind {}\n", entry.kind));
     }
     for child in tree.children(path) {
         hasher.update(format!("child {} {}\n", child.kind, child.path.name()));

@@ -196,7 +196,7 @@ impl Default for MailConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DavConfig {
-    /// Base URL of the CalDAV/CardDAV server; not used yet.
+    /// Base URL of the CalDAV/CardDAV server; without it the gateway serves mail only.
     pub url: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::mail::MailBackend;
 
 use crate::config::Config;
@@ -16,6 +17,8 @@ pub struct Gateway {
     pub config: Config,
     /// The backend of MESG folders.
     pub mail: Arc<dyn MailBackend>,
+    /// The backend of CALE, TASK, JRNL and ADDR folders, when one is configured.
+    pub collections: Option<Arc<dyn CollectionBackend>>,
     /// The gateway's own store.
     pub store: Arc<dyn GatewayStore>,
 }
@@ -23,13 +26,31 @@ pub struct Gateway {
 impl Gateway {
     /// Folder types MAKE can create: exactly those some adapter serves.
     pub fn creatable_types(&self) -> &'static [FolderType] {
-        &[FolderType::Mesg, FolderType::Fold, FolderType::Filt]
+        if self.collections.is_some() {
+            &[
+                FolderType::Mesg,
+                FolderType::Fold,
+                FolderType::Filt,
+                FolderType::Cale,
+                FolderType::Task,
+                FolderType::Jrnl,
+                FolderType::Addr,
+            ]
+        } else {
+            &[FolderType::Mesg, FolderType::Fold, FolderType::Filt]
+        }
     }
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
-        // MESG: every message command; FILT: saved filters over message folders.
-        ["AUTH-PLAIN", "CHNG", "FILT", "MESG"].into_iter().map(String::from).collect()
+        // MESG: every message command; FILT: saved filters over message folders; the four
+        // collection types with a CalDAV/CardDAV server.
+        let mut lines = vec!["AUTH-PLAIN", "CHNG", "FILT", "MESG"];
+        if self.collections.is_some() {
+            lines.extend(["ADDR", "CALE", "JRNL", "TASK"]);
+        }
+        lines.sort_unstable();
+        lines.into_iter().map(String::from).collect()
     }
 
     /// Milliseconds since the epoch: the floor of new change ids.

@@ -3,7 +3,8 @@
 //!
 //! Layers, outside in: `server` (listeners, limits) feeds `codec` lines to a `session`, whose
 //! state table routes each `command` to its handler in `op`; handlers work on the `folder` tree
-//! of an `account`, built from the adapters, with change ids kept in the `store`.
+//! of an `account`, built from the adapters, with change ids kept in the `store`; `items` maps
+//! the resources of calendar and contact collections to AGAP UIDs.
 
 pub mod account;
 pub mod codec;
@@ -15,6 +16,7 @@ pub mod folder;
 pub mod format;
 pub mod gateway;
 pub mod ids;
+pub mod items;
 pub mod op;
 pub mod server;
 pub mod session;

@@ -12,6 +12,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::codec::FramedRead;
 
+use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
 use crate::codec::{LineDecoder, Reply, ReplyCode};
@@ -45,7 +46,14 @@ impl RunningGateway {
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let store = SqliteStore::open(&config.store.url).await?;
     let mail = ImapBackend::new(config.imap.settings());
-    let gateway = Arc::new(Gateway { config, mail: Arc::new(mail), store: Arc::new(store) });
+    let collections = match &config.dav.url {
+        Some(url) => {
+            let base = url::Url::parse(url).map_err(|e| anyhow::anyhow!("[dav] url {url:?}: {e}"))?;
+            Some(Arc::new(DavBackend::new(base)) as Arc<dyn agap_adapter_api::collection::CollectionBackend>)
+        }
+        None => None,
+    };
+    let gateway = Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store) });
     start_with(gateway).await
 }
 

@@ -1,4 +1,5 @@
-//! `cargo bench --bench gateway`: the gateway against talking to Dovecot directly, in one run,
+//! `cargo bench --bench gateway`: the gateway against talking to Dovecot (and Radicale: see
+//! collections.rs) directly, in one run,
 //! on one machine (a private Dovecot on loopback, as in the tests).
 //!
 //! A folder is filled with AGAP_BENCH_MESSAGES messages (default 10,000) taken round-robin from
@@ -23,6 +24,7 @@ macro_rules! time {
     }};
 }
 
+mod collections;
 mod filters;
 
 use std::time::{Duration, Instant};
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use harness::{Client, ImapSession, TestGateway, imap};
 
-fn env_number(name: &str, default: usize) -> usize {
+pub(crate) fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
@@ -43,10 +45,10 @@ fn corpus_messages() -> Vec<Vec<u8>> {
 }
 
 /// A small deterministic generator, so that both sides see the same UIDs.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n
     }
@@ -81,7 +83,24 @@ fn main() {
     runtime.block_on(run());
 }
 
+/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav` (default: all).
+fn wanted(part: &str) -> bool {
+    std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
+}
+
 async fn run() {
+    if wanted("mail") {
+        run_mail().await;
+    }
+    if wanted("filters") {
+        filters::run().await;
+    }
+    if wanted("dav") {
+        collections::run().await;
+    }
+}
+
+async fn run_mail() {
     let count = env_number("AGAP_BENCH_MESSAGES", 10_000);
     let iterations = env_number("AGAP_BENCH_ITERATIONS", 200);
     let user = "user36";
@@ -168,6 +187,4 @@ async fn run() {
     println!(
         "\n{iterations} iterations per operation ({finds} for FIND); loopback; one AGAP session, one IMAP session"
     );
-
-    filters::run().await;
 }

@@ -123,6 +123,11 @@ pub fn test_config(store_dir: &Path) -> Config {
     config
 }
 
+/// Points a configuration at the test Radicale too.
+pub fn with_dav(config: &mut Config) {
+    config.dav.url = Some(format!("http://127.0.0.1:{}/", radicale().port));
+}
+
 /// A running gateway with its temporary store.
 pub struct TestGateway {
     pub running: RunningGateway,
@@ -133,6 +138,11 @@ impl TestGateway {
     /// Starts a gateway on the test Dovecot.
     pub async fn start() -> TestGateway {
         Self::start_with(|_| {}).await
+    }
+
+    /// Starts a gateway on the test Dovecot and the test Radicale (calendars and contacts).
+    pub async fn start_with_dav() -> TestGateway {
+        Self::start_with(with_dav).await
     }
 
     /// Starts a gateway after `adjust` changed its configuration.
@@ -226,6 +236,24 @@ impl Client {
             let text = line.get(4..).unwrap_or("").to_owned();
             return Reply { code, text, lines };
         }
+    }
+
+    /// STOR with these content lines; the final reply.
+    pub async fn stor(&mut self, lines: &[&str]) -> Reply {
+        self.expect("STOR", 110).await;
+        for line in lines {
+            self.send(line).await;
+        }
+        self.command("").await
+    }
+
+    /// A filter command (FIND, FDEL, "FTAG + SEEN", ...) with this filter; the final reply.
+    pub async fn filtered(&mut self, command: &str, filter: &[&str]) -> Reply {
+        self.expect(command, 110).await;
+        for line in filter {
+            self.send(line).await;
+        }
+        self.command("").await
     }
 
     /// Sends a command and reads its reply.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use agap_adapter_api::collection::ItemKind;
 use agap_adapter_api::query::{FetchNeeds, Query};
 
 use super::tree::{Comparison, Filter};
@@ -36,6 +37,79 @@ pub fn mail_query(filter: &Filter) -> Query {
         },
         Filter::Is { .. } | Filter::Regex { .. } => Query::Unknown,
     }
+}
+
+/// The query a calendar or contact backend can answer for `filter` (calendar-query,
+/// addressbook-query). Everything is a superset the core checks: text matches are pushed only
+/// for values the server sees as written (no escapes, no line breaks), tags as the text of the
+/// X-AGAP-TAGS property that holds them, and comparisons on DTSTART of events as time ranges.
+pub fn collection_query(filter: &Filter, kind: ItemKind) -> Query {
+    match filter {
+        Filter::All => Query::All,
+        Filter::And(children) => Query::And(children.iter().map(|child| collection_query(child, kind)).collect()),
+        Filter::Or(children) => Query::Or(children.iter().map(|child| collection_query(child, kind)).collect()),
+        // The server's negation of a substring match is no superset of the exact negation.
+        Filter::Not(_) | Filter::Uid { .. } | Filter::Regex { .. } => Query::Unknown,
+        Filter::Tag { name, .. } if name == "NEW" => Query::Unknown,
+        Filter::Tag { name, .. } => Query::FieldContains { field: TAGS_PROPERTY.into(), text: name.clone() },
+        Filter::Is { path, op, value } => {
+            let [property] = path.names.as_slice() else { return Query::Unknown };
+            if path.index.is_some() {
+                return Query::Unknown;
+            }
+            let property = property.to_ascii_uppercase();
+            if kind == ItemKind::Events && property == "DTSTART" {
+                return time_range(*op, value).unwrap_or(Query::Unknown);
+            }
+            let plain = !value.is_empty() && !value.contains(['\\', '\n', '\r']);
+            if *op == Comparison::Equal && plain && SEARCHABLE_PROPERTIES.contains(&property.as_str()) {
+                Query::FieldContains { field: property, text: value.clone() }
+            } else {
+                Query::Unknown
+            }
+        }
+    }
+}
+
+/// The property that keeps an item's AGAP tags upstream.
+pub const TAGS_PROPERTY: &str = "X-AGAP-TAGS";
+
+/// Text properties whose rendering is their value as the server compares it.
+const SEARCHABLE_PROPERTIES: [&str; 12] =
+    ["SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "UID", "FN", "NICKNAME", "EMAIL", "TITLE", "NOTE", "ROLE", "TEL"];
+
+/// A time range holding every event whose DTSTART compares so with `value`
+/// (`yyyy-mm-ddThh:mm:ssZ`): the event then overlaps the range (RFC 4791 9.9).
+fn time_range(op: Comparison, value: &str) -> Option<Query> {
+    let basic = basic_utc(value)?;
+    let after = basic_utc_plus_one_second(value)?;
+    Some(match op {
+        Comparison::Equal => Query::TimeRange { start: Some(basic), end: Some(after) },
+        Comparison::Greater | Comparison::GreaterOrEqual => Query::TimeRange { start: Some(basic), end: None },
+        Comparison::Less | Comparison::LessOrEqual => Query::TimeRange { start: None, end: Some(after) },
+        Comparison::NotEqual => return None,
+    })
+}
+
+/// `yyyy-mm-ddThh:mm:ssZ` as RFC 5545's `yyyymmddThhmmssZ`.
+fn basic_utc(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let shape_ok = bytes.len() == 20
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            10 => *b == b'T',
+            13 | 16 => *b == b':',
+            19 => *b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    shape_ok.then(|| value.chars().filter(|c| c.is_ascii_alphanumeric()).collect())
+}
+
+/// The instant one second after `value` in RFC 5545 form (so an equality becomes a range
+/// that contains the instant; a zero-length event at it still overlaps).
+fn basic_utc_plus_one_second(value: &str) -> Option<String> {
+    let time = chrono::DateTime::parse_from_rfc3339(value).ok()?;
+    Some((time + chrono::Duration::seconds(1)).with_timezone(&chrono::Utc).format("%Y%m%dT%H%M%SZ").to_string())
 }
 
 /// Text that certainly occurs in the server's view of a field whose rendering equals `value`.
@@ -93,6 +167,28 @@ mod tests {
 
     fn filter(text: &str) -> Filter {
         parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "MESSAGE").expect("valid")
+    }
+
+    #[test]
+    fn what_a_calendar_backend_is_asked() {
+        let parse =
+            |text: &str| parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "VEVENT").expect("valid");
+        let summary = Query::FieldContains { field: "SUMMARY".into(), text: "AGAP RFC Party".into() };
+        assert_eq!(collection_query(&parse("IS /VEVENT/SUMMARY = 'AGAP RFC Party'"), ItemKind::Events), summary);
+        assert_eq!(collection_query(&parse("IS /VEVENT/SUMMARY = 'a\\, b'"), ItemKind::Events), Query::Unknown);
+        assert_eq!(
+            collection_query(&parse("IS /VEVENT/DTSTART >= '2011-06-07T18:00:00Z'"), ItemKind::Events),
+            Query::TimeRange { start: Some("20110607T180000Z".into()), end: None }
+        );
+        assert_eq!(
+            collection_query(&parse("IS /VEVENT/DTSTART = '2011-06-07T23:59:59Z'"), ItemKind::Events),
+            Query::TimeRange { start: Some("20110607T235959Z".into()), end: Some("20110608T000000Z".into()) }
+        );
+        assert_eq!(
+            collection_query(&parse("TAG FLAG=Red"), ItemKind::Contacts),
+            Query::FieldContains { field: "X-AGAP-TAGS".into(), text: "FLAG".into() }
+        );
+        assert_eq!(collection_query(&parse("UID 1:5"), ItemKind::Events), Query::Unknown);
     }
 
     #[test]

@@ -45,6 +45,21 @@ impl FolderType {
         }
     }
 
+    /// What one of its items is called in replies ("Event stored").
+    pub fn item_noun(self) -> &'static str {
+        match self {
+            Self::Addr => "Contact",
+            Self::Cale => "Event",
+            Self::Task => "Task",
+            Self::Jrnl => "Journal entry",
+            Self::Filt => "Filter",
+            Self::Note => "Note",
+            Self::File => "File",
+            Self::Conf => "Configuration",
+            Self::Mesg | Self::Fold => "Message",
+        }
+    }
+
     /// Whether the folder holds items (and so has a UCID and a TOTAL, draft 4.38).
     pub fn holds_items(self) -> bool {
         // A FILT folder shows the items of other folders, none of its own.

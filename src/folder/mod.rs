@@ -1,12 +1,14 @@
 //! Folders as AGAP sees them (draft 2.9): names, paths, types, reserved folders, and the tree
 //! built from what the upstream servers list.
 
+mod collection;
 mod kind;
 mod path;
 mod reserved;
 mod rights;
 mod tree;
 
+pub use collection::{CollectionRef, ReservedCollection, mark, placement};
 pub use kind::FolderType;
 pub use path::{FolderPath, ListPattern, validate_name};
 pub use reserved::ReservedFolder;

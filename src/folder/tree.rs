@@ -12,9 +12,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use agap_adapter_api::collection::CollectionInfo;
 use agap_adapter_api::mail::{MailboxInfo, MailboxName};
 
-use super::{FolderPath, FolderType, ReservedFolder, validate_name};
+use super::{CollectionRef, FolderPath, FolderType, ReservedCollection, ReservedFolder, placement, validate_name};
 
 /// Names given to reserved mailboxes the gateway has to create upstream.
 pub trait ReservedNames {
@@ -29,8 +30,10 @@ pub struct FolderEntry {
     pub path: FolderPath,
     /// Its type.
     pub kind: FolderType,
-    /// The upstream mailbox behind it.
+    /// The upstream mailbox behind it; for a collection folder, its path levels (no mailbox).
     pub upstream: MailboxName,
+    /// The calendar or address book behind it, for CALE, TASK, JRNL and ADDR folders.
+    pub collection: Option<CollectionRef>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedFolder>,
     /// False for upstream placeholders that cannot hold messages.
@@ -43,7 +46,11 @@ pub struct FolderEntry {
 impl FolderEntry {
     /// Tags the server sets on the folder (draft 2.10.2).
     pub fn tags(&self) -> Vec<&'static str> {
-        let mut tags = if self.reserved.is_some() { vec!["RESERVED"] } else { Vec::new() };
+        let mut tags = if self.is_reserved() { vec!["RESERVED"] } else { Vec::new() };
+        // Draft 2.9.4 names the main calendar, contact list, journal and task list PUBLIC.
+        if self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some()) {
+            tags.push("PUBLIC");
+        }
         if let Some(rights) = &self.rights {
             tags.extend(super::tags_from_rights(rights));
         }
@@ -57,7 +64,20 @@ impl FolderEntry {
         }
         match self.reserved {
             Some(reserved) => reserved.accepts_subfolders(),
-            None => self.kind != FolderType::Filt,
+            None => self.kind != FolderType::Filt && !self.is_reserved(),
+        }
+    }
+
+    /// Whether it is one of the reserved folders of draft 2.9.4.
+    pub fn is_reserved(&self) -> bool {
+        self.reserved.is_some() || self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some())
+    }
+
+    /// The key under which the store keeps facts about it (change counters, records).
+    pub fn store_key(&self) -> String {
+        match &self.collection {
+            Some(collection) => format!("dav:{}", collection.id),
+            None => upstream_key(&self.upstream),
         }
     }
 
@@ -161,11 +181,50 @@ impl FolderTree {
                     reserved,
                     selectable: mailbox.selectable,
                     rights: None,
+                    collection: None,
                 },
             );
         }
         Self::add_missing_parents(&mut entries);
         Self { entries, upstream_names: mailboxes.iter().map(|m| m.name.clone()).collect() }
+    }
+
+    /// Adds the calendar and contact collections where their marks (or names) place them
+    /// (AMBIGUITIES B.15). A collection whose place is taken, or that claims a reserved name
+    /// without being that reserved folder, is not shown, with a log warning.
+    pub fn add_collections(&mut self, collections: &[CollectionInfo]) {
+        let mut sorted: Vec<&CollectionInfo> = collections.iter().collect();
+        // Marked collections first, so that a foreign one never takes a marked one's place.
+        sorted.sort_by_key(|info| (info.agap_mark.is_none(), info.id.clone()));
+        for info in sorted {
+            let Some((path, kind)) = placement(info) else {
+                tracing::warn!(collection = %info.id, "collection has no valid AGAP name; not shown");
+                continue;
+            };
+            let Some(items) = kind.item_kind() else { continue };
+            let reserved = ReservedCollection::at(&path).filter(|reserved| reserved.kind() == kind);
+            let root_name_reserved = path.parent().is_some_and(|parent| parent.is_root())
+                && ReservedFolder::is_reserved_root_name(path.name());
+            if (root_name_reserved && reserved.is_none()) || (reserved.is_some() && info.agap_mark.is_none()) {
+                tracing::warn!(collection = %info.id, %path, "collection name collides with a reserved AGAP folder; not shown");
+                continue;
+            }
+            if self.entries.contains_key(&path) {
+                tracing::warn!(collection = %info.id, %path, "two upstream objects map to one AGAP path; showing the first");
+                continue;
+            }
+            let entry = FolderEntry {
+                path: path.clone(),
+                kind,
+                upstream: MailboxName::new(path.levels().to_vec()),
+                collection: Some(CollectionRef { id: info.id.clone(), items, version: info.version.clone(), reserved }),
+                reserved: None,
+                selectable: true,
+                rights: None,
+            };
+            self.entries.insert(path, entry);
+        }
+        Self::add_missing_parents(&mut self.entries);
     }
 
     /// Servers need not list the parents of a nested mailbox; AGAP paths need them.
@@ -186,6 +245,7 @@ impl FolderTree {
                     reserved: None,
                     selectable: false,
                     rights: None,
+                    collection: None,
                 });
                 path = parent;
             }
@@ -235,6 +295,11 @@ impl FolderTree {
             return Some(MailboxName::new(vec![name.to_owned()]));
         }
         self.get(parent).map(|entry| entry.upstream.child(name))
+    }
+
+    /// Whether an upstream mailbox has this name or lies below it.
+    pub fn has_mailbox_within(&self, name: &MailboxName) -> bool {
+        self.upstream_names.iter().any(|existing| existing == name || existing.is_below(name))
     }
 
     /// Whether any upstream mailbox, shown or not, already has this name.

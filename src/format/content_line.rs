@@ -163,11 +163,6 @@ pub fn split_text_list(raw: &str) -> Vec<String> {
     items
 }
 
-/// The value of the tags property for `tags`.
-pub fn tags_value(tags: &[String]) -> String {
-    tags.iter().map(|tag| escape_text(tag)).collect::<Vec<_>>().join(",")
-}
-
 /// `yyyy-mm-ddThh:mm:ssZ` (draft 2.11.2).
 pub fn format_utc(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -409,8 +404,10 @@ pub fn replace_tags(text: &str, lines: &[LogicalLine], first: usize, last: usize
             None => {}
         }
     }
-    let new_line =
-        if tags.is_empty() { String::new() } else { fold(&format!("{TAGS_PROPERTY}:{}", tags_value(tags)), newline) };
+    // One property per tag: a comma list in a property the server does not know is taken as
+    // several values by some (Radicale's vobject keeps only one of them).
+    let new_line: String =
+        tags.iter().map(|tag| fold(&format!("{TAGS_PROPERTY}:{}", escape_text(tag)), newline)).collect();
     let mut out = String::with_capacity(text.len() + new_line.len());
     let mut cursor = 0;
     let mut inserted = false;
@@ -437,7 +434,7 @@ mod tests {
         assert_eq!(raw_to_xml("a\\, b\\;c\\nd\\Ne\\\\n"), "a\\, b\\;c\nd\ne\\\\n");
         assert_eq!(xml_to_raw("a\\, b\nc"), "a\\, b\\nc");
         assert_eq!(split_text_list("SEEN,FLAG=Red\\, x,"), ["SEEN", "FLAG=Red, x"]);
-        assert_eq!(tags_value(&["SEEN".into(), "A,B".into()]), "SEEN,A\\,B");
+        assert_eq!(escape_text("A,B"), "A\\,B");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn handle(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| AgapError::invalid(format!("INVALID Attachment number {number_text:?}")))?;
-    let folder = super::item::items_folder(selection)?.clone();
+    let folder = super::item::message_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     let raw = account
         .mail

@@ -20,7 +20,7 @@ pub async fn handle(
     super::expect_no_argument("DELF", argument)?;
     let tree = account.tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
-    if entry.reserved.is_some() {
+    if entry.is_reserved() {
         return Err(AgapError::invalid(format!("{selected} cannot be deleted")));
     }
     // Draft 2.10.2: NO-DELETE keeps folder and content; NO-DELF keeps the folder only.
@@ -29,7 +29,7 @@ pub async fn handle(
         return Err(AgapError::invalid(format!("{selected} is NO-DELETE: nothing was deleted")));
     }
     if tags.contains(&"NO-DELF") {
-        if entry.has_items() {
+        if entry.has_items() && entry.collection.is_none() {
             let uids = account.mail.message_uids(&entry.upstream).await?.uids;
             account.mail.expunge_messages(&entry.upstream, &uids).await?;
         }
@@ -46,6 +46,11 @@ pub async fn handle(
     }
     doomed.push(entry.clone());
     for folder in &doomed {
+        if let Some(collection) = &folder.collection {
+            account.collections()?.delete_collection(&collection.id).await?;
+            gateway.store.forget_item_map(&account.user, &collection.id).await?;
+            continue;
+        }
         match account.mail.delete_mailbox(&folder.upstream).await {
             Ok(()) => {}
             // Parents a server never listed (and so were never mailboxes) are already gone.

@@ -23,10 +23,11 @@ pub async fn begin(
 
 /// Copies the matches.
 pub async fn finish(
+    gateway: &Gateway,
     account: &Account,
     selection: &Selection,
     target: &FolderEntry,
     filter: Vec<String>,
 ) -> AgapResult<Reply> {
-    super::filtered::transfer_matches(account, selection, target, filter, Transfer::Copy).await
+    super::filtered::transfer_matches(gateway, account, selection, target, filter, Transfer::Copy).await
 }

@@ -5,9 +5,10 @@
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
-use crate::filter::{Filter, matching_messages, parse_filter};
+use crate::filter::{Filter, matching_collection_items, matching_messages, parse_filter};
 use crate::folder::{FolderEntry, FolderType};
 use crate::gateway::Gateway;
+use crate::items::CollectionItems;
 use crate::session::{Content, ContentKind, Selection};
 
 use super::transfer::Transfer;
@@ -18,17 +19,23 @@ pub fn ask_for_filter(gateway: &Gateway, kind: ContentKind) -> (Reply, Content) 
     (reply, Content::new(kind, gateway.config.server.max_line_length * 256))
 }
 
-/// The root element of the folder's renderings.
-fn root_of(folder: &FolderEntry) -> AgapResult<&'static str> {
-    match folder.kind {
-        FolderType::Mesg => Ok("MESSAGE"),
-        other => Err(AgapError::invalid(format!("filters on {other} folders are not supported yet"))),
-    }
-}
-
 /// The filter's matches in `folder`, ascending.
-pub async fn matching(account: &Account, folder: &FolderEntry, lines: &[String]) -> AgapResult<(Filter, Vec<u32>)> {
-    let filter = parse_filter(lines, root_of(folder)?)?;
+pub async fn matching(
+    gateway: &Gateway,
+    account: &Account,
+    folder: &FolderEntry,
+    lines: &[String],
+) -> AgapResult<(Filter, Vec<u32>)> {
+    if folder.collection.is_some() {
+        let items = CollectionItems::of(gateway, account, folder)?;
+        let filter = parse_filter(lines, items.root())?;
+        let uids = matching_collection_items(&items, &filter).await?;
+        return Ok((filter, uids));
+    }
+    if folder.kind != FolderType::Mesg {
+        return Err(AgapError::invalid(format!("filters on {} folders are not supported", folder.kind)));
+    }
+    let filter = parse_filter(lines, "MESSAGE")?;
     let uids = matching_messages(account.mail.as_ref(), &folder.upstream, &filter).await?;
     Ok((filter, uids))
 }
@@ -49,6 +56,7 @@ pub fn outcome(verb: &str, done: usize, found: usize, what: &str) -> Reply {
 
 /// Copies or moves the matches (FCPY, FMOV).
 pub async fn transfer_matches(
+    gateway: &Gateway,
     account: &Account,
     selection: &Selection,
     target: &FolderEntry,
@@ -56,9 +64,16 @@ pub async fn transfer_matches(
     transfer: Transfer,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = matching(account, folder, &filter).await?;
+    let (_, uids) = matching(gateway, account, folder, &filter).await?;
     if uids.is_empty() {
         return Ok(outcome(transfer.verb_for_filter(), 0, 0, ""));
+    }
+    let what = if transfer == Transfer::Copy { "copied" } else { "moved" };
+    if folder.collection.is_some() {
+        let source = CollectionItems::of(gateway, account, folder)?;
+        let destination = CollectionItems::of(gateway, account, target)?;
+        let done = super::collection::transfer::many(&source, &destination, &uids, transfer).await?;
+        return Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what));
     }
     let pairs = match transfer {
         Transfer::Copy => account.mail.copy_messages(&folder.upstream, Some(&uids), &target.upstream).await?,
@@ -66,6 +81,5 @@ pub async fn transfer_matches(
     };
     // Servers without UIDPLUS report no pairs; the command then succeeded for all.
     let done = if pairs.is_empty() { uids.len() } else { pairs.len() };
-    let what = if transfer == Transfer::Copy { "copied" } else { "moved" };
     Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what))
 }

@@ -16,9 +16,14 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 }
 
 /// Lists the matches.
-pub async fn finish(account: &Account, selection: &Selection, filter: Vec<String>) -> AgapResult<Reply> {
+pub async fn finish(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &Selection,
+    filter: Vec<String>,
+) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = super::filtered::matching(account, folder, &filter).await?;
+    let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
     let lines: Vec<String> = uids.iter().map(|uid| ids::format(u64::from(*uid))).collect();
     Ok(Reply::ok(format!("OK FIND completed {}", super::filtered::matches_text(lines.len()))).with_lines(lines))
 }

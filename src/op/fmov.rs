@@ -43,10 +43,11 @@ pub async fn checked_destination(
 
 /// Moves the matches.
 pub async fn finish(
+    gateway: &Gateway,
     account: &Account,
     selection: &Selection,
     target: &FolderEntry,
     filter: Vec<String>,
 ) -> AgapResult<Reply> {
-    super::filtered::transfer_matches(account, selection, target, filter, Transfer::Move).await
+    super::filtered::transfer_matches(gateway, account, selection, target, filter, Transfer::Move).await
 }

@@ -21,13 +21,31 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 
 /// Tags the matches.
 pub async fn finish(
+    gateway: &Gateway,
     account: &Account,
     selection: &Selection,
     change: &TagChange,
     filter: Vec<String>,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = super::filtered::matching(account, folder, &filter).await?;
+    let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
+    if folder.collection.is_some() {
+        let items = crate::items::CollectionItems::of(gateway, account, folder)?;
+        let mut done = 0;
+        for uid in &uids {
+            match super::collection::tags::change(&items, *uid, &uid.to_string(), change).await {
+                Ok(()) => done += 1,
+                // Alarms carry no tags; items removed meanwhile are not tagged.
+                Err(error) if error.to_reply().code.number() == 511 => {}
+                Err(error) if done == 0 => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "FTAG stopped early");
+                    break;
+                }
+            }
+        }
+        return Ok(super::filtered::outcome("FTAG", done, uids.len(), "tagged"));
+    }
     let mut done = 0;
     for uid in &uids {
         match account.mail.change_message_tags(&folder.upstream, *uid, change).await {

@@ -3,13 +3,24 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
+use crate::gateway::Gateway;
 use crate::session::Selection;
 
 /// Lists the tags of one item.
-pub async fn handle(account: &Account, selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &Selection,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
     let argument = super::require_argument("GTAG", argument)?;
     let uid = super::item::parse_uid(argument)?;
     let folder = super::item::items_folder(selection)?.clone();
+    if folder.collection.is_some() {
+        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
+        let tags = super::collection::tags::get(&items, uid, argument).await?;
+        return Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()));
+    }
     let tags = account.mail.message_tags(&folder.upstream, uid).await?;
     let tags = tags.ok_or_else(|| AgapError::invalid(format!("INVALID UID {argument}")))?;
     Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()))

@@ -16,6 +16,15 @@ pub fn items_folder(selection: &Selection) -> AgapResult<&FolderEntry> {
     Ok(&selection.folder)
 }
 
+/// The selected folder, which must hold messages (DATT, SPAM).
+pub fn message_folder(selection: &Selection) -> AgapResult<&FolderEntry> {
+    let folder = items_folder(selection)?;
+    if folder.kind != crate::folder::FolderType::Mesg {
+        return Err(AgapError::invalid(format!("{} holds no messages", selection.path)));
+    }
+    Ok(folder)
+}
+
 /// An AGAP UID as the mail backend knows it (decimal IMAP UID).
 pub fn parse_uid(text: &str) -> AgapResult<u32> {
     let invalid = || AgapError::invalid(format!("INVALID UID {text}"));

@@ -3,7 +3,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderPath, FolderType, ReservedFolder, upstream_key};
+use crate::folder::{FolderPath, FolderType, ReservedFolder, mark, upstream_key};
 use crate::gateway::Gateway;
 
 /// Creates a folder whose parent exists and accepts subfolders.
@@ -37,6 +37,11 @@ pub async fn handle(
         && !account.with_rights(parent_folder).await?.accepts_subfolders()
     {
         return Err(AgapError::invalid("The parent folder does not accept subfolders."));
+    }
+    if let Some(items) = kind.item_kind() {
+        // A collection: flat upstream, its place in the tree kept in its mark (B.15).
+        account.collections()?.create_collection(items, &mark(kind, &path), path.name()).await?;
+        return Ok(Reply::ok(format!("OK Folder {path} created")));
     }
     let upstream = tree
         .upstream_name_for_child(&parent, path.name())

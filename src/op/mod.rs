@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capa;
 pub mod chng;
+pub mod collection;
 pub mod copy;
 pub mod cpyf;
 pub mod datt;
@@ -48,7 +49,7 @@ pub enum Dispatched {
     /// The reply and the next state.
     Done(AgapResult<Reply>, State),
     /// A 110 reply; the content is collected by the session and handed to `finish_content`.
-    Collect(Reply, Content, State),
+    Collect(Reply, Box<Content>, State),
 }
 
 /// Completes a command after its content.
@@ -60,11 +61,11 @@ pub async fn finish_content(
 ) -> AgapResult<Reply> {
     match content.kind.clone() {
         ContentKind::Stor => stor::finish(gateway, account, selection, content).await,
-        ContentKind::Find => find::finish(account, selection, content.into_lines()?).await,
-        ContentKind::Ftag(change) => ftag::finish(account, selection, &change, content.into_lines()?).await,
-        ContentKind::Fdel => fdel::finish(account, selection, content.into_lines()?).await,
-        ContentKind::Fmov(target) => fmov::finish(account, selection, &target, content.into_lines()?).await,
-        ContentKind::Fcpy(target) => fcpy::finish(account, selection, &target, content.into_lines()?).await,
+        ContentKind::Find => find::finish(gateway, account, selection, content.into_lines()?).await,
+        ContentKind::Ftag(change) => ftag::finish(gateway, account, selection, &change, content.into_lines()?).await,
+        ContentKind::Fdel => fdel::finish(gateway, account, selection, content.into_lines()?).await,
+        ContentKind::Fmov(target) => fmov::finish(gateway, account, selection, &target, content.into_lines()?).await,
+        ContentKind::Fcpy(target) => fcpy::finish(gateway, account, selection, &target, content.into_lines()?).await,
     }
 }
 
@@ -113,7 +114,7 @@ pub async fn dispatch_selected(
     };
     if let Some(begun) = begun {
         return match begun {
-            Ok((reply, content)) => Dispatched::Collect(reply, content, State::Selected(account, selection)),
+            Ok((reply, content)) => Dispatched::Collect(reply, Box::new(content), State::Selected(account, selection)),
             Err(error) => Dispatched::Done(Err(error), State::Selected(account, selection)),
         };
     }
@@ -135,9 +136,9 @@ async fn dispatch_selected_simple(
     let item = &selection;
     let item_result = match verb {
         Verb::Retr => Some(retr::handle(gateway, &account, item, argument).await),
-        Verb::Gtag => Some(gtag::handle(&account, item, argument).await),
-        Verb::Stag => Some(stag::handle(&account, item, argument).await),
-        Verb::Dele => Some(dele::handle(&account, item, argument).await),
+        Verb::Gtag => Some(gtag::handle(gateway, &account, item, argument).await),
+        Verb::Stag => Some(stag::handle(gateway, &account, item, argument).await),
+        Verb::Dele => Some(dele::handle(gateway, &account, item, argument).await),
         Verb::Datt => Some(datt::handle(gateway, &account, item, argument).await),
         Verb::Copy => Some(copy::handle(gateway, &account, item, argument).await),
         Verb::Move => Some(r#move::handle(gateway, &account, item, argument).await),

@@ -3,7 +3,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderEntry, FolderPath, ReservedFolder, upstream_key, validate_name};
+use crate::folder::{FolderEntry, FolderPath, ReservedFolder, mark, upstream_key, validate_name};
 use crate::gateway::Gateway;
 
 /// Renames the selected folder within its parent; returns the reply and the renamed folder.
@@ -20,7 +20,7 @@ pub async fn handle(
     validate_name(new_name)?;
     let tree = account.tree(gateway).await?;
     let entry = &account.with_rights(tree.selected(selected)?).await?;
-    if entry.reserved.is_some() {
+    if entry.is_reserved() {
         return Err(AgapError::invalid("The folder cannot be renamed (reserved name)"));
     }
     if entry.tags().contains(&"NO-RENAME") {
@@ -40,12 +40,23 @@ pub async fn handle(
     if tree.upstream_name_taken(&new_upstream) {
         return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", new_upstream)));
     }
-    account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
-    if let Err(error) =
-        account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
-    {
-        // The rename happened upstream; at worst FOLD folders below show as MESG.
-        tracing::error!(%error, "could not move folder records after a rename");
+    // Mailboxes at and below the folder are renamed by IMAP; collections there (flat upstream,
+    // AMBIGUITIES B.15) get new marks. A folder may be either, or a parent of both.
+    if tree.has_mailbox_within(&entry.upstream) {
+        account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
+        if let Err(error) =
+            account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
+        {
+            // The rename happened upstream; at worst FOLD folders below show as MESG.
+            tracing::error!(%error, "could not move folder records after a rename");
+        }
+    }
+    for folder in tree.folders().filter(|folder| folder.path.is_within(selected)) {
+        let Some(collection) = &folder.collection else { continue };
+        let moved = FolderPath::from_levels(
+            new_path.levels().iter().chain(&folder.path.levels()[selected.levels().len()..]).cloned().collect(),
+        );
+        account.collections()?.set_mark(&collection.id, &mark(folder.kind, &moved), moved.name()).await?;
     }
     let renamed = FolderEntry { path: new_path.clone(), upstream: new_upstream, ..entry.clone() };
     Ok((Reply::ok(format!("OK {selected} --> {new_path}")), renamed))

@@ -36,8 +36,15 @@ pub async fn handle(
         }
         Err(error) => return (Err(error.into()), State::NotAuthenticated),
     };
+    let collections = match &gateway.collections {
+        Some(backend) => match backend.open(&credentials).await {
+            Ok(collections) => Some(collections),
+            Err(error) => return (Err(error.into()), State::NotAuthenticated),
+        },
+        None => None,
+    };
     tracing::info!(%user, client = %peer.ip(), "logged in");
-    let account = Account { user, mail };
+    let account = Account { user, mail, collections };
     let inbox_path = FolderPath::root().child("INBOX");
     let inbox = match account.ensure_reserved_folders(gateway).await {
         Ok(tree) => tree.get(&inbox_path).filter(|entry| entry.selectable).cloned(),

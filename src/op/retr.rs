@@ -4,6 +4,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
+use crate::format::Element;
 use crate::format::message::{render_header_only, render_message};
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
@@ -20,10 +21,13 @@ pub async fn handle(
         return Err(AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"));
     }
     let super::item::UidArguments { uid, text: uid_text, rest } = super::item::uid_arguments("RETR", argument)?;
-    let part = if rest.is_empty() { None } else { Some(PartPath::parse(rest, "MESSAGE")?) };
     let folder = super::item::items_folder(selection)?.clone();
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);
+    if folder.collection.is_some() {
+        return super::collection::retr::handle(gateway, account, &folder, (uid, uid_text), rest, max_chars).await;
+    }
+    let part = if rest.is_empty() { None } else { Some(PartPath::parse(rest, "MESSAGE")?) };
     let invalid_uid = || AgapError::invalid(format!("INVALID UID {uid_text}"));
     let tree = match part.as_ref().and_then(PartPath::header_field) {
         Some(field) => {
@@ -36,12 +40,15 @@ pub async fn handle(
             render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid_text} cannot be parsed")))?
         }
     };
-    Ok(match part {
-        None => Reply::ok("OK RETR completed").with_lines(tree.to_lines(max_chars)),
-        Some(part) => {
-            let value = part.extract(&tree, max_chars)?;
-            let text = if value.base64 { "OK RETR completed (base64)" } else { "OK RETR completed" };
-            Reply::ok(text).with_lines(value.lines)
-        }
-    })
+    reply(&tree, rest, max_chars)
+}
+
+/// The reply carrying a rendering, or the part `part` of it (empty: all of it).
+pub fn reply(tree: &Element, part: &str, max_chars: usize) -> AgapResult<Reply> {
+    if part.is_empty() {
+        return Ok(Reply::ok("OK RETR completed").with_lines(tree.to_lines(max_chars)));
+    }
+    let value = PartPath::parse(part, &tree.name)?.extract(tree, max_chars)?;
+    let text = if value.base64 { "OK RETR completed (base64)" } else { "OK RETR completed" };
+    Ok(Reply::ok(text).with_lines(value.lines))
 }

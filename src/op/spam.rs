@@ -21,7 +21,7 @@ pub async fn handle(
     if reason.chars().any(char::is_control) {
         return Err(AgapError::invalid("invalid reason"));
     }
-    let folder = super::item::items_folder(selection)?.clone();
+    let folder = super::item::message_folder(selection)?.clone();
     super::item::require_message(account, &folder, uid, uid_text).await?;
     tracing::info!(user = %account.user, folder = %selection.path, uid, reason, "spam report");
     if gateway.config.mail.spam_report == SpamReport::MoveToJunk

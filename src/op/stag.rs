@@ -5,6 +5,7 @@ use agap_adapter_api::tags::{Tag, TagChange};
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
+use crate::gateway::Gateway;
 use crate::session::Selection;
 
 /// Parses `ACTION TAG TAG=VALUE ...` (draft 4.2); the list may be empty (`= ` clears all tags).
@@ -23,11 +24,21 @@ pub fn parse_tag_list(text: &str) -> AgapResult<TagChange> {
 }
 
 /// Changes the tags of one item.
-pub async fn handle(account: &Account, selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {
+pub async fn handle(
+    gateway: &Gateway,
+    account: &Account,
+    selection: &Selection,
+    argument: Option<&str>,
+) -> AgapResult<Reply> {
     let super::item::UidArguments { uid, text: uid_text, rest: list } = super::item::uid_arguments("STAG", argument)?;
     let change = parse_tag_list(list)?;
     let folder = super::item::items_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
+    if folder.collection.is_some() {
+        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
+        super::collection::tags::change(&items, uid, uid_text, &change).await?;
+        return Ok(Reply::ok("OK STAG completed"));
+    }
     if !account.mail.change_message_tags(&folder.upstream, uid, &change).await? {
         return Err(AgapError::invalid(format!("INVALID UID {uid_text}")));
     }

@@ -18,24 +18,28 @@ pub async fn handle(
     super::expect_no_argument("STAT", argument)?;
     let tree = account.tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
+    if entry.collection.is_some() {
+        // TOTAL counts what is upstream now.
+        crate::items::CollectionItems::of(gateway, account, &entry)?.sync().await?;
+    }
     let state = account
         .folder_states(gateway, &tree, std::slice::from_ref(selected))
         .await?
         .pop()
         .ok_or_else(|| AgapError::internal("no folder state computed"))?;
     let mut lines = vec![format!("PATH {selected}"), format!("TYPE {}", entry.kind), format!("FCID {}", state.fcid)];
-    if let Some((ucid, _)) = &state.items {
-        lines.push(format!("UCID {ucid}"));
+    if let Some(items) = &state.items {
+        lines.push(format!("UCID {}", items.ucid));
     }
     let tags = entry.tags();
     lines.push(if tags.is_empty() { "TAGS".to_owned() } else { format!("TAGS {}", tags.join(" ")) });
     if entry.kind == FolderType::Filt {
         lines.push(format!("TOTAL {}", super::filt::total(gateway, account, &entry).await?));
     }
-    if let Some((_, status)) = &state.items {
-        lines.push(format!("TOTAL {}", status.messages));
+    if let Some(items) = &state.items {
+        lines.push(format!("TOTAL {}", items.total));
         if entry.kind == FolderType::Mesg {
-            lines.push(format!("NEW {}", status.unseen));
+            lines.push(format!("NEW {}", items.unseen));
         }
     }
     Ok(Reply::ok("OK Folder status displayed").with_lines(lines))

@@ -24,7 +24,8 @@ pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&s
     if folder.tags().contains(&"READ-ONLY") {
         return Err(AgapError::invalid(format!("{} is READ-ONLY", selection.path)));
     }
-    let reply = Reply::new(ReplyCode::Continue, "Send the message ended with an empty line");
+    let what = folder.kind.item_noun().to_lowercase();
+    let reply = Reply::new(ReplyCode::Continue, format!("Send the {what} ended with an empty line"));
     Ok((reply, Content::new(ContentKind::Stor, gateway.config.mail.max_item_size)))
 }
 
@@ -45,13 +46,13 @@ pub async fn finish(
     }
     let result = store(gateway, account, selection, content).await;
     match &result {
-        Ok(Some(uid)) => selection.last_stored = Some(uid.clone()),
+        Ok(Some((uid, _))) => selection.last_stored = Some(uid.clone()),
         Ok(None) => {}
         Err(_) => selection.last_stored = None,
     }
     result.map(|stored| match stored {
-        Some(uid) => Reply::ok(format!("OK Message stored (UID is {uid})")),
-        None => Reply::ok("OK Message not stored as it was empty"),
+        Some((uid, what)) => Reply::ok(format!("OK {what} stored (UID is {uid})")),
+        None => Reply::ok(format!("OK {} not stored as it was empty", selection.folder.kind.item_noun())),
     })
 }
 
@@ -60,13 +61,17 @@ async fn store(
     account: &Account,
     selection: &Selection,
     content: Content,
-) -> AgapResult<Option<String>> {
+) -> AgapResult<Option<(String, &'static str)>> {
     let lines = content.into_lines()?;
     if lines.is_empty() {
         return Ok(None);
     }
     let tree = parse_xml(&lines.join("\n"))?;
     let folder = super::item::items_folder(selection)?.clone();
+    if folder.collection.is_some() {
+        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
+        return super::collection::stor::store(&items, tree).await.map(Some);
+    }
     let expected = match folder.kind {
         FolderType::Mesg => "MESSAGE",
         other => return Err(AgapError::invalid(format!("STOR into {other} folders is not supported yet"))),
@@ -83,5 +88,5 @@ async fn store(
     let message = compose_message(&tree, &defaults)?;
     let uid = account.mail.append_message(&folder.upstream, &message, &[]).await?;
     let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
-    Ok(Some(ids::format(u64::from(uid))))
+    Ok(Some((ids::format(u64::from(uid)), "Message")))
 }

@@ -2,10 +2,11 @@
 //! MOVF 4.30) share their checks and their upstream calls here; the command files parse.
 
 use crate::account::Account;
-use crate::codec::Reply;
+use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
 use crate::ids;
+use crate::items::{CollectionItems, wire_uid};
 use crate::session::Selection;
 
 use super::item::{PathForm, check_source_allows, check_target_allows, destination, items_folder, require_message};
@@ -52,6 +53,35 @@ pub async fn run(
     let target = account.with_rights(destination(&tree, &source, destination_argument, form)?).await?;
     check_target_allows(&target)?;
     check_source_allows(&source, transfer.forbidding_tag())?;
+    let verb = match (transfer, uid.is_some()) {
+        (Transfer::Copy, true) => "COPY",
+        (Transfer::Move, true) => "MOVE",
+        (Transfer::Copy, false) => "CPYF",
+        (Transfer::Move, false) => "MOVF",
+    };
+    if source.collection.is_some() {
+        let from = CollectionItems::of(gateway, account, &source)?;
+        let to = CollectionItems::of(gateway, account, &target)?;
+        return Ok(match uid {
+            Some((uid, text)) => {
+                let new_uid = super::collection::transfer::one(&from, &to, uid, text, transfer).await?;
+                Reply::ok(format!("OK {verb} completed (UID {} in {})", ids::format(new_uid), target.path))
+            }
+            None => {
+                let map = from.sync().await?;
+                let uids: Vec<u32> = map.items.iter().map(|item| wire_uid(item.uid)).collect();
+                let done = super::collection::transfer::many(&from, &to, &uids, transfer).await?;
+                if done == uids.len() {
+                    Reply::ok(format!("OK {verb} completed ({done} items)"))
+                } else {
+                    Reply::new(
+                        ReplyCode::PartialOk,
+                        format!("OK {verb} completed (only {done} from {} items)", uids.len()),
+                    )
+                }
+            }
+        });
+    }
     if let Some((uid, text)) = uid {
         require_message(account, &source, uid, text).await?;
     }
@@ -59,12 +89,6 @@ pub async fn run(
     let pairs = match transfer {
         Transfer::Copy => account.mail.copy_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
         Transfer::Move => account.mail.move_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
-    };
-    let verb = match (transfer, uid.is_some()) {
-        (Transfer::Copy, true) => "COPY",
-        (Transfer::Move, true) => "MOVE",
-        (Transfer::Copy, false) => "CPYF",
-        (Transfer::Move, false) => "MOVF",
     };
     Ok(match (uid, pairs.first()) {
         (Some(_), Some((_, new_uid))) => {

@@ -114,7 +114,7 @@ impl Session {
                 match op::dispatch_selected(gateway, account, selection, verb, argument).await {
                     op::Dispatched::Done(result, state) => (result, state),
                     op::Dispatched::Collect(reply, content, state) => {
-                        self.content = Some(content);
+                        self.content = Some(*content);
                         (Ok(reply), state)
                     }
                 }

@@ -113,6 +113,9 @@ pub trait GatewayStore: Send + Sync + std::fmt::Debug {
         now_ms: u64,
     ) -> StoreResult<ItemMap>;
 
+    /// The mapped item whose UID, or whose alarm's UID, is `uid`.
+    async fn item_by_uid(&self, account: &str, collection: &str, uid: u64) -> StoreResult<Option<MappedItem>>;
+
     /// Forgets the map of `collection` (after the collection was deleted).
     async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()>;
 }

@@ -258,6 +258,20 @@ impl GatewayStore for SqliteStore {
         Ok(updated)
     }
 
+    async fn item_by_uid(&self, account: &str, collection: &str, uid: u64) -> StoreResult<Option<MappedItem>> {
+        let row = sqlx::query(
+            "SELECT href, etag, uid, alarm_uid FROM item_map
+             WHERE account = ?1 AND collection = ?2 AND (uid = ?3 OR alarm_uid = ?3)",
+        )
+        .bind(account)
+        .bind(collection)
+        .bind(as_sql(uid))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(failed)?;
+        Ok(row.map(|row| mapped_item(&row)))
+    }
+
     async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()> {
         let mut transaction = self.pool.begin().await.map_err(failed)?;
         for statement in [
@@ -285,6 +299,15 @@ fn from_sql(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+fn mapped_item(row: &sqlx::sqlite::SqliteRow) -> MappedItem {
+    MappedItem {
+        href: row.get(0),
+        etag: row.get(1),
+        uid: from_sql(row.get(2)),
+        alarm_uid: row.get::<Option<i64>, _>(3).map(from_sql),
+    }
+}
+
 async fn read_item_map(
     connection: &mut sqlx::SqliteConnection,
     account: &str,
@@ -306,15 +329,7 @@ async fn read_item_map(
     .fetch_all(&mut *connection)
     .await
     .map_err(failed)?;
-    let items = rows
-        .iter()
-        .map(|row| MappedItem {
-            href: row.get(0),
-            etag: row.get(1),
-            uid: from_sql(row.get(2)),
-            alarm_uid: row.get::<Option<i64>, _>(3).map(from_sql),
-        })
-        .collect();
+    let items = rows.iter().map(mapped_item).collect();
     Ok(ItemMap { generation: generation.unwrap_or_default(), items })
 }
 
@@ -423,6 +438,9 @@ mod tests {
         assert_eq!(second.generation, first.generation, "same map, same UCID");
         let third = store.update_item_map("u", "/cal/", &[], &["/cal/c".into()], 7).await.expect("update");
         assert_eq!(third.items.len(), 2);
+        let alarm = store.item_by_uid("u", "/cal/", 4).await.expect("lookup").expect("the alarm's parent");
+        assert_eq!((alarm.href.as_str(), alarm.uid), ("/cal/a", 1));
+        assert_eq!(store.item_by_uid("u", "/cal/", 5).await.expect("lookup"), None, "deleted");
         let fourth = store.update_item_map("u", "/cal/", &[seen("/cal/d", "1", false)], &[], 8).await.expect("d");
         assert_eq!(fourth.items.last().map(|item| item.uid), Some(6), "the UID of a deleted item is never reused");
         store.forget_item_map("u", "/cal/").await.expect("forget");

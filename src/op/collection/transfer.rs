@@ -1,0 +1,63 @@
+//! COPY, MOVE, CPYF, MOVF, FCPY and FMOV between collection folders of one type (another type
+//! is refused with 511 before this). Upstream this is WebDAV COPY or MOVE (the adapter falls
+//! back to GET, PUT and DELETE); an alarm travels with its item and cannot go alone.
+
+use crate::error::{AgapError, AgapResult};
+use crate::items::CollectionItems;
+use crate::op::transfer::Transfer;
+
+/// Copies or moves item `uid` into `target`; returns its AGAP UID there.
+pub async fn one(
+    source: &CollectionItems<'_>,
+    target: &CollectionItems<'_>,
+    uid: u32,
+    text: &str,
+    transfer: Transfer,
+) -> AgapResult<u64> {
+    let (located, data) = source.fetch(uid, text).await?;
+    if located.alarm {
+        return Err(AgapError::invalid(format!("{text} is an alarm: it moves and copies with the item it belongs to")));
+    }
+    let href = &data.item.href;
+    let placed = match transfer {
+        Transfer::Copy => source.dav().copy_item(href, source.kind(), target.id()).await?,
+        Transfer::Move => source.dav().move_item(href, source.kind(), target.id()).await?,
+    };
+    if transfer == Transfer::Move {
+        source.forget(href).await?;
+    }
+    let mapped = target.record(&agap_adapter_api::collection::ItemData { item: placed, body: data.body }).await?;
+    Ok(mapped.uid)
+}
+
+/// Copies or moves the items `uids`; returns how many went. An alarm counts as done when its
+/// item is among them (it goes along), as not done otherwise. Stops at the first failure after
+/// some succeeded, which the caller reports as 210.
+pub async fn many(
+    source: &CollectionItems<'_>,
+    target: &CollectionItems<'_>,
+    uids: &[u32],
+    transfer: Transfer,
+) -> AgapResult<usize> {
+    let mut resources = Vec::new();
+    let mut alarms = Vec::new();
+    for uid in uids {
+        match source.locate(*uid).await? {
+            Some(located) if located.alarm => alarms.push(located.mapped.uid),
+            Some(_) => resources.push(*uid),
+            None => {}
+        }
+    }
+    let mut done = 0;
+    for uid in &resources {
+        match one(source, target, *uid, &uid.to_string(), transfer).await {
+            Ok(_) => done += 1 + alarms.iter().filter(|parent| **parent == u64::from(*uid)).count(),
+            Err(error) if done == 0 => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "copy or move between collections stopped early");
+                break;
+            }
+        }
+    }
+    Ok(done)
+}
