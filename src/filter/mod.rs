@@ -12,6 +12,6 @@ mod tree;
 pub use definition::{FilterDefinition, parse_definition};
 pub use eval::{ItemView, matches};
 pub use parse::{compile, parse_filter};
-pub use plan::{TAGS_PROPERTY, collection_query, fetch_needs, mail_query};
+pub use plan::{collection_query, fetch_needs, mail_query};
 pub use run::{matching_collection_items, matching_messages};
 pub use tree::{Comparison, Filter, Pattern};

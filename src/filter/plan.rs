@@ -7,6 +7,7 @@ use agap_adapter_api::collection::ItemKind;
 use agap_adapter_api::query::{FetchNeeds, Query};
 
 use super::tree::{Comparison, Filter};
+use crate::format::content_line::TAGS_PROPERTY;
 
 /// The query a mail backend can answer for `filter` (message UIDs are IMAP UIDs in decimal).
 pub fn mail_query(filter: &Filter) -> Query {
@@ -70,9 +71,6 @@ pub fn collection_query(filter: &Filter, kind: ItemKind) -> Query {
         }
     }
 }
-
-/// The property that keeps an item's AGAP tags upstream.
-pub const TAGS_PROPERTY: &str = "X-AGAP-TAGS";
 
 /// Text properties whose rendering is their value as the server compares it.
 const SEARCHABLE_PROPERTIES: [&str; 12] =

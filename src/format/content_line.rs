@@ -74,10 +74,12 @@ pub fn attribute_value(name: &str, value: &str) -> String {
 
 /// Appends `;NAME=value` for an attribute of STORed XML: enumerated values upper case, list
 /// parameters split on commas, values quoted when they hold `,;:` (RFC 5545 3.2). A `"` cannot
-/// be quoted in a parameter value; it becomes `'`.
+/// be quoted in a parameter value; it becomes `'`. A line break is written `\n`, the way Apple's
+/// clients write it in X-ADDRESS and the way calcard reads it back (calcard does not decode
+/// RFC 6868's `^n`).
 pub fn push_parameter(line: &mut String, name: &str, value: &str) {
     let name = name.to_ascii_uppercase();
-    let value = value.replace('"', "'").replace(['\r', '\n'], " ");
+    let value = value.replace('"', "'").replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\\n");
     let value = if is_enumerated(&name) { value.to_ascii_uppercase() } else { value };
     line.push(';');
     line.push_str(&name);

@@ -55,6 +55,12 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Escapes an attribute value. A reader replaces a literal line break or tab in an attribute
+/// with a space (XML 1.0, 3.3.3), so those go as character references to come back intact.
+pub fn escape_attribute(value: &str) -> String {
+    escape(value).replace('\n', "&#10;").replace('\t', "&#9;")
+}
+
 /// The base64 of `bytes` in lines of 76.
 pub fn base64_lines(bytes: &[u8]) -> Vec<String> {
     let encoded = STANDARD.encode(bytes);
@@ -97,7 +103,7 @@ impl Element {
     fn open_tag(&self, encoded: bool) -> String {
         let mut tag = format!("<{}", self.name);
         for (name, value) in &self.attributes {
-            tag.push_str(&format!(" {name}=\"{}\"", escape(value)));
+            tag.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
         }
         if encoded {
             tag.push_str(" ENCODED=\"base64\"");
@@ -199,6 +205,16 @@ mod tests {
         let lines = Element::text("TEXT", "a\n\n\nb\n\n").to_lines(1022);
         assert_eq!(lines, ["<TEXT>a&#10;&#10;", "b&#10;", "</TEXT>"]);
         assert!(lines.iter().all(|line| !line.is_empty()));
+    }
+
+    #[test]
+    fn line_breaks_in_attributes_survive_a_reader() {
+        let mut element = Element::text("X-APPLE-STRUCTURED-LOCATION", "geo:1,2");
+        element.attributes.push(("X-ADDRESS".into(), "Street 16\n12764 Town\tDK".into()));
+        let lines = element.to_lines(1022);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let read = crate::format::xml_reader::parse_xml(&lines.join("\n")).expect("XML");
+        assert_eq!(read.attributes, [("X-ADDRESS".to_owned(), "Street 16\n12764 Town\tDK".to_owned())]);
     }
 
     #[test]

@@ -245,6 +245,17 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
 }
 
 #[test]
+fn parameter_line_breaks_and_quotes_survive_a_store() {
+    // Apple's structured location writes `\n` inside a quoted parameter; RFC 6868 `^n`, `^'`.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:p\r\nDTSTAMP:20110531T121000Z\r\n\
+DTSTART:20110531T121000Z\r\nX-LOC;X-ADDRESS=\"Street 16\\n12764 Town\";X-NOTE=say ^'hi^' ^^:geo:1,2\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let item = render_calendar(ics, ItemKind::Events).expect("renders").item;
+    let (back, _) = calendar_from_xml(&item, ItemKind::Events, None).expect("stores");
+    assert_eq!(render_calendar(&back, ItemKind::Events).expect("renders again").item, item, "{back}");
+}
+
+#[test]
 fn tags_are_set_replaced_and_removed_keeping_every_other_byte() {
     // LF line ends, a folded line and odd spacing: none of it may change.
     let ics = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:t\nSUMMARY:a long\n  folded line\n\
