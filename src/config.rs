@@ -365,6 +365,8 @@ mod tests {
         let config = Config::load(Some(&example)).expect("example config parses");
         assert_eq!(config.server.max_line_length, 1024);
         assert_eq!(config.imap.port, 143);
+        assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
+        assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
     }
 
     #[test]

@@ -378,3 +378,60 @@ async fn starttls_to_a_server_without_tls_is_refused_not_downgraded() {
     .await;
     assert_eq!(code, 410, "an unavailable upstream");
 }
+
+/// A one-answer HTTPS server: every request over TLS is counted and answered 401.
+async fn https_counting_server(certificate: &TestCertificate) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+    let config = agap_gateway::tls::server_config(&certificate.certificate_file(), &certificate.key_file())
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, counted) = (acceptor.clone(), Arc::clone(&counted));
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut request = Vec::new();
+                let mut buffer = [0; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answer = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                let _ = tls.write_all(answer).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (address, requests)
+}
+
+#[tokio::test]
+async fn upstream_https_to_dav_verifies_the_certificate() {
+    use agap_adapter_api::{AdapterErrorKind, Credentials};
+    use std::sync::atomic::Ordering;
+    let certificate = TestCertificate::new();
+    let (address, requests) = https_counting_server(&certificate).await;
+    let base = url::Url::parse(&format!("https://localhost:{}/", address.port())).expect("url");
+    let credentials = Credentials::new("user55", password("user55"));
+    let trusted = agap_gateway::tls::client_config(Some(&certificate.certificate_file())).expect("client config");
+    let account =
+        agap_adapter_dav::DavBackend::with_tls(base.clone(), &trusted).account(&credentials).expect("account");
+    let error = account.homes().await.expect_err("the server answers 401");
+    assert_ne!(error.kind(), AdapterErrorKind::Unavailable, "{error}");
+    assert!(requests.load(Ordering::SeqCst) > 0, "a request arrived over verified TLS");
+    let before = requests.load(Ordering::SeqCst);
+    let stranger = TestCertificate::new();
+    let untrusted = agap_gateway::tls::client_config(Some(&stranger.certificate_file())).expect("client config");
+    let account = agap_adapter_dav::DavBackend::with_tls(base, &untrusted).account(&credentials).expect("account");
+    let error = account.homes().await.expect_err("an untrusted certificate");
+    assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error}");
+    assert_eq!(requests.load(Ordering::SeqCst), before, "no request over an unverified channel");
+}
