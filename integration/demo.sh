@@ -44,7 +44,10 @@ Stop with Ctrl-C.
 
 TXT
 
+# The demo backends listen on loopback without TLS, which the gateway accepts only when told.
 AGAP_IMAP__PORT="$imap_port" \
+AGAP_IMAP__SECURITY=plain \
 AGAP_DAV__URL="http://127.0.0.1:$dav_port/" \
+AGAP_DAV__ALLOW_PLAIN=true \
 AGAP_STORE__URL="sqlite://$state/gateway.db" \
     ./target/release/agap-gateway --config config/gateway.example.toml

@@ -3,15 +3,17 @@
 //! e.g. `AGAP_STORE__URL`, `AGAP_IMAP__HOST`).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use agap_adapter_imap::ImapSettings;
+use agap_adapter_imap::{ImapSecurity, ImapSettings};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::folder::{ReservedFolder, ReservedNames};
+use crate::tls::TlsConfigError;
 
 /// Everything the gateway reads at start-up.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -29,6 +31,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// The CalDAV/CardDAV server (used once the calendar and contact adapters land).
     pub dav: DavConfig,
+    /// TLS towards AGAP clients: STLS and implicit-TLS listeners.
+    pub tls: TlsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -47,6 +51,8 @@ pub struct ServerConfig {
     pub max_line_length: usize,
     /// A connection silent for this many seconds is closed.
     pub idle_timeout_secs: u64,
+    /// Offer SGZP (draft 4.8).
+    pub compression: bool,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +63,7 @@ impl Default for ServerConfig {
             max_connections: 1000,
             max_line_length: 1024,
             idle_timeout_secs: 1800,
+            compression: true,
         }
     }
 }
@@ -83,6 +90,10 @@ pub struct ImapConfig {
     pub host: String,
     /// IMAP server port.
     pub port: u16,
+    /// How the connection to it is protected.
+    pub security: UpstreamSecurity,
+    /// PEM file of the CAs that sign the server's certificate, instead of the system's store.
+    pub ca_file: Option<PathBuf>,
     /// IMAP connections per user shared by all of the user's AGAP sessions.
     pub max_connections_per_user: usize,
     /// Pooled connections idle this long are closed.
@@ -101,6 +112,8 @@ impl Default for ImapConfig {
         Self {
             host: defaults.host,
             port: defaults.port,
+            security: UpstreamSecurity::Starttls,
+            ca_file: None,
             max_connections_per_user: defaults.max_connections_per_user,
             idle_connection_secs: defaults.idle_connection_timeout.as_secs(),
             login_cache_secs: defaults.login_cache_ttl.as_secs(),
@@ -111,18 +124,37 @@ impl Default for ImapConfig {
 }
 
 impl ImapConfig {
-    /// The adapter's settings.
-    pub fn settings(&self) -> ImapSettings {
-        ImapSettings {
+    /// The adapter's settings (reads the CA file or the system's store for TLS).
+    pub fn settings(&self) -> Result<ImapSettings, TlsConfigError> {
+        let client = || crate::tls::client_config(self.ca_file.as_deref()).map(Arc::new);
+        let security = match self.security {
+            UpstreamSecurity::Tls => ImapSecurity::Tls(client()?),
+            UpstreamSecurity::Starttls => ImapSecurity::StartTls(client()?),
+            UpstreamSecurity::Plain => ImapSecurity::Plain,
+        };
+        Ok(ImapSettings {
             host: self.host.clone(),
             port: self.port,
+            security,
             max_connections_per_user: self.max_connections_per_user,
             idle_connection_timeout: Duration::from_secs(self.idle_connection_secs),
             login_cache_ttl: Duration::from_secs(self.login_cache_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             command_timeout: Duration::from_secs(self.command_timeout_secs),
-        }
+        })
     }
+}
+
+/// How the gateway talks to the IMAP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpstreamSecurity {
+    /// TLS from the first byte (IMAPS, usually port 993).
+    Tls,
+    /// Plain connection upgraded with STARTTLS before LOGIN; no LOGIN without it.
+    Starttls,
+    /// No encryption: passwords cross the network in clear. Only when the config says so.
+    Plain,
 }
 
 /// `[folders]`
@@ -198,6 +230,61 @@ impl Default for MailConfig {
 pub struct DavConfig {
     /// Base URL of the CalDAV/CardDAV server; without it the gateway serves mail only.
     pub url: Option<String>,
+    /// Accept an `http://` URL (passwords in clear); otherwise only `https://`.
+    pub allow_plain: bool,
+    /// PEM file of the CAs that sign the server's certificate, instead of the system's store.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl DavConfig {
+    /// The server's URL, checked: https, or http when `allow_plain` says so.
+    pub fn base_url(&self) -> Result<Option<url::Url>, ConfigError> {
+        let Some(url) = &self.url else { return Ok(None) };
+        let parsed = url::Url::parse(url).map_err(|e| ConfigError(format!("[dav] url {url:?}: {e}")))?;
+        match parsed.scheme() {
+            "https" => Ok(Some(parsed)),
+            "http" if self.allow_plain => Ok(Some(parsed)),
+            "http" => Err(ConfigError(format!(
+                "[dav] url {url:?} is plain http: use https, or set [dav] allow_plain = true to send passwords in clear"
+            ))),
+            other => Err(ConfigError(format!("[dav] url {url:?}: scheme {other:?} is neither https nor http"))),
+        }
+    }
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first. Without it (and `key`) there is no STLS.
+    pub certificate: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    pub key: Option<PathBuf>,
+    /// Listeners speaking TLS from the first byte (then the welcome line).
+    pub implicit_listen: Vec<SocketAddr>,
+    /// Bound on a TLS handshake.
+    pub handshake_timeout_secs: u64,
+    /// Refuse AUTH before STLS from clients that are not on this host (loopback).
+    pub require_for_auth: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            certificate: None,
+            key: None,
+            implicit_listen: Vec::new(),
+            handshake_timeout_secs: 30,
+            require_for_auth: true,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The certificate and key files, when both are set.
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        Some((self.certificate.as_deref()?, self.key.as_deref()?))
+    }
 }
 
 /// `[log]`
@@ -219,6 +306,12 @@ impl Default for LogConfig {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+impl From<TlsConfigError> for ConfigError {
+    fn from(error: TlsConfigError) -> Self {
+        ConfigError(error.to_string())
+    }
+}
+
 impl Config {
     /// Reads `path` (if given) over the defaults, then the `AGAP_` environment variables.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -232,7 +325,32 @@ impl Config {
         // Only AGAP_<SECTION>__<KEY> variables are overrides: others with the prefix, such as
         // AGAP_CONFIG (the --config option), are not configuration keys.
         let overrides = Env::prefixed("AGAP_").filter(|key| key.as_str().contains("__")).split("__");
-        figment.merge(overrides).extract().map_err(|error| ConfigError(error.to_string()))
+        let config: Config = figment.merge(overrides).extract().map_err(|error| ConfigError(error.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: settings that only make sense together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let tls = &self.tls;
+        if tls.certificate.is_some() != tls.key.is_some() {
+            return Err(ConfigError("[tls] certificate and key go together: set both or neither".into()));
+        }
+        if tls.files().is_none() && !tls.implicit_listen.is_empty() {
+            return Err(ConfigError("[tls] implicit_listen needs [tls] certificate and key".into()));
+        }
+        // Nobody off this host could ever log in: say so at start-up, not at each AUTH.
+        if tls.files().is_none()
+            && tls.require_for_auth
+            && let Some(address) = self.server.listen.iter().find(|address| !address.ip().to_canonical().is_loopback())
+        {
+            return Err(ConfigError(format!(
+                "[server] listen {address} is not loopback and [tls] require_for_auth refuses AUTH before STLS there, \
+                 but no [tls] certificate is set: set certificate and key, or require_for_auth = false"
+            )));
+        }
+        self.dav.base_url()?;
+        Ok(())
     }
 }
 
@@ -247,6 +365,8 @@ mod tests {
         let config = Config::load(Some(&example)).expect("example config parses");
         assert_eq!(config.server.max_line_length, 1024);
         assert_eq!(config.imap.port, 143);
+        assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
+        assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
     }
 
     #[test]
@@ -273,6 +393,42 @@ mod tests {
             assert_eq!(config.imap.port, 1143);
             Ok(())
         });
+    }
+
+    #[test]
+    fn plain_upstreams_and_lone_tls_files_need_saying_so() {
+        let mut config = Config::default();
+        assert_eq!(config.imap.security, UpstreamSecurity::Starttls, "upstream TLS by default");
+        config.dav.url = Some("http://127.0.0.1:5232/".into());
+        assert!(config.validate().expect_err("plain http").to_string().contains("allow_plain"));
+        config.dav.allow_plain = true;
+        config.validate().expect("explicitly plain");
+        config.dav.url = Some("ftp://example.com/".into());
+        assert!(config.validate().is_err());
+        config.dav.url = Some("https://dav.example.com/".into());
+        config.dav.allow_plain = false;
+        config.validate().expect("https");
+        config.tls.certificate = Some("cert.pem".into());
+        assert!(config.validate().expect_err("no key").to_string().contains("key"));
+        config.tls.certificate = None;
+        config.tls.implicit_listen = vec![SocketAddr::from(([127, 0, 0, 1], 4111))];
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn a_public_listener_without_a_certificate_is_refused_while_auth_requires_tls() {
+        let mut config = Config::default();
+        config.server.listen = vec![SocketAddr::from(([0, 0, 0, 0], 4110))];
+        assert!(config.validate().expect_err("nobody could log in").to_string().contains("require_for_auth"));
+        config.tls.require_for_auth = false;
+        config.validate().expect("explicitly allowed");
+        config.tls.require_for_auth = true;
+        config.tls.certificate = Some("cert.pem".into());
+        config.tls.key = Some("key.pem".into());
+        config.validate().expect("STLS possible");
+        config.server.listen = vec!["[::1]:4110".parse().expect("address")];
+        config.tls = TlsConfig::default();
+        config.validate().expect("loopback");
     }
 
     #[test]

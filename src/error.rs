@@ -27,6 +27,8 @@ pub enum ErrorKind {
     InvalidParameter,
     /// The command must follow another one (512).
     OutOfOrder,
+    /// AUTH before STLS on a connection that needs TLS for it (512: it must follow STLS).
+    TlsRequired,
     /// The argument is well-formed but names nothing (521).
     NotFound,
     /// The upstream server is temporarily unable to serve the request (410).
@@ -71,6 +73,11 @@ impl AgapError {
         Self::new(ErrorKind::OutOfOrder, reason)
     }
 
+    /// 512 "EXPECTED STLS": AUTH refused until the channel is encrypted.
+    pub fn tls_required(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TlsRequired, reason)
+    }
+
     /// 521.
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, reason)
@@ -91,9 +98,11 @@ impl AgapError {
     /// Who is at fault.
     pub fn fault(&self) -> Fault {
         match self.kind {
-            ErrorKind::UnknownCommand | ErrorKind::InvalidParameter | ErrorKind::OutOfOrder | ErrorKind::NotFound => {
-                Fault::Client
-            }
+            ErrorKind::UnknownCommand
+            | ErrorKind::InvalidParameter
+            | ErrorKind::OutOfOrder
+            | ErrorKind::TlsRequired
+            | ErrorKind::NotFound => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
             ErrorKind::Internal { .. } => Fault::Gateway,
         }
@@ -105,6 +114,11 @@ impl AgapError {
             ErrorKind::UnknownCommand => (ReplyCode::UnknownCommand, format!("UNKNOWN command: {}", self.reason)),
             ErrorKind::InvalidParameter => (ReplyCode::InvalidParameter, format!("ERROR {}", self.reason)),
             ErrorKind::OutOfOrder => (ReplyCode::OutOfOrder, format!("EXPECTED {}", self.reason)),
+            // 512, not 511 or 531: AUTH PLAIN is offered and the client is welcome, but AUTH
+            // "must to be send after" STLS here (5.5.4), like IMAP's LOGINDISABLED. 6.1 lists
+            // only 200 and 511 for AUTH; 511 would claim the mechanism is unknown, 531 that the
+            // client is banned, both false (docs/interpretations.md).
+            ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
             ErrorKind::UpstreamUnavailable => (ReplyCode::RetryLater, format!("Retry later: {}", self.reason)),
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),
@@ -145,6 +159,8 @@ mod tests {
         assert_eq!(AgapError::invalid("x").to_reply().code.number(), 511);
         assert_eq!(AgapError::out_of_order("USER").to_reply().code.number(), 512);
         assert_eq!(AgapError::not_found("x").to_reply().code.number(), 521);
+        let tls = AgapError::tls_required("encrypt first").to_reply();
+        assert_eq!((tls.code.number(), tls.text.as_str()), (512, "EXPECTED STLS: encrypt first"));
         let internal = AgapError::internal("disk on fire");
         assert_eq!(internal.to_reply().code.number(), 401);
         assert!(!internal.to_reply().text.contains("disk"), "details stay in the log");

@@ -1,10 +1,11 @@
 //! agap-gateway: the Advanced Groupware Access Protocol (draft-iulian-advanced-groupware-access-
 //! protocol-04) in front of existing IMAP, CalDAV and CardDAV servers.
 //!
-//! Layers, outside in: `server` (listeners, limits) feeds `codec` lines to a `session`, whose
-//! state table routes each `command` to its handler in `op`; handlers work on the `folder` tree
-//! of an `account`, built from the adapters, with change ids kept in the `store`; `items` maps
-//! the resources of calendar and contact collections to AGAP UIDs.
+//! Layers, outside in: `server` (listeners, limits) runs each connection's `transport` (the TLS
+//! and gzip layers, configured by `tls`), which feeds `codec` lines to a `session`, whose state
+//! table routes each `command` to its handler in `op`; handlers work on the `folder` tree of an
+//! `account`, built from the adapters, with change ids kept in the `store`; `items` maps the
+//! resources of calendar and contact collections to AGAP UIDs.
 
 pub mod account;
 pub mod codec;
@@ -21,3 +22,5 @@ pub mod op;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod tls;
+pub mod transport;

@@ -1,25 +1,26 @@
 //! Listeners and connections: one tokio task per connection, a global connection limit
-//! (welcome 410 past it, draft 4.4), an idle timeout, and one write per reply.
+//! (welcome 410 past it, draft 4.4), an idle timeout, one write and flush per reply, and the
+//! STLS/SGZP switches (4.8, 4.9) made right after their 200 line went out.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
-use tokio_util::codec::FramedRead;
+use tokio_rustls::TlsAcceptor;
 
+use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
-use crate::codec::{LineDecoder, Reply, ReplyCode};
+use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::session::Session;
+use crate::session::{Session, Switch};
 use crate::store::SqliteStore;
+use crate::transport::{BoxedTransport, Connection, Layers, accept_tls};
 
 /// A gateway accepting connections, until `shutdown` is called or it is dropped.
 #[derive(Debug)]
@@ -44,40 +45,57 @@ impl RunningGateway {
 
 /// Builds the gateway from its configuration and starts its listeners.
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
+    config.validate()?;
     let store = SqliteStore::open(&config.store.url).await?;
-    let mail = ImapBackend::new(config.imap.settings());
-    let collections = match &config.dav.url {
-        Some(url) => {
-            let base = url::Url::parse(url).map_err(|e| anyhow::anyhow!("[dav] url {url:?}: {e}"))?;
-            Some(Arc::new(DavBackend::new(base)) as Arc<dyn agap_adapter_api::collection::CollectionBackend>)
+    let mail = ImapBackend::new(config.imap.settings()?);
+    let collections = match config.dav.base_url()? {
+        Some(base) if base.scheme() == "https" => {
+            let tls = crate::tls::client_config(config.dav.ca_file.as_deref())?;
+            Some(Arc::new(DavBackend::with_tls(base, &tls)) as Arc<dyn CollectionBackend>)
         }
+        Some(base) => Some(Arc::new(DavBackend::new(base)) as Arc<dyn CollectionBackend>),
         None => None,
     };
     let gateway = Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store) });
     start_with(gateway).await
 }
 
-/// Starts listeners for an already built gateway.
+/// Starts listeners for an already built gateway: plain ones (`[server] listen`, where STLS
+/// can follow) and implicit-TLS ones (`[tls] implicit_listen`).
 pub async fn start_with(gateway: Arc<Gateway>) -> anyhow::Result<RunningGateway> {
+    let tls = match gateway.config.tls.files() {
+        Some((certificate, key)) => Some(TlsAcceptor::from(crate::tls::server_config(certificate, key)?)),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
     let limit = Arc::new(Semaphore::new(gateway.config.server.max_connections));
     let mut addresses = Vec::new();
     let mut tasks = Vec::new();
-    for address in &gateway.config.server.listen {
+    let plain = gateway.config.server.listen.iter().map(|address| (*address, false));
+    let implicit = gateway.config.tls.implicit_listen.iter().map(|address| (*address, true));
+    for (address, implicit_tls) in plain.chain(implicit).collect::<Vec<_>>() {
         let listener =
             TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         addresses.push(listener.local_addr()?);
-        tasks.push(tokio::spawn(accept_loop(listener, Arc::clone(&gateway), Arc::clone(&limit), stopped.clone())));
+        let listening =
+            Listening { gateway: Arc::clone(&gateway), tls: tls.clone(), implicit_tls, limit: Arc::clone(&limit) };
+        tasks.push(tokio::spawn(accept_loop(listener, listening, stopped.clone())));
     }
     Ok(RunningGateway { addresses, gateway, stop, tasks })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
+/// What a listener's connections share.
+#[derive(Clone)]
+struct Listening {
     gateway: Arc<Gateway>,
+    /// The server side of TLS, when a certificate is configured.
+    tls: Option<TlsAcceptor>,
+    /// TLS from the first byte (the welcome line comes after the handshake).
+    implicit_tls: bool,
     limit: Arc<Semaphore>,
-    mut stopped: watch::Receiver<bool>,
-) {
+}
+
+async fn accept_loop(listener: TcpListener, listening: Listening, mut stopped: watch::Receiver<bool>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -93,15 +111,19 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let permit = Arc::clone(&limit).try_acquire_owned().ok();
-        let gateway = Arc::clone(&gateway);
+        let permit = Arc::clone(&listening.limit).try_acquire_owned().ok();
+        let listening = listening.clone();
         tokio::spawn(async move {
+            let connection = match open_connection(stream, peer, &listening).await {
+                Some(connection) => connection,
+                None => return,
+            };
             match permit {
-                Some(_permit) => serve_connection(stream, peer, gateway).await,
+                Some(_permit) => serve_connection(connection, peer, &listening).await,
                 None => {
                     tracing::warn!(client = %peer.ip(), "connection limit reached");
                     refuse(
-                        stream,
+                        connection,
                         Reply::new(ReplyCode::RetryLater, "Sorry, too many connections, please retry later"),
                     )
                     .await;
@@ -111,42 +133,80 @@ async fn accept_loop(
     }
 }
 
-async fn refuse(mut stream: TcpStream, reply: Reply) {
-    let _ = stream.write_all(reply.to_wire().as_bytes()).await;
-    let _ = stream.shutdown().await;
+/// The connection ready for its welcome line: after the handshake on an implicit-TLS listener.
+async fn open_connection(stream: TcpStream, peer: SocketAddr, listening: &Listening) -> Option<Connection> {
+    let server = &listening.gateway.config.server;
+    let stream: BoxedTransport = Box::new(stream);
+    match (&listening.tls, listening.implicit_tls) {
+        (Some(acceptor), true) => {
+            let timeout = Duration::from_secs(listening.gateway.config.tls.handshake_timeout_secs.max(1));
+            match accept_tls(stream, acceptor, timeout).await {
+                Ok(tls) => {
+                    let layers = Layers { tls: true, gzip: false };
+                    Some(Connection::new(tls, layers, server.max_line_length, peer))
+                }
+                Err(error) => {
+                    tracing::info!(client = %peer.ip(), %error, "implicit TLS");
+                    None
+                }
+            }
+        }
+        _ => Some(Connection::new(stream, Layers::default(), server.max_line_length, peer)),
+    }
 }
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, gateway: Arc<Gateway>) {
+async fn refuse(mut connection: Connection, reply: Reply) {
+    let _ = connection.send(reply.to_wire().as_bytes()).await;
+    connection.shutdown().await;
+}
+
+async fn serve_connection(mut connection: Connection, peer: SocketAddr, listening: &Listening) {
+    let gateway = &listening.gateway;
     let server = &gateway.config.server;
     let idle = Duration::from_secs(server.idle_timeout_secs.max(1));
-    let (reader, mut writer) = stream.into_split();
-    let mut lines = FramedRead::new(reader, LineDecoder::new(server.max_line_length));
     let welcome = Reply::ok(format!("Welcome {} [{}]", server.name, peer.ip()));
-    if writer.write_all(welcome.to_wire().as_bytes()).await.is_err() {
+    if connection.send(welcome.to_wire().as_bytes()).await.is_err() {
         return;
     }
-    let mut session = Session::new(Arc::clone(&gateway), peer);
+    let mut session = Session::new(Arc::clone(gateway), peer, connection.layers());
     let mut out = Vec::with_capacity(4096);
     loop {
-        let line = match tokio::time::timeout(idle, lines.next()).await {
+        let line = match tokio::time::timeout(idle, connection.next_line()).await {
             Err(_) => {
                 tracing::info!(client = %peer.ip(), "idle timeout");
                 break;
             }
-            Ok(None) | Ok(Some(Err(_))) => break,
-            Ok(Some(Ok(line))) => line,
+            Ok(None) => break,
+            Ok(Some(line)) => line,
         };
         let step = session.handle_line(line).await;
         if let Some(reply) = step.reply {
             out.clear();
             reply.encode(&mut out);
-            if writer.write_all(&out).await.is_err() {
+            if connection.send(&out).await.is_err() {
                 break;
             }
         }
         if step.close {
             break;
         }
+        connection = match step.switch {
+            None => connection,
+            Some(Switch::Gzip) => connection.start_gzip(),
+            Some(Switch::Tls) => {
+                // The session offers STLS only with a certificate, so the acceptor is there.
+                let Some(acceptor) = &listening.tls else { return };
+                let timeout = Duration::from_secs(gateway.config.tls.handshake_timeout_secs.max(1));
+                match connection.start_tls(acceptor, timeout).await {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        // Nothing more can be said: the client expects TLS records now.
+                        tracing::info!(client = %peer.ip(), %error, "STLS");
+                        return;
+                    }
+                }
+            }
+        };
     }
-    let _ = writer.shutdown().await;
+    connection.shutdown().await;
 }

@@ -77,7 +77,7 @@ impl GatewayProcess {
             &config,
             format!(
                 "[server]\nlisten = [\"127.0.0.1:{port}\"]\n[store]\nurl = \"sqlite://{}\"\n\
-                 [imap]\nport = {}\ncommand_timeout_secs = 120\n[log]\nfilter = \"warn\"\n",
+                 [imap]\nport = {}\nsecurity = \"plain\"\ncommand_timeout_secs = 120\n[log]\nfilter = \"warn\"\n",
                 dir.path().join("store.db").display(),
                 harness::dovecot().port
             ),

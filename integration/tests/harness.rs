@@ -54,6 +54,10 @@ fn remove_stale_backend_dirs() {
 const BACKEND_DIR_PREFIX: &str = "agap-test-";
 
 fn start_backend(script: &str) -> Backend {
+    start_backend_with(script, &[])
+}
+
+fn start_backend_with(script: &str, environment: &[(&str, String)]) -> Backend {
     remove_stale_backend_dirs();
     // Short paths: Dovecot's socket paths under the directory must fit in sun_path.
     let dir = tempfile::Builder::new().prefix(BACKEND_DIR_PREFIX).tempdir_in("/tmp").expect("temporary directory");
@@ -63,6 +67,7 @@ fn start_backend(script: &str) -> Backend {
         .arg("run")
         .arg(dir.path())
         .arg(port.to_string())
+        .envs(environment.iter().map(|(key, value)| (*key, value.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -84,6 +89,26 @@ fn start_backend(script: &str) -> Backend {
 /// A Dovecot of its own, for a test that stops it; it stops when dropped.
 pub fn private_dovecot() -> Backend {
     start_backend("dovecot.sh")
+}
+
+/// A Dovecot of its own with TLS: STARTTLS on `port`, IMAPS on the second port returned, with
+/// this PEM certificate and key.
+pub fn private_dovecot_tls(certificate_pem: &str, key_pem: &str) -> (Backend, u16) {
+    let files = tempfile::tempdir().expect("directory for the TLS files");
+    let certificate = files.path().join("cert.pem");
+    let key = files.path().join("key.pem");
+    std::fs::write(&certificate, certificate_pem).expect("write the certificate");
+    std::fs::write(&key, key_pem).expect("write the key");
+    let imaps_port = free_port();
+    let backend = start_backend_with(
+        "dovecot.sh",
+        &[
+            ("AGAP_DOVECOT_TLS_CERT", certificate.display().to_string()),
+            ("AGAP_DOVECOT_TLS_KEY", key.display().to_string()),
+            ("AGAP_DOVECOT_IMAPS_PORT", imaps_port.to_string()),
+        ],
+    );
+    (backend, imaps_port)
 }
 
 /// The Dovecot shared by this test binary.
@@ -119,6 +144,8 @@ pub fn test_config(store_dir: &Path) -> Config {
     config.server.name = "test-gateway".into();
     config.store.url = format!("sqlite://{}", store_dir.join("gateway.db").display());
     config.imap.port = dovecot().port;
+    // The test Dovecot listens on loopback without TLS: say so (the default is STARTTLS).
+    config.imap.security = agap_gateway::config::UpstreamSecurity::Plain;
     config.imap.command_timeout_secs = 20;
     config
 }
@@ -126,6 +153,8 @@ pub fn test_config(store_dir: &Path) -> Config {
 /// Points a configuration at the test Radicale too.
 pub fn with_dav(config: &mut Config) {
     config.dav.url = Some(format!("http://127.0.0.1:{}/", radicale().port));
+    // The test Radicale listens on loopback without TLS: say so.
+    config.dav.allow_plain = true;
 }
 
 /// A running gateway with its temporary store.

@@ -16,3 +16,4 @@ mod retr;
 mod rights;
 mod stor;
 mod transcripts;
+mod transport;

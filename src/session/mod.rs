@@ -2,12 +2,14 @@
 //! decides which commands each state accepts and with which code the others are refused
 //! (section 6 and the readings of AMBIGUITIES.md).
 
+mod channel;
 mod continuation;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use channel::Channel;
 pub use continuation::{Content, ContentKind};
 pub use state::{Mechanism, PreAuth, Selection, State};
 
@@ -16,6 +18,7 @@ use crate::command::{Command, Verb, parse_command};
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
 use crate::op;
+use crate::transport::Layers;
 
 /// What the connection must do after a line.
 #[derive(Debug)]
@@ -24,22 +27,39 @@ pub struct Step {
     pub reply: Option<Reply>,
     /// Close the connection after sending it.
     pub close: bool,
+    /// Put a layer on the connection after sending the reply (STLS, SGZP).
+    pub switch: Option<Switch>,
+}
+
+/// A layer to put on the connection once the reply is out (draft 4.8, 4.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// TLS: the server side of a handshake follows the 200 line.
+    Tls,
+    /// gzip in both directions from the next byte on.
+    Gzip,
 }
 
 /// One client's session.
 #[derive(Debug)]
 pub struct Session {
     gateway: Arc<Gateway>,
-    peer: SocketAddr,
+    channel: Channel,
     state: State,
     /// Content being received after a 110 reply (draft 5.2.2), up to its empty line.
     content: Option<Content>,
 }
 
 impl Session {
-    /// A new session in the not-authenticated state.
-    pub fn new(gateway: Arc<Gateway>, peer: SocketAddr) -> Self {
-        Self { gateway, peer, state: State::NotAuthenticated, content: None }
+    /// A new session in the not-authenticated state, on a connection with these layers
+    /// already (TLS on an implicit-TLS listener).
+    pub fn new(gateway: Arc<Gateway>, peer: SocketAddr, layers: Layers) -> Self {
+        Self { gateway, channel: Channel { layers, peer }, state: State::NotAuthenticated, content: None }
+    }
+
+    /// The connection as the session sees it.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
     }
 
     /// The current state (for tests and logs).
@@ -52,7 +72,7 @@ impl Session {
         if let Some(mut content) = self.content.take() {
             if !content.push(line) {
                 self.content = Some(content);
-                return Step { reply: None, close: false };
+                return Step { reply: None, close: false, switch: None };
             }
             return self.finish_content(content).await;
         }
@@ -72,8 +92,24 @@ impl Session {
         }
     }
 
+    /// The step of STLS or SGZP; the layers count as switched from here on (if the switch
+    /// fails, the connection ends).
+    fn switching(&mut self, handled: AgapResult<(Reply, Option<Switch>)>) -> Step {
+        match handled {
+            Ok((reply, switch)) => {
+                match switch {
+                    Some(Switch::Tls) => self.channel.layers.tls = true,
+                    Some(Switch::Gzip) => self.channel.layers.gzip = true,
+                    None => {}
+                }
+                Step { reply: Some(reply), close: false, switch }
+            }
+            Err(error) => Self::reply(Err(error)),
+        }
+    }
+
     fn reply(result: AgapResult<Reply>) -> Step {
-        Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close: false }
+        Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close: false, switch: None }
     }
 
     /// Completes the command whose content just ended.
@@ -91,14 +127,28 @@ impl Session {
         let Command { verb, argument } = command;
         let argument = argument.as_deref();
         if verb == Verb::Quit {
-            return Step { reply: Some(Reply::ok("OK Bye")), close: true };
+            return Step { reply: Some(Reply::ok("OK Bye")), close: true, switch: None };
         }
         let gateway = Arc::clone(&self.gateway);
         let gateway = gateway.as_ref();
         let state = std::mem::replace(&mut self.state, State::NotAuthenticated);
         let (result, next) = match (state, verb) {
             // 6.1 Not-authenticated
-            (State::NotAuthenticated, Verb::Capa) => (op::capa::handle(gateway, argument), State::NotAuthenticated),
+            (State::NotAuthenticated, Verb::Capa) => {
+                (op::capa::handle(gateway, &self.channel, argument), State::NotAuthenticated)
+            }
+            (State::NotAuthenticated, Verb::Stls | Verb::Sgzp) => {
+                let handled = match verb {
+                    Verb::Stls => op::stls::handle(gateway, &self.channel, argument),
+                    _ => op::sgzp::handle(gateway, &self.channel, argument),
+                };
+                self.state = State::NotAuthenticated;
+                return self.switching(handled);
+            }
+            (State::NotAuthenticated, Verb::Auth) if self.channel.auth_needs_tls(&gateway.config) => (
+                Err(AgapError::tls_required("AUTH needs an encrypted channel from a client on another host")),
+                State::NotAuthenticated,
+            ),
             (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(argument) {
                 Ok((reply, pre_auth)) => (Ok(reply), State::PreAuth(pre_auth)),
                 Err(error) => (Err(error), State::NotAuthenticated),
@@ -108,7 +158,9 @@ impl Session {
                 let (result, pre_auth) = op::user::handle(pre_auth, argument);
                 (result, State::PreAuth(pre_auth))
             }
-            (State::PreAuth(pre_auth), Verb::Pass) => op::pass::handle(gateway, pre_auth, argument, self.peer).await,
+            (State::PreAuth(pre_auth), Verb::Pass) => {
+                op::pass::handle(gateway, pre_auth, argument, self.channel.peer).await
+            }
             // 6.4 / 6.5 Authenticated, selected or not
             (State::Selected(account, selection), verb) => {
                 match op::dispatch_selected(gateway, account, selection, verb, argument).await {

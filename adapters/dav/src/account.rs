@@ -15,7 +15,9 @@ use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::client::{Collection, CollectionKind, DavClient, Reply, http_client, protocol, refused};
+use crate::client::{
+    Collection, CollectionKind, DavClient, Reply, http_client, http_client_with_tls, protocol, refused,
+};
 use crate::href::{canonical_path, last_segment, normalize, normalize_collection, url_of};
 use crate::multistatus::{CALDAV, CARDDAV, DAV, PropResponse, parse_multistatus, parse_multistatus_document};
 use crate::{query, requests};
@@ -41,6 +43,11 @@ impl DavBackend {
     /// the AGAP login passed to `open`.
     pub fn new(base: Url) -> Self {
         DavBackend { base, http: http_client(), fixed: None }
+    }
+
+    /// As [`DavBackend::new`], with https verified as `tls` says (the gateway's `ca_file`).
+    pub fn with_tls(base: Url, tls: &rustls::ClientConfig) -> Self {
+        DavBackend { base, http: http_client_with_tls(tls), fixed: None }
     }
 
     /// Uses these credentials for every account instead of the AGAP login's (a gateway whose

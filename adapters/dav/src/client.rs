@@ -122,15 +122,31 @@ pub(crate) const COLLECTION_PROPS: &str = "<D:resourcetype/><D:displayname/><C:s
     <CS:getctag/><D:sync-token/><A:folder/>";
 
 /// Builds the HTTP client: no automatic redirects (they are followed by hand for safe methods
-/// only), bounded waits, connections kept alive.
+/// only), bounded waits, connections kept alive; https through rustls, verifying certificates
+/// against the system's store.
 pub fn http_client() -> AdapterResult<reqwest::Client> {
-    reqwest::Client::builder()
+    build_http_client(None)
+}
+
+/// As [`http_client`], with https verified as `tls` says (its roots: a private CA, say).
+pub fn http_client_with_tls(tls: &rustls::ClientConfig) -> AdapterResult<reqwest::Client> {
+    let mut tls = tls.clone();
+    // reqwest takes a preconfigured rustls configuration as it is: offer what it speaks.
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    build_http_client(Some(tls))
+}
+
+fn build_http_client(tls: Option<rustls::ClientConfig>) -> AdapterResult<reqwest::Client> {
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(120))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build()
-        .map_err(|e| AdapterError::new(AdapterErrorKind::Unavailable, format!("HTTP client: {e}")))
+        .pool_idle_timeout(std::time::Duration::from_secs(60));
+    let builder = match tls {
+        Some(tls) => builder.tls_backend_preconfigured(tls),
+        None => builder.tls_backend_rustls(),
+    };
+    builder.build().map_err(|e| AdapterError::new(AdapterErrorKind::Unavailable, format!("HTTP client: {e}")))
 }
 
 impl DavClient {

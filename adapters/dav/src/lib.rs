@@ -14,6 +14,6 @@ mod query;
 mod requests;
 
 pub use account::{AccountHomes, DavAccount, DavBackend, MULTIGET_BATCH};
-pub use client::{Collection, CollectionKind, DavClient, Homes, http_client};
+pub use client::{Collection, CollectionKind, DavClient, Homes, http_client, http_client_with_tls};
 pub use href::canonical_path;
 pub use multistatus::{Multistatus, PropResponse, parse_multistatus, parse_multistatus_document};

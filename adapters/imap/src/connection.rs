@@ -10,15 +10,15 @@ use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credential
 use async_imap::imap_proto::rfc4315::UidSetMember;
 use async_imap::imap_proto::{MailboxDatum, Response, ResponseCode, Status};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use crate::settings::ImapSettings;
+use crate::transport::{BoxedImapStream, unavailable};
 
 /// A logged-in IMAP session plus what the server told us about itself.
 #[derive(Debug)]
 pub struct ImapConnection {
-    session: async_imap::Session<TcpStream>,
+    session: async_imap::Session<BoxedImapStream>,
     capabilities: Vec<String>,
     command_timeout: Duration,
     /// Set once the connection failed mid-command: it must not go back to the pool.
@@ -91,10 +91,6 @@ pub fn quote(value: &str) -> String {
     out
 }
 
-fn unavailable(what: &str, error: impl std::fmt::Display) -> AdapterError {
-    AdapterError::new(AdapterErrorKind::Unavailable, format!("IMAP server {what}: {error}"))
-}
-
 /// Classifies a tagged NO/BAD by its RFC 5530 response code, which imap-proto leaves in the text.
 fn classify_refusal(status: &Status, text: &str) -> AdapterError {
     let code = text.strip_prefix('[').and_then(|rest| rest.split(']').next()).unwrap_or("");
@@ -113,26 +109,9 @@ fn classify_refusal(status: &Status, text: &str) -> AdapterError {
 }
 
 impl ImapConnection {
-    /// Connects, reads the greeting and logs in.
+    /// Connects (with TLS or STARTTLS as the settings say), reads the greeting and logs in.
     pub async fn open(settings: &ImapSettings, credentials: &Credentials) -> AdapterResult<Self> {
-        let address = (settings.host.as_str(), settings.port);
-        let stream = timeout(settings.connect_timeout, TcpStream::connect(address))
-            .await
-            .map_err(|_| {
-                unavailable("did not accept the connection in time", format!("{}:{}", settings.host, settings.port))
-            })?
-            .map_err(|e| unavailable("is unreachable", e))?;
-        // Commands are small request/response exchanges: Nagle's delay only costs latency.
-        let _ = stream.set_nodelay(true);
-        let mut client = async_imap::Client::new(stream);
-        let greeting = timeout(settings.connect_timeout, client.read_response())
-            .await
-            .map_err(|_| unavailable("sent no greeting", "timeout"))?
-            .map_err(|e| unavailable("greeting failed", e))?
-            .ok_or_else(|| unavailable("closed the connection", "before its greeting"))?;
-        if let Response::Data { status: Status::Bye, .. } = greeting.parsed() {
-            return Err(unavailable("refused the connection", "BYE"));
-        }
+        let client = crate::transport::connect(settings).await?;
         let login = timeout(settings.command_timeout, client.login(credentials.user(), credentials.password()));
         let mut session = match login.await {
             Err(_) => return Err(unavailable("did not answer LOGIN", "timeout")),

@@ -10,6 +10,7 @@ mod messages;
 mod pool;
 mod search;
 mod settings;
+mod transport;
 mod utf7;
 
 use std::sync::Arc;
@@ -19,7 +20,8 @@ use agap_adapter_api::{AdapterResult, Credentials};
 use async_trait::async_trait;
 
 pub use account::ImapAccount;
-pub use settings::ImapSettings;
+pub use settings::{ImapSecurity, ImapSettings};
+pub use transport::{BoxedImapStream, ImapStream};
 
 /// The IMAP mail backend: one per gateway, shared by every session.
 #[derive(Debug)]

@@ -1,14 +1,31 @@
 //! Settings of the IMAP adapter, filled from the gateway's configuration file.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_rustls::rustls::ClientConfig;
+
+/// How connections to the server are protected. The client configurations verify the server's
+/// certificate against the roots they were built with.
+#[derive(Debug, Clone)]
+pub enum ImapSecurity {
+    /// Plain TCP: credentials in clear. For a server on the same host or a trusted network only.
+    Plain,
+    /// TLS from the first byte (IMAPS, usually port 993).
+    Tls(Arc<ClientConfig>),
+    /// Plain TCP, then STARTTLS before LOGIN; a server refusing STARTTLS is an error.
+    StartTls(Arc<ClientConfig>),
+}
 
 /// Where the IMAP server is and how the adapter treats its connections.
 #[derive(Debug, Clone)]
 pub struct ImapSettings {
     /// Host name or address of the IMAP server.
     pub host: String,
-    /// Its port (143 for plain IMAP).
+    /// Its port (143 for plain IMAP and STARTTLS, 993 for IMAPS).
     pub port: u16,
+    /// TLS or not; the certificate must name `host` (a DNS name or an IP address).
+    pub security: ImapSecurity,
     /// At most this many IMAP connections per user, shared by all of the user's AGAP sessions.
     /// Servers cap connections per user and client address (Dovecot: 10 by default), and the
     /// gateway is one client address for all of its users.
@@ -29,6 +46,9 @@ impl Default for ImapSettings {
         Self {
             host: "127.0.0.1".into(),
             port: 143,
+            // No TLS configuration exists without reading a trust store, which is the
+            // gateway's configuration's job (it defaults to STARTTLS).
+            security: ImapSecurity::Plain,
             max_connections_per_user: 4,
             idle_connection_timeout: Duration::from_secs(60),
             login_cache_ttl: Duration::from_secs(300),
