@@ -439,6 +439,8 @@ mod tests {
         assert_eq!(config.imap.port, 143);
         assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
         assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
+        assert_eq!(config.limits, LimitsConfig::default());
+        assert!(config.auth.users_file.is_none() && config.imap.master_user.is_none());
     }
 
     #[test]

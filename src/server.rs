@@ -5,7 +5,8 @@
 //!
 //! Memory per connection is bounded by the line limit (the codec keeps at most one line and
 //! discards the rest of a longer one), by `[mail] max_item_size` for content after 110, and by
-//! replies being written one at a time; the session holds no upstream connection while idle.
+//! one reply at a time (built whole, so as large as the item or listing asked for); the session
+//! holds no upstream connection while idle.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
