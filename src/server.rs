@@ -206,7 +206,7 @@ async fn serve_connection(mut connection: Connection, peer: SocketAddr, listenin
     loop {
         let line = match tokio::time::timeout(idle, connection.next_line()).await {
             Err(_) => {
-                tracing::info!(client = %peer.ip(), "idle timeout");
+                tracing::warn!(client = %peer.ip(), idle_secs = idle.as_secs(), "idle timeout: closing");
                 break;
             }
             Ok(None) => break,

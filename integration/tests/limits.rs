@@ -3,6 +3,8 @@
 //! 5.5.6, 7.3), the idle timeout, and the STOR size limit. The total connection limit and the
 //! line length are tested in engine.rs. Accounts user56..user59 only.
 
+use std::sync::{Arc, Mutex};
+
 use md5::{Digest, Md5};
 
 use crate::harness::{Client, TestGateway, password, with_hashed_logins};
@@ -114,4 +116,83 @@ async fn an_idle_connection_is_closed() {
     again.expect("AUTH PLAIN", 200).await;
     again.expect("USER user58", 200).await;
     again.expect(&format!("PASS {}", password("user58")), 200).await;
+}
+
+/// Log output kept in memory.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn limits_log_the_client_address_and_never_a_credential() {
+    // The only test of this binary that installs a subscriber: it sees every test's logs, which
+    // only widens the check.
+    let log = CapturedLog::default();
+    tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .try_init()
+        .expect("no other subscriber in this test binary");
+    let gateway = TestGateway::start_with(|config| {
+        with_hashed_logins(config, false);
+        config.limits.failed_logins_before_delay = 1;
+        config.limits.failed_login_delay_step_ms = 1;
+        config.limits.failed_login_max_delay_ms = 1;
+        config.limits.failed_logins_before_ban = 3;
+    })
+    .await;
+    const CANARY: &str = "canary-Secret-7f3a";
+    let mut client = gateway.client().await;
+    client.expect("AUTH PLAIN", 200).await;
+    client.expect("USER user59", 200).await;
+    client.expect(&format!("PASS {CANARY}"), 511).await;
+    client.expect(&format!("PASS {CANARY}{}", "x".repeat(1100)), 510).await; // too long
+    let mut hashes = Vec::new();
+    for _ in 0..2 {
+        let prefix = client.expect("AUTH MD5", 200).await.lines[0].clone();
+        client.expect("USER user59", 200).await;
+        let hash: String = Md5::new()
+            .chain_update(&prefix)
+            .chain_update(CANARY)
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        client.expect(&format!("HASH {hash}"), 511).await;
+        hashes.push(hash);
+    }
+    let (mut refused, welcome) = Client::connect(gateway.address()).await;
+    assert!(welcome.starts_with("531 "), "{welcome}");
+    assert!(refused.is_closed().await);
+
+    let text = String::from_utf8_lossy(&log.0.lock().expect("log buffer")).into_owned();
+    for expected in ["line too long", "reply delayed", "address banned", "connection refused"] {
+        let line = text.lines().find(|line| line.contains(expected)).unwrap_or_else(|| panic!("{expected}: {text}"));
+        assert!(line.contains("WARN") && line.contains("127.0.0.1"), "{line}");
+    }
+    assert!(!text.contains(CANARY), "a password reached the log");
+    for hash in hashes {
+        assert!(!text.contains(&hash), "a hash reached the log");
+    }
+    let users_file_password = crate::harness::FILE_ONLY_PASSWORD;
+    assert!(!text.contains(users_file_password) && !text.contains(&password("user56")));
 }

@@ -88,6 +88,8 @@ impl Session {
         let text = match line {
             Line::Text(text) => text,
             Line::TooLong => {
+                // Never the line itself: it may hold a password.
+                tracing::warn!(client = %self.channel.peer.ip(), limit, "line too long");
                 return Self::reply(Err(AgapError::unknown_command(format!("line longer than {limit} characters"))));
             }
             Line::InvalidUtf8 => {
