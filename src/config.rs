@@ -33,6 +33,10 @@ pub struct Config {
     pub dav: DavConfig,
     /// TLS towards AGAP clients: STLS and implicit-TLS listeners.
     pub tls: TlsConfig,
+    /// Where the passwords behind AUTH MD5 and SHA1 come from.
+    pub auth: AuthConfig,
+    /// Per-client limits: connections per address, banned networks, failed logins.
+    pub limits: LimitsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -104,6 +108,12 @@ pub struct ImapConfig {
     pub connect_timeout_secs: u64,
     /// Bound on one IMAP command.
     pub command_timeout_secs: u64,
+    /// Master user of the IMAP server: after AUTH MD5/SHA1 the gateway logs in to IMAP as this
+    /// user on behalf of the AGAP user (SASL PLAIN with the AGAP user as authorization
+    /// identity, RFC 4616). Without it, the `[auth] users_file` password is used.
+    pub master_user: Option<String>,
+    /// The master user's password.
+    pub master_password: Option<String>,
 }
 
 impl Default for ImapConfig {
@@ -119,6 +129,8 @@ impl Default for ImapConfig {
             login_cache_secs: defaults.login_cache_ttl.as_secs(),
             connect_timeout_secs: defaults.connect_timeout.as_secs(),
             command_timeout_secs: defaults.command_timeout.as_secs(),
+            master_user: None,
+            master_password: None,
         }
     }
 }
@@ -287,6 +299,53 @@ impl TlsConfig {
     }
 }
 
+/// `[auth]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// File of `user:password` lines with clear passwords. With it, AUTH MD5 and AUTH SHA1 are
+    /// offered: the gateway checks the hash against this password, then logs in upstream with
+    /// it (or as `[imap] master_user`). The gateway then holds clear passwords.
+    pub users_file: Option<PathBuf>,
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Connections served at once per client address (IPv6: per /64); one more gets 410.
+    pub max_connections_per_address: usize,
+    /// Networks (CIDR, e.g. `192.0.2.0/24`, `2001:db8::/32`) greeted with 531 and closed.
+    pub banned_networks: Vec<String>,
+    /// Failed logins count for this many seconds.
+    pub failed_login_window_secs: u64,
+    /// Failed logins in the window answered at once; later ones wait a growing delay.
+    pub failed_logins_before_delay: usize,
+    /// Each failure past `failed_logins_before_delay` waits this many milliseconds more.
+    pub failed_login_delay_step_ms: u64,
+    /// Longest wait before a failure reply.
+    pub failed_login_max_delay_ms: u64,
+    /// This many failures in the window ban the address (0: never).
+    pub failed_logins_before_ban: usize,
+    /// A banned address is greeted with 531 for this many seconds.
+    pub ban_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_connections_per_address: 100,
+            banned_networks: Vec::new(),
+            failed_login_window_secs: 600,
+            failed_logins_before_delay: 3,
+            failed_login_delay_step_ms: 1000,
+            failed_login_max_delay_ms: 8000,
+            failed_logins_before_ban: 20,
+            ban_secs: 900,
+        }
+    }
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -350,6 +409,19 @@ impl Config {
             )));
         }
         self.dav.base_url()?;
+        if self.imap.master_user.is_some() != self.imap.master_password.is_some() {
+            return Err(ConfigError("[imap] master_user and master_password go together".into()));
+        }
+        if self.imap.master_user.is_some() && self.auth.users_file.is_none() {
+            return Err(ConfigError(
+                "[imap] master_user serves only AUTH MD5/SHA1 logins, which need [auth] users_file".into(),
+            ));
+        }
+        for network in &self.limits.banned_networks {
+            network
+                .parse::<ipnet::IpNet>()
+                .map_err(|e| ConfigError(format!("[limits] banned_networks {network:?}: {e}")))?;
+        }
         Ok(())
     }
 }
@@ -367,6 +439,8 @@ mod tests {
         assert_eq!(config.imap.port, 143);
         assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
         assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
+        assert_eq!(config.limits, LimitsConfig::default());
+        assert!(config.auth.users_file.is_none() && config.imap.master_user.is_none());
     }
 
     #[test]
@@ -429,6 +503,19 @@ mod tests {
         config.server.listen = vec!["[::1]:4110".parse().expect("address")];
         config.tls = TlsConfig::default();
         config.validate().expect("loopback");
+    }
+
+    #[test]
+    fn master_users_and_banned_networks_are_checked() {
+        let mut config = Config::default();
+        config.imap.master_user = Some("master".into());
+        assert!(config.validate().expect_err("no password").to_string().contains("master_password"));
+        config.imap.master_password = Some("secret".into());
+        assert!(config.validate().expect_err("no users file").to_string().contains("users_file"));
+        config.auth.users_file = Some("users".into());
+        config.validate().expect("complete");
+        config.limits.banned_networks = vec!["10.0.0.0/8".into(), "10.0.0/8".into()];
+        assert!(config.validate().expect_err("bad network").to_string().contains("10.0.0/8"));
     }
 
     #[test]

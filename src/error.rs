@@ -31,6 +31,8 @@ pub enum ErrorKind {
     TlsRequired,
     /// The argument is well-formed but names nothing (521).
     NotFound,
+    /// The client's address is banned (531); the connection closes after the reply.
+    Banned,
     /// The upstream server is temporarily unable to serve the request (410).
     UpstreamUnavailable,
     /// The upstream server failed in a way retrying will not fix (401).
@@ -78,6 +80,11 @@ impl AgapError {
         Self::new(ErrorKind::TlsRequired, reason)
     }
 
+    /// 531: the client may not interact with the gateway now.
+    pub fn banned(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Banned, reason)
+    }
+
     /// 521.
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, reason)
@@ -102,7 +109,8 @@ impl AgapError {
             | ErrorKind::InvalidParameter
             | ErrorKind::OutOfOrder
             | ErrorKind::TlsRequired
-            | ErrorKind::NotFound => Fault::Client,
+            | ErrorKind::NotFound
+            | ErrorKind::Banned => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
             ErrorKind::Internal { .. } => Fault::Gateway,
         }
@@ -120,6 +128,7 @@ impl AgapError {
             // client is banned, both false (docs/interpretations.md).
             ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
+            ErrorKind::Banned => (ReplyCode::Banned, format!("Banned: {}", self.reason)),
             ErrorKind::UpstreamUnavailable => (ReplyCode::RetryLater, format!("Retry later: {}", self.reason)),
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),
             ErrorKind::Internal { correlation } => {
@@ -159,6 +168,7 @@ mod tests {
         assert_eq!(AgapError::invalid("x").to_reply().code.number(), 511);
         assert_eq!(AgapError::out_of_order("USER").to_reply().code.number(), 512);
         assert_eq!(AgapError::not_found("x").to_reply().code.number(), 521);
+        assert_eq!(AgapError::banned("x").to_reply().code.number(), 531);
         let tls = AgapError::tls_required("encrypt first").to_reply();
         assert_eq!((tls.code.number(), tls.text.as_str()), (512, "EXPECTED STLS: encrypt first"));
         let internal = AgapError::internal("disk on fire");

@@ -6,8 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::mail::MailBackend;
 
+use crate::auth::{CredentialSource, Mechanism};
 use crate::config::Config;
 use crate::folder::FolderType;
+use crate::limits::Limits;
 use crate::store::GatewayStore;
 
 /// The shared state of one gateway process.
@@ -21,6 +23,10 @@ pub struct Gateway {
     pub collections: Option<Arc<dyn CollectionBackend>>,
     /// The gateway's own store.
     pub store: Arc<dyn GatewayStore>,
+    /// The passwords behind AUTH MD5 and SHA1, when `[auth] users_file` is set.
+    pub credentials: Option<CredentialSource>,
+    /// Per-address connection counts, failed logins and bans.
+    pub limits: Arc<Limits>,
 }
 
 impl Gateway {
@@ -41,16 +47,23 @@ impl Gateway {
         }
     }
 
+    /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
+    pub fn mechanism_refusal(&self, mechanism: Mechanism) -> Option<&'static str> {
+        crate::auth::refusal(mechanism, self.credentials.as_ref())
+    }
+
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
         // MESG: every message command; FILT: saved filters over message folders; the four
         // collection types with a CalDAV/CardDAV server.
-        let mut lines = vec!["AUTH-PLAIN", "CHNG", "FILT", "MESG"];
+        let mut lines: Vec<String> = ["CHNG", "FILT", "MESG"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
-            lines.extend(["ADDR", "CALE", "JRNL", "TASK"]);
+            lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
         }
+        let offered = Mechanism::ALL.into_iter().filter(|mechanism| self.mechanism_refusal(*mechanism).is_none());
+        lines.extend(offered.map(|mechanism| format!("AUTH-{}", mechanism.name())));
         lines.sort_unstable();
-        lines.into_iter().map(String::from).collect()
+        lines
     }
 
     /// Milliseconds since the epoch: the floor of new change ids.

@@ -1,13 +1,15 @@
 //! agap-gateway: the Advanced Groupware Access Protocol (draft-iulian-advanced-groupware-access-
 //! protocol-04) in front of existing IMAP, CalDAV and CardDAV servers.
 //!
-//! Layers, outside in: `server` (listeners, limits) runs each connection's `transport` (the TLS
-//! and gzip layers, configured by `tls`), which feeds `codec` lines to a `session`, whose state
-//! table routes each `command` to its handler in `op`; handlers work on the `folder` tree of an
-//! `account`, built from the adapters, with change ids kept in the `store`; `items` maps the
-//! resources of calendar and contact collections to AGAP UIDs.
+//! Layers, outside in: `server` (listeners, with the per-address `limits`) runs each
+//! connection's `transport` (the TLS and gzip layers, configured by `tls`), which feeds `codec`
+//! lines to a `session`, whose state table routes each `command` to its handler in `op` (`auth`
+//! holds the AUTH mechanisms and the credential source of hashed logins); handlers work on the
+//! `folder` tree of an `account`, built from the adapters, with change ids kept in the `store`;
+//! `items` maps the resources of calendar and contact collections to AGAP UIDs.
 
 pub mod account;
+pub mod auth;
 pub mod codec;
 pub mod command;
 pub mod config;
@@ -18,6 +20,7 @@ pub mod format;
 pub mod gateway;
 pub mod ids;
 pub mod items;
+pub mod limits;
 pub mod op;
 pub mod server;
 pub mod session;

@@ -1,10 +1,16 @@
 //! Listeners and connections: one tokio task per connection, a global connection limit
-//! (welcome 410 past it, draft 4.4), an idle timeout, one write and flush per reply, and the
-//! STLS/SGZP switches (4.8, 4.9) made right after their 200 line went out.
+//! (welcome 410 past it, draft 4.4) and the per-address ones of `limits` (410, or 531 for a
+//! banned client), an idle timeout, one write and flush per reply, and the STLS/SGZP switches
+//! (4.8, 4.9) made right after their 200 line went out.
+//!
+//! Memory per connection is bounded by the line limit (the codec keeps at most one line and
+//! discards the rest of a longer one), by `[mail] max_item_size` for content after 110, and by
+//! one reply at a time (built whole, so as large as the item or listing asked for); the session
+//! holds no upstream connection while idle.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -15,9 +21,11 @@ use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
+use crate::auth::CredentialSource;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::limits::{Limits, Refusal};
 use crate::session::{Session, Switch};
 use crate::store::SqliteStore;
 use crate::transport::{BoxedTransport, Connection, Layers, accept_tls};
@@ -56,7 +64,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         Some(base) => Some(Arc::new(DavBackend::new(base)) as Arc<dyn CollectionBackend>),
         None => None,
     };
-    let gateway = Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store) });
+    let credentials = CredentialSource::load(&config)?;
+    let limits = Arc::new(Limits::new(&config.limits)?);
+    let gateway =
+        Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store), credentials, limits });
     start_with(gateway).await
 }
 
@@ -111,6 +122,9 @@ async fn accept_loop(listener: TcpListener, listening: Listening, mut stopped: w
             }
         };
         let _ = stream.set_nodelay(true);
+        // Counted before the handshake of an implicit-TLS listener, so that a flood of
+        // handshakes from one address is bounded too.
+        let admission = listening.gateway.limits.admit(peer.ip(), Instant::now());
         let permit = Arc::clone(&listening.limit).try_acquire_owned().ok();
         let listening = listening.clone();
         tokio::spawn(async move {
@@ -118,9 +132,12 @@ async fn accept_loop(listener: TcpListener, listening: Listening, mut stopped: w
                 Some(connection) => connection,
                 None => return,
             };
-            match permit {
-                Some(_permit) => serve_connection(connection, peer, &listening).await,
-                None => {
+            match (admission, permit) {
+                (Err(refusal), _) => {
+                    tracing::warn!(client = %peer.ip(), reason = %refusal, "connection refused");
+                    refuse(connection, refusal_reply(&refusal, peer)).await;
+                }
+                (Ok(_slot), None) => {
                     tracing::warn!(client = %peer.ip(), "connection limit reached");
                     refuse(
                         connection,
@@ -128,8 +145,24 @@ async fn accept_loop(listener: TcpListener, listening: Listening, mut stopped: w
                     )
                     .await;
                 }
+                (Ok(_slot), Some(_permit)) => serve_connection(connection, peer, &listening).await,
             }
         });
+    }
+}
+
+/// The welcome line of a refused connection (draft 4.4, 7.3).
+fn refusal_reply(refusal: &Refusal, peer: SocketAddr) -> Reply {
+    let ip = peer.ip();
+    match refusal {
+        Refusal::BannedNetwork(_) => Reply::new(ReplyCode::Banned, format!("Your IP ({ip}) is blacklisted")),
+        Refusal::TemporarilyBanned(left) => Reply::new(
+            ReplyCode::Banned,
+            format!("Too many failed logins from {ip}, retry in {} minutes", left.as_secs().div_ceil(60).max(1)),
+        ),
+        Refusal::TooManyFromAddress(_) => {
+            Reply::new(ReplyCode::RetryLater, format!("Sorry, too many connections from {ip}, please retry later"))
+        }
     }
 }
 
@@ -173,7 +206,7 @@ async fn serve_connection(mut connection: Connection, peer: SocketAddr, listenin
     loop {
         let line = match tokio::time::timeout(idle, connection.next_line()).await {
             Err(_) => {
-                tracing::info!(client = %peer.ip(), "idle timeout");
+                tracing::warn!(client = %peer.ip(), idle_secs = idle.as_secs(), "idle timeout: closing");
                 break;
             }
             Ok(None) => break,

@@ -36,6 +36,7 @@ readonly READY_DESC="'* OK'"
 readonly SERVER_DESC="dovecot master"
 readonly SHARED_CONF="$REPO_ROOT/config/dovecot/agap.conf"
 readonly ACCOUNTS="$REPO_ROOT/config/accounts/users.passwd"
+readonly MASTER_ACCOUNTS="$REPO_ROOT/config/accounts/master-users.passwd"
 readonly MAIL_USER="${AGAP_DOVECOT_MAIL_USER:-agapmail}"
 # Longest socket Dovecot creates below base_dir ("token-login/imap-urlauth") plus "/run/" must fit
 # in sun_path (107 bytes + NUL).
@@ -66,7 +67,7 @@ ensure_mail_user() {
 # Write DIR/dovecot.conf and the directories it names. Sets CONF and SERVER_CMD.
 prepare() {
     local dir="$1" port="$2"
-    require_readable "$SHARED_CONF" "$ACCOUNTS"
+    require_readable "$SHARED_CONF" "$ACCOUNTS" "$MASTER_ACCOUNTS"
     # Dovecot splits passdb/userdb args at spaces and expands %-variables in paths.
     [[ "$dir" =~ ^[A-Za-z0-9._/+-]+$ ]] ||
         die "DIR may contain only letters, digits and . _ / + - (Dovecot config paths): $dir"
@@ -79,6 +80,7 @@ prepare() {
     # The accounts are copied into DIR so that the auth process (user "dovecot" when started as
     # root) can read them wherever the repository lives.
     install -m 0644 "$ACCOUNTS" "$dir/users.passwd"
+    install -m 0644 "$MASTER_ACCOUNTS" "$dir/master-users.passwd"
     : >"$dir/dovecot.out"
 
     local identity
@@ -151,6 +153,19 @@ mail_home = $dir/mail/%u
 passdb {
   driver = passwd-file
   args = scheme=PLAIN $dir/users.passwd
+}
+# Master users (config/accounts/master-users.passwd) log in as any existing account with SASL
+# PLAIN, the account being the authorization identity; only such logins consult this passdb.
+# pass = yes: the account must exist in the passdb above.
+passdb {
+  driver = passwd-file
+  master = yes
+  pass = yes
+  args = scheme=PLAIN $dir/master-users.passwd
+}
+# ACLs as the account, not as the master user (who owns no mailbox).
+plugin {
+  acl_user = %u
 }
 userdb {
   driver = passwd-file

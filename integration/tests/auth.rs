@@ -1,6 +1,10 @@
-//! AUTH PLAIN, USER, PASS and EXIT (draft 4.6, 4.11, 4.12, 4.19; example 7.2).
+//! AUTH PLAIN, MD5 and SHA1, USER, PASS, HASH and EXIT (draft 4.6, 4.10-4.12, 4.19, 6.2, 6.3;
+//! examples 7.1, 7.2).
 
-use crate::harness::{TestGateway, password};
+use md5::Md5;
+use sha1::{Digest, Sha1};
+
+use crate::harness::{Client, FILE_ONLY_PASSWORD, TestGateway, password, with_dav, with_hashed_logins};
 
 #[tokio::test]
 async fn a_successful_login_selects_inbox() {
@@ -133,4 +137,137 @@ async fn an_imap_server_that_dies_mid_session_gives_410_and_the_session_survives
     }
     client.expect("NOOP", 200).await;
     client.expect("QUIT", 200).await;
+}
+
+// AUTH MD5 and SHA1 (draft 4.6, 4.10, 6.3) with a users file; user56..user59 only.
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn md5_hash(prefix: &str, password: &str) -> String {
+    hex(&Md5::new().chain_update(prefix).chain_update(password).finalize())
+}
+
+fn sha1_hash(prefix: &str, password: &str) -> String {
+    hex(&Sha1::new().chain_update(prefix).chain_update(password).finalize())
+}
+
+/// AUTH with a hashed mechanism: the one `.` line is the prefix (Figs 35, 36).
+async fn hashed_auth(client: &mut Client, mechanism: &str) -> String {
+    let reply = client.expect(&format!("AUTH {mechanism}"), 200).await;
+    assert_eq!(reply.text, "OK Send USER");
+    assert_eq!(reply.lines.len(), 1, "{reply:?}");
+    let prefix = reply.lines[0].clone();
+    assert!((1..=256).contains(&prefix.chars().count()) && prefix.chars().all(|c| c >= ' '), "{prefix:?}");
+    prefix
+}
+
+#[tokio::test]
+async fn md5_and_sha1_log_in_through_the_imap_master_user_and_dav_with_the_file_password() {
+    let gateway = TestGateway::start_with(|config| {
+        with_hashed_logins(config, true);
+        with_dav(config);
+    })
+    .await;
+    let mut client = gateway.client().await;
+    let prefix = hashed_auth(&mut client, "md5").await;
+    assert_eq!(client.expect("USER user56", 200).await.text, "OK Send HASH");
+    let reply = client.expect(&format!("HASH {}", md5_hash(&prefix, &password("user56"))), 200).await;
+    assert_eq!(reply.text, "OK User user56 authenticated");
+    assert_eq!(client.expect("STAT", 200).await.lines[0], "PATH /INBOX");
+    let folders = client.expect("LIST /*", 200).await.lines;
+    assert!(folders.iter().any(|line| line.ends_with("/CALENDAR")), "DAV logged in too: {folders:?}");
+
+    let mut client = gateway.client().await;
+    let prefix = hashed_auth(&mut client, "SHA1").await;
+    client.expect("USER user57", 200).await;
+    client.expect(&format!("HASH {}", sha1_hash(&prefix, &password("user57")).to_uppercase()), 200).await;
+    client.expect("NOOP", 200).await;
+}
+
+#[tokio::test]
+async fn with_a_master_user_the_file_password_need_not_be_the_upstream_one() {
+    let gateway = TestGateway::start_with(|config| with_hashed_logins(config, true)).await;
+    let mut client = gateway.client().await;
+    let prefix = hashed_auth(&mut client, "SHA1").await;
+    client.expect("USER user59", 200).await;
+    client.expect(&format!("HASH {}", sha1_hash(&prefix, FILE_ONLY_PASSWORD)), 200).await;
+    assert_eq!(client.expect("STAT", 200).await.lines[0], "PATH /INBOX");
+}
+
+#[tokio::test]
+async fn without_a_master_user_the_file_password_logs_in_upstream() {
+    let gateway = TestGateway::start_with(|config| with_hashed_logins(config, false)).await;
+    let mut client = gateway.client().await;
+    let prefix = hashed_auth(&mut client, "MD5").await;
+    client.expect("USER user58", 200).await;
+    client.expect(&format!("HASH {}", md5_hash(&prefix, &password("user58"))), 200).await;
+    client.expect("EXIT", 200).await;
+    // The hash is right for the file, but the IMAP server knows another password.
+    let prefix = hashed_auth(&mut client, "MD5").await;
+    client.expect("USER user59", 200).await;
+    let reply = client.expect(&format!("HASH {}", md5_hash(&prefix, FILE_ONLY_PASSWORD)), 511).await;
+    assert_eq!(reply.text, "ERROR WRONG user/hash pair");
+}
+
+#[tokio::test]
+async fn hash_ordering_and_errors_follow_section_6_3() {
+    let gateway = TestGateway::start_with(|config| with_hashed_logins(config, true)).await;
+    let mut client = gateway.client().await;
+    client.expect("HASH 00", 510).await; // not in pre-authentication
+    let first = hashed_auth(&mut client, "MD5").await;
+    client.expect(&format!("HASH {}", md5_hash(&first, &password("user56"))), 512).await; // Fig 53
+    client.expect("HASH", 510).await; // Fig 51
+    client.expect("PASS secret", 510).await; // PASS belongs to PLAIN (6.3 "other: 510")
+    client.expect("USER", 510).await;
+    client.expect("USER user56", 200).await;
+    let reply = client.expect("HASH 79054025255fb1a26e4bc422aef54eb1", 511).await; // Fig 52
+    assert_eq!(reply.text, "ERROR WRONG user/hash pair");
+    client.expect("HASH 79054025255fb1a26e4bc422aef54eb1", 510).await; // back in 3.1
+
+    // A fresh prefix per AUTH: the hash for the old one no longer works.
+    let second = hashed_auth(&mut client, "MD5").await;
+    assert_ne!(first, second);
+    client.expect("USER user56", 200).await;
+    client.expect(&format!("HASH {}", md5_hash(&first, &password("user56"))), 511).await;
+    // An unknown user is answered like a wrong hash.
+    let prefix = hashed_auth(&mut client, "SHA1").await;
+    client.expect("USER nobody-here", 200).await;
+    client.expect(&format!("HASH {}", sha1_hash(&prefix, "guess")), 511).await;
+    // A hash of the wrong algorithm, or not hex.
+    let prefix = hashed_auth(&mut client, "SHA1").await;
+    client.expect("USER user56", 200).await;
+    client.expect(&format!("HASH {}", md5_hash(&prefix, &password("user56"))), 511).await;
+    let prefix = hashed_auth(&mut client, "SHA1").await;
+    client.expect("USER user56", 200).await;
+    client.expect("HASH not-hex", 511).await;
+    // PLAIN still works beside them, and HASH is not part of it.
+    client.expect("AUTH PLAIN", 200).await;
+    client.expect("USER user56", 200).await;
+    client.expect(&format!("HASH {}", sha1_hash(&prefix, &password("user56"))), 510).await;
+    client.expect(&format!("PASS {}", password("user56")), 200).await;
+}
+
+#[tokio::test]
+async fn capa_offers_md5_and_sha1_only_with_a_users_file_and_never_presence_or_storing() {
+    let plain = TestGateway::start().await;
+    let mut client = plain.client().await;
+    let capa = client.expect("CAPA", 200).await.lines;
+    assert_eq!(capa.iter().filter(|line| line.starts_with("AUTH-")).collect::<Vec<_>>(), ["AUTH-PLAIN"]);
+    let reply = client.expect("AUTH SHA1", 511).await;
+    assert!(reply.text.contains("users_file"), "{reply:?}");
+
+    let hashed = TestGateway::start_with(|config| with_hashed_logins(config, false)).await;
+    let mut client = hashed.client().await;
+    let capa = client.expect("CAPA", 200).await.lines;
+    let auth: Vec<_> = capa.iter().filter(|line| line.starts_with("AUTH-")).collect();
+    assert_eq!(auth, ["AUTH-MD5", "AUTH-PLAIN", "AUTH-SHA1"]);
+    for mechanism in ["PRESENCE", "presence-md5", "PRESENCE-SHA1", "STORING", "STORING-MD5", "storing-sha1"] {
+        let reply = client.expect(&format!("AUTH {mechanism}"), 511).await;
+        assert!(reply.text.contains("not offered"), "{reply:?}");
+    }
+    client.expect("AUTH", 510).await; // Fig 43
+    client.expect("AUTH unknown", 511).await; // Fig 44
+    client.expect("USER user56", 510).await;
 }

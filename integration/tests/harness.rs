@@ -157,6 +157,41 @@ pub fn with_dav(config: &mut Config) {
     config.dav.allow_plain = true;
 }
 
+/// The master user of the test Dovecot (config/accounts/master-users.passwd).
+pub const MASTER_USER: &str = "agapmaster";
+/// Its password.
+pub const MASTER_PASSWORD: &str = "agapmaster-pass";
+
+/// A users file for AUTH MD5/SHA1: user56..user58 with their upstream passwords, user59 with a
+/// password the upstream servers do not know (only a master user can log it in upstream).
+pub fn users_file() -> &'static Path {
+    static FILE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("directory for the users file");
+        let path = dir.path().join("agap-users");
+        let mut text = String::from("# user:password\n");
+        for user in ["user56", "user57", "user58"] {
+            text.push_str(&format!("{user}:{}\n", password(user)));
+        }
+        text.push_str(&format!("user59:{}\n", FILE_ONLY_PASSWORD));
+        std::fs::write(&path, text).expect("write the users file");
+        (dir, path)
+    });
+    path
+}
+
+/// user59's password in `users_file`.
+pub const FILE_ONLY_PASSWORD: &str = "only-in-the-users-file";
+
+/// Offers AUTH MD5 and SHA1 from `users_file`, logging in to IMAP as the master user if `master`.
+pub fn with_hashed_logins(config: &mut Config, master: bool) {
+    config.auth.users_file = Some(users_file().to_path_buf());
+    if master {
+        config.imap.master_user = Some(MASTER_USER.into());
+        config.imap.master_password = Some(MASTER_PASSWORD.into());
+    }
+}
+
 /// A running gateway with its temporary store.
 pub struct TestGateway {
     pub running: RunningGateway,

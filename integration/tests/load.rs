@@ -8,7 +8,8 @@ const SESSIONS: usize = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_sessions_list_and_select_at_once() {
-    let gateway = TestGateway::start().await;
+    // All sessions come from 127.0.0.1: lift the per-address limit above them.
+    let gateway = TestGateway::start_with(|config| config.limits.max_connections_per_address = SESSIONS + 10).await;
     // Create the reserved folders once, so the sessions below only read.
     drop(gateway.login("user16").await);
     let mut logins = Vec::with_capacity(SESSIONS);

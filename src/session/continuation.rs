@@ -62,6 +62,11 @@ impl Content {
         false
     }
 
+    /// Why the content will be refused, once a limit fired.
+    pub fn refusal(&self) -> Option<&AgapError> {
+        self.refusal.as_ref()
+    }
+
     /// The lines, or why the content as a whole is refused.
     pub fn into_lines(self) -> Result<Vec<String>, AgapError> {
         match self.refusal {

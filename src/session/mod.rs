@@ -8,14 +8,16 @@ mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use channel::Channel;
 pub use continuation::{Content, ContentKind};
-pub use state::{Mechanism, PreAuth, Selection, State};
+pub use state::{PreAuth, Selection, State};
 
+use crate::auth::Proof;
 use crate::codec::{Line, Reply};
 use crate::command::{Command, Verb, parse_command};
-use crate::error::{AgapError, AgapResult};
+use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
 use crate::transport::Layers;
@@ -70,7 +72,13 @@ impl Session {
     /// Handles one decoded line.
     pub async fn handle_line(&mut self, line: Line) -> Step {
         if let Some(mut content) = self.content.take() {
-            if !content.push(line) {
+            let was_refused = content.refusal().is_some();
+            let ended = content.push(line);
+            if let (false, Some(refusal)) = (was_refused, content.refusal()) {
+                // Once per content: the rest is consumed without being kept.
+                tracing::warn!(client = %self.channel.peer.ip(), %refusal, "content refused");
+            }
+            if !ended {
                 self.content = Some(content);
                 return Step { reply: None, close: false, switch: None };
             }
@@ -80,6 +88,8 @@ impl Session {
         let text = match line {
             Line::Text(text) => text,
             Line::TooLong => {
+                // Never the line itself: it may hold a password.
+                tracing::warn!(client = %self.channel.peer.ip(), limit, "line too long");
                 return Self::reply(Err(AgapError::unknown_command(format!("line longer than {limit} characters"))));
             }
             Line::InvalidUtf8 => {
@@ -108,8 +118,10 @@ impl Session {
         }
     }
 
+    /// The step of a finished command; a banned client (531) is disconnected after its reply.
     fn reply(result: AgapResult<Reply>) -> Step {
-        Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close: false, switch: None }
+        let close = matches!(&result, Err(error) if *error.kind() == ErrorKind::Banned);
+        Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close, switch: None }
     }
 
     /// Completes the command whose content just ended.
@@ -149,17 +161,29 @@ impl Session {
                 Err(AgapError::tls_required("AUTH needs an encrypted channel from a client on another host")),
                 State::NotAuthenticated,
             ),
-            (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(argument) {
+            // A ban that started after this connection was welcomed (failed logins elsewhere).
+            (
+                state @ (State::NotAuthenticated | State::PreAuth(_)),
+                Verb::Auth | Verb::User | Verb::Pass | Verb::Hash,
+            ) if gateway.limits.is_banned(self.channel.peer.ip(), Instant::now()) => {
+                tracing::warn!(client = %self.channel.peer.ip(), "banned client tried to log in: closing");
+                (Err(AgapError::banned("too many failed logins from your address, retry later")), state)
+            }
+            (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(gateway, argument) {
                 Ok((reply, pre_auth)) => (Ok(reply), State::PreAuth(pre_auth)),
                 Err(error) => (Err(error), State::NotAuthenticated),
             },
-            // 6.2 Pre-authentication (PLAIN)
+            // 6.2 and 6.3 Pre-authentication: USER for every mechanism; PASS after PLAIN, HASH
+            // after MD5 and SHA1 (the other one is "other: 510").
             (State::PreAuth(pre_auth), Verb::User) => {
                 let (result, pre_auth) = op::user::handle(pre_auth, argument);
                 (result, State::PreAuth(pre_auth))
             }
-            (State::PreAuth(pre_auth), Verb::Pass) => {
+            (State::PreAuth(pre_auth), Verb::Pass) if pre_auth.mechanism.proof() == Proof::Password => {
                 op::pass::handle(gateway, pre_auth, argument, self.channel.peer).await
+            }
+            (State::PreAuth(pre_auth), Verb::Hash) if matches!(pre_auth.mechanism.proof(), Proof::Digest(_)) => {
+                op::hash::handle(gateway, pre_auth, argument, self.channel.peer).await
             }
             // 6.4 / 6.5 Authenticated, selected or not
             (State::Selected(account, selection), verb) => {

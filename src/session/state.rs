@@ -1,22 +1,18 @@
 //! The states of draft section 3, each carrying its data.
 
 use crate::account::Account;
+use crate::auth::Mechanism;
 use crate::folder::{FolderEntry, FolderPath};
 
-/// Authentication mechanisms this gateway offers (draft 4.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
-    /// USER then PASS in clear text.
-    Plain,
-}
-
-/// Between AUTH and a successful PASS.
+/// Between AUTH and a successful PASS or HASH.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreAuth {
-    /// The chosen mechanism.
+    /// The chosen mechanism (one the gateway offers).
     pub mechanism: Mechanism,
     /// The account name once USER was accepted.
     pub user: Option<String>,
+    /// The prefix sent after AUTH MD5/SHA1, which HASH covers; `None` for PLAIN.
+    pub prefix: Option<String>,
 }
 
 /// The selected folder.

@@ -108,12 +108,43 @@ fn classify_refusal(status: &Status, text: &str) -> AdapterError {
     AdapterError::new(kind, format!("IMAP server said: {}", text.trim()))
 }
 
+/// RFC 4616 SASL PLAIN with an authorization identity: how a master user logs in on behalf of
+/// another account (Dovecot, Cyrus and others support it; no `user*master` naming convention).
+struct SaslPlain<'a> {
+    authorization: &'a str,
+    authentication: &'a str,
+    credentials: &'a Credentials,
+}
+
+impl async_imap::Authenticator for SaslPlain<'_> {
+    type Response = Vec<u8>;
+
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        let mut message = Vec::new();
+        for (index, part) in [self.authorization, self.authentication, self.credentials.password()].iter().enumerate() {
+            if index > 0 {
+                message.push(0);
+            }
+            message.extend_from_slice(part.as_bytes());
+        }
+        message
+    }
+}
+
 impl ImapConnection {
     /// Connects (with TLS or STARTTLS as the settings say), reads the greeting and logs in.
     pub async fn open(settings: &ImapSettings, credentials: &Credentials) -> AdapterResult<Self> {
         let client = crate::transport::connect(settings).await?;
-        let login = timeout(settings.command_timeout, client.login(credentials.user(), credentials.password()));
-        let mut session = match login.await {
+        let login = async {
+            match credentials.master() {
+                Some(master) => {
+                    let plain = SaslPlain { authorization: credentials.user(), authentication: master, credentials };
+                    client.authenticate("PLAIN", plain).await
+                }
+                None => client.login(credentials.user(), credentials.password()).await,
+            }
+        };
+        let mut session = match timeout(settings.command_timeout, login).await {
             Err(_) => return Err(unavailable("did not answer LOGIN", "timeout")),
             Ok(Ok(session)) => session,
             Ok(Err((async_imap::error::Error::No(_), _))) => {

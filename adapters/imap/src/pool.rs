@@ -133,18 +133,18 @@ impl UserPool {
     /// upstream (and that connection joins the pool). Wrong passwords wait for each other, never
     /// for the pool nor delay a right one that is already proven.
     pub async fn authenticate(self: &Arc<Self>, credentials: &Credentials) -> AdapterResult<()> {
-        if self.is_proven(credentials.password()) {
+        if self.is_proven(credentials) {
             return Ok(());
         }
         let _gate = self.login_gate.lock().await;
-        if self.is_proven(credentials.password()) {
+        if self.is_proven(credentials) {
             return Ok(());
         }
         let permit = self.acquire_permit().await?;
         let mut connection = ImapConnection::open(&self.settings, credentials).await?;
         self.learn_facts(&mut connection).await?;
         if let Ok(mut proven) = self.proven.lock() {
-            *proven = Some(ProvenPassword::new(credentials.password()));
+            *proven = Some(ProvenPassword::new(&proof(credentials)));
         }
         if let Ok(mut stored) = self.credentials.lock() {
             *stored = Some(credentials.clone());
@@ -153,9 +153,10 @@ impl UserPool {
         Ok(())
     }
 
-    fn is_proven(&self, password: &str) -> bool {
+    fn is_proven(&self, credentials: &Credentials) -> bool {
         let ttl = self.settings.login_cache_ttl;
-        self.proven.lock().is_ok_and(|proven| proven.as_ref().is_some_and(|p| p.matches(password, ttl)))
+        let proof = proof(credentials);
+        self.proven.lock().is_ok_and(|proven| proven.as_ref().is_some_and(|p| p.matches(&proof, ttl)))
     }
 
     async fn acquire_permit(&self) -> AdapterResult<OwnedSemaphorePermit> {
@@ -252,6 +253,15 @@ impl UserPool {
         for connection in expired {
             tokio::spawn(connection.logout());
         }
+    }
+}
+
+/// What the proven-login cache remembers: the password together with who proved it, so that a
+/// master user's password never passes for the user's own (nor the other way round).
+fn proof(credentials: &Credentials) -> String {
+    match credentials.master() {
+        Some(master) => format!("master\0{master}\0{}", credentials.password()),
+        None => format!("user\0{}", credentials.password()),
     }
 }
 

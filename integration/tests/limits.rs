@@ -1,0 +1,198 @@
+//! The limits that keep the gateway up (README "Limits and authentication"): connections per
+//! client address (welcome 410), banned networks and failed-login bans (welcome 531, draft 4.4,
+//! 5.5.6, 7.3), the idle timeout, and the STOR size limit. The total connection limit and the
+//! line length are tested in engine.rs. Accounts user56..user59 only.
+
+use std::sync::{Arc, Mutex};
+
+use md5::{Digest, Md5};
+
+use crate::harness::{Client, TestGateway, password, with_hashed_logins};
+
+/// Connects and reads the welcome line, which must have `code`.
+async fn welcomed_with(gateway: &TestGateway, code: &str) -> Client {
+    let (client, welcome) = Client::connect(gateway.address()).await;
+    assert!(welcome.starts_with(code), "expected {code}: {welcome}");
+    client
+}
+
+#[tokio::test]
+async fn connections_per_address_past_the_limit_get_410_and_slots_free_up() {
+    let gateway = TestGateway::start_with(|config| config.limits.max_connections_per_address = 2).await;
+    let mut first = welcomed_with(&gateway, "200 ").await;
+    let _second = welcomed_with(&gateway, "200 ").await;
+    let mut third = welcomed_with(&gateway, "410 ").await;
+    assert!(third.is_closed().await);
+    first.expect("QUIT", 200).await;
+    assert!(first.is_closed().await);
+    // The slot is released when the connection task ends; allow it a moment.
+    let mut welcomed = false;
+    for _ in 0..50 {
+        let (_client, welcome) = Client::connect(gateway.address()).await;
+        if welcome.starts_with("200 ") {
+            welcomed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(welcomed, "a freed slot is reused");
+}
+
+#[tokio::test]
+async fn a_banned_network_is_greeted_with_531_and_closed() {
+    let gateway = TestGateway::start_with(|config| config.limits.banned_networks = vec!["127.0.0.0/8".into()]).await;
+    let (mut client, welcome) = Client::connect(gateway.address()).await;
+    assert_eq!(welcome, "531 Your IP (127.0.0.1) is blacklisted");
+    assert!(client.is_closed().await);
+}
+
+#[tokio::test]
+async fn failed_logins_ban_the_address_then_the_welcome_is_531() {
+    let gateway = TestGateway::start_with(|config| {
+        with_hashed_logins(config, false);
+        config.limits.failed_logins_before_delay = 1;
+        config.limits.failed_login_delay_step_ms = 10;
+        config.limits.failed_login_max_delay_ms = 20;
+        config.limits.failed_logins_before_ban = 3;
+        config.limits.ban_secs = 600;
+    })
+    .await;
+    let mut waiting = gateway.client().await; // welcomed before the ban
+    let mut client = gateway.client().await;
+    // One wrong PASS (checked upstream) and two wrong HASHes (checked locally) count alike.
+    client.expect("AUTH PLAIN", 200).await;
+    client.expect("USER user56", 200).await;
+    client.expect("PASS not-the-password", 511).await;
+    for _ in 0..2 {
+        let reply = client.expect("AUTH MD5", 200).await;
+        let wrong = Md5::new().chain_update(&reply.lines[0]).chain_update("guess").finalize();
+        client.expect("USER user56", 200).await;
+        let hash: String = wrong.iter().map(|b| format!("{b:02x}")).collect();
+        client.expect(&format!("HASH {hash}"), 511).await;
+    }
+    // Banned: even the right password is refused, and the connection is closed.
+    let reply = client.expect("AUTH PLAIN", 531).await;
+    assert!(reply.text.contains("failed logins"), "{reply:?}");
+    assert!(client.is_closed().await);
+    waiting.expect("CAPA", 200).await;
+    waiting.expect("AUTH PLAIN", 531).await;
+    assert!(waiting.is_closed().await);
+    let (mut refused, welcome) = Client::connect(gateway.address()).await;
+    assert!(welcome.starts_with("531 Too many failed logins from 127.0.0.1"), "{welcome}");
+    assert!(refused.is_closed().await);
+}
+
+#[tokio::test]
+async fn stor_over_the_size_limit_is_refused_whole_and_the_connection_stays_usable() {
+    let gateway = TestGateway::start_with(|config| config.mail.max_item_size = 2048).await;
+    let mut client = gateway.login("user57").await;
+    client.expect("MAKE MESG /Limits", 200).await;
+    client.expect("SLCT /Limits", 200).await;
+    client.expect("STOR", 110).await;
+    client.send("<MESSAGE><HEADER><subject>big</subject></HEADER><TEXT>").await;
+    for n in 0..200 {
+        client.send(&format!("line {n} {}", "x".repeat(70))).await;
+    }
+    client.send("</TEXT></MESSAGE>").await;
+    let refused = client.command("").await;
+    assert_eq!(refused.code, 511, "{refused:?}");
+    assert!(refused.text.contains("larger than 2048"), "{refused:?}");
+    // Nothing stored; the content lines were never taken for commands; the session goes on.
+    let stat = client.expect("STAT", 200).await.lines;
+    assert!(stat.contains(&"TOTAL 0".to_owned()), "{stat:?}");
+    let small = client.stor(&["<MESSAGE><HEADER><subject>small</subject></HEADER><TEXT>hi</TEXT></MESSAGE>"]).await;
+    assert_eq!(small.code, 200, "{small:?}");
+    client.expect("DELF", 200).await;
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed() {
+    let gateway = TestGateway::start_with(|config| config.server.idle_timeout_secs = 1).await;
+    let mut client = gateway.client().await;
+    client.login("user58").await;
+    // No command: the gateway closes the connection (bounded by the harness's read timeout).
+    assert!(client.is_closed().await);
+    let mut again = gateway.client().await;
+    again.expect("AUTH PLAIN", 200).await;
+    again.expect("USER user58", 200).await;
+    again.expect(&format!("PASS {}", password("user58")), 200).await;
+}
+
+/// Log output kept in memory.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn limits_log_the_client_address_and_never_a_credential() {
+    // The only test of this binary that installs a subscriber: it sees every test's logs, which
+    // only widens the check.
+    let log = CapturedLog::default();
+    tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .try_init()
+        .expect("no other subscriber in this test binary");
+    let gateway = TestGateway::start_with(|config| {
+        with_hashed_logins(config, false);
+        config.limits.failed_logins_before_delay = 1;
+        config.limits.failed_login_delay_step_ms = 1;
+        config.limits.failed_login_max_delay_ms = 1;
+        config.limits.failed_logins_before_ban = 3;
+    })
+    .await;
+    const CANARY: &str = "canary-Secret-7f3a";
+    let mut client = gateway.client().await;
+    client.expect("AUTH PLAIN", 200).await;
+    client.expect("USER user59", 200).await;
+    client.expect(&format!("PASS {CANARY}"), 511).await;
+    client.expect(&format!("PASS {CANARY}{}", "x".repeat(1100)), 510).await; // too long
+    let mut hashes = Vec::new();
+    for _ in 0..2 {
+        let prefix = client.expect("AUTH MD5", 200).await.lines[0].clone();
+        client.expect("USER user59", 200).await;
+        let hash: String = Md5::new()
+            .chain_update(&prefix)
+            .chain_update(CANARY)
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        client.expect(&format!("HASH {hash}"), 511).await;
+        hashes.push(hash);
+    }
+    let (mut refused, welcome) = Client::connect(gateway.address()).await;
+    assert!(welcome.starts_with("531 "), "{welcome}");
+    assert!(refused.is_closed().await);
+
+    let text = String::from_utf8_lossy(&log.0.lock().expect("log buffer")).into_owned();
+    for expected in ["line too long", "reply delayed", "address banned", "connection refused"] {
+        let line = text.lines().find(|line| line.contains(expected)).unwrap_or_else(|| panic!("{expected}: {text}"));
+        assert!(line.contains("WARN") && line.contains("127.0.0.1"), "{line}");
+    }
+    assert!(!text.contains(CANARY), "a password reached the log");
+    for hash in hashes {
+        assert!(!text.contains(&hash), "a hash reached the log");
+    }
+    let users_file_password = crate::harness::FILE_ONLY_PASSWORD;
+    assert!(!text.contains(users_file_password) && !text.contains(&password("user56")));
+}

@@ -1,0 +1,83 @@
+//! The end of pre-authentication shared by PASS and HASH (draft 3.2): the upstream logins, the
+//! account and its INBOX, or a failure counted against the client's address (`limits`).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use agap_adapter_api::{AdapterErrorKind, Credentials};
+
+use crate::account::Account;
+use crate::codec::Reply;
+use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderPath;
+use crate::gateway::Gateway;
+use crate::session::{Selection, State};
+
+/// Logs in to the mail backend with `imap` and to the collection backend with `dav`, then
+/// selects INBOX. A refused login is a failure (`wrong_pair` tells the client); an unreachable
+/// backend is 410. Either way the client must start over with AUTH (3.2).
+pub async fn complete(
+    gateway: &Gateway,
+    imap: &Credentials,
+    dav: &Credentials,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, State) {
+    let user = imap.user().to_owned();
+    let mail = match gateway.mail.login(imap).await {
+        Ok(mail) => mail,
+        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
+            return failed(gateway, peer, &user, wrong_pair).await;
+        }
+        Err(error) => return (Err(error.into()), State::NotAuthenticated),
+    };
+    let collections = match &gateway.collections {
+        Some(backend) => match backend.open(dav).await {
+            Ok(collections) => Some(collections),
+            Err(error) => return (Err(error.into()), State::NotAuthenticated),
+        },
+        None => None,
+    };
+    tracing::info!(%user, client = %peer.ip(), "logged in");
+    let account = Account { user, mail, collections };
+    let inbox_path = FolderPath::root().child("INBOX");
+    let inbox = match account.ensure_reserved_folders(gateway).await {
+        Ok(tree) => tree.get(&inbox_path).filter(|entry| entry.selectable).cloned(),
+        Err(error) => {
+            // Logged in all the same: the client lands in the not-selected state (3.2).
+            tracing::warn!(user = %account.user, ?error, "could not read the folder tree after login");
+            None
+        }
+    };
+    let reply = Reply::ok(format!("OK User {} authenticated", account.user));
+    let inbox = match inbox {
+        Some(inbox) => account.with_rights(&inbox).await.ok(),
+        None => None,
+    };
+    match inbox {
+        Some(inbox) => (Ok(reply), State::Selected(account, Selection::of(inbox))),
+        None => (Ok(reply), State::NotSelected(account)),
+    }
+}
+
+/// A wrong user/password or user/hash pair: counted against the client's address, answered
+/// (511) after the delay that count earns, back in the not-authenticated state. A failure that
+/// starts a ban is logged once; the ban itself is enforced at the next AUTH and welcome.
+pub async fn failed(gateway: &Gateway, peer: SocketAddr, user: &str, wrong_pair: &str) -> (AgapResult<Reply>, State) {
+    let verdict = gateway.limits.record_failure(peer.ip(), Instant::now());
+    tracing::info!(%user, client = %peer.ip(), "login failed");
+    if verdict.ban_started {
+        let limits = &gateway.config.limits;
+        tracing::warn!(
+            client = %peer.ip(),
+            failures = limits.failed_logins_before_ban,
+            ban_secs = limits.ban_secs,
+            "too many failed logins: address banned"
+        );
+    }
+    if !verdict.delay.is_zero() {
+        tracing::warn!(client = %peer.ip(), delay_ms = verdict.delay.as_millis(), "repeated failed logins: reply delayed");
+        tokio::time::sleep(verdict.delay).await;
+    }
+    (Err(AgapError::invalid(wrong_pair)), State::NotAuthenticated)
+}
