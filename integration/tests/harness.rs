@@ -29,6 +29,14 @@ pub struct Backend {
     _process: Mutex<Child>,
 }
 
+impl Backend {
+    /// Where the server keeps everything (for Radicale, `collections/` is its storage).
+    #[allow(dead_code)] // used by the benchmark only
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
@@ -250,6 +258,8 @@ pub struct Reply {
 pub struct Client {
     reader: AsyncBufReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
+    /// How long a line may take (TIMEOUT unless a slow step asks for more).
+    patience: Duration,
 }
 
 impl Client {
@@ -261,9 +271,15 @@ impl Client {
             .expect("connect");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         let (reader, writer) = stream.into_split();
-        let mut client = Client { reader: AsyncBufReader::new(reader), writer };
+        let mut client = Client { reader: AsyncBufReader::new(reader), writer, patience: TIMEOUT };
         let welcome = client.read_line().await.expect("a welcome line");
         (client, welcome)
+    }
+
+    /// Waits up to `patience` for each line from now on.
+    #[allow(dead_code)] // used by the benchmark only
+    pub fn set_patience(&mut self, patience: Duration) {
+        self.patience = patience;
     }
 
     /// Sends raw bytes.
@@ -279,7 +295,7 @@ impl Client {
     /// One line from the server without its line end; `None` at end of stream.
     pub async fn read_line(&mut self) -> Option<String> {
         let mut line = String::new();
-        let read = tokio::time::timeout(TIMEOUT, self.reader.read_line(&mut line)).await.expect("a line in time");
+        let read = tokio::time::timeout(self.patience, self.reader.read_line(&mut line)).await.expect("a line in time");
         match read.expect("read") {
             0 => None,
             _ => Some(line.trim_end_matches('\n').trim_end_matches('\r').to_owned()),
