@@ -23,6 +23,11 @@ const MAX_DEPTH: usize = 64;
 /// Bound on a compiled regular expression and its lazy DFA (the regex crate runs in linear
 /// time; these keep its memory small).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Bound on the nesting of a regular expression (groups, classes, repetitions). The regex
+/// crate's own bound (250) lets a 250-character expression such as `a++++…` recurse deeply
+/// enough in its compiler to overflow a 2 MiB stack in a debug build and to take a large part
+/// of a tokio worker's stack in a release one; a filter's expressions need a handful of levels.
+const REGEX_NEST_LIMIT: u32 = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
@@ -286,6 +291,7 @@ pub fn compile(source: &str) -> Result<Pattern, String> {
     let regex = RegexBuilder::new(source)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
         .build()
         .map_err(|e| format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")))?;
     Ok(Pattern { source: source.to_owned(), regex })
@@ -449,5 +455,31 @@ mod tests {
             .expect("spawn")
             .join();
         assert!(outcome.is_ok(), "the parser overflowed its stack or panicked");
+    }
+
+    /// Regression (fuzz target `filter_command`, artifact crash-d80073dc…, minimised): a REGEX of
+    /// nested repetitions, within the regex crate's own nesting bound, recursed in its compiler
+    /// until the stack overflowed (60 levels on the target's 256 KiB; 240 on 2 MiB in a debug
+    /// build). It is now 511 before anything is compiled.
+    #[test]
+    fn deeply_nested_regular_expressions_are_refused_before_compiling() {
+        let outcome = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                for depth in [60, 240] {
+                    let filter = format!("REGEX /MESSAGE/HEADER/FROM != 'a{}'", "+".repeat(depth));
+                    let reply = parse(&filter).expect_err("too deeply nested").to_reply();
+                    assert_eq!(reply.code.number(), 511, "{filter}");
+                    assert!(reply.text.contains("invalid regular expression"), "{}", reply.text);
+                }
+                let fuzzed = "REGEX /MESSAGE/HEADER/FROM != '[UI:+]]\u{0}+++++++++++++++++++V\u{5}\
+                              +++++++++++++++++++++++++++++++++++++++++++++++++++++++1'";
+                assert!(parse(fuzzed).is_err());
+                // What filters use stays well within the bound.
+                assert!(parse("REGEX /MESSAGE/HEADER/FROM != '^(([a-z]+)(\\.[a-z]+)*)@example\\.com$'").is_ok());
+            })
+            .expect("spawn")
+            .join();
+        assert!(outcome.is_ok(), "the regex compiler overflowed its stack or panicked");
     }
 }
