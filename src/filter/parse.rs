@@ -23,6 +23,11 @@ const MAX_DEPTH: usize = 64;
 /// Bound on a compiled regular expression and its lazy DFA (the regex crate runs in linear
 /// time; these keep its memory small).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Bound on the nesting of a regular expression (groups, classes, repetitions). The regex
+/// crate's own bound (250) lets a 250-character expression such as `a++++…` recurse deeply
+/// enough in its compiler to overflow a 2 MiB stack in a debug build and to take a large part
+/// of a tokio worker's stack in a release one; a filter's expressions need a handful of levels.
+const REGEX_NEST_LIMIT: u32 = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
@@ -96,6 +101,14 @@ fn tokenize(lines: &[String]) -> AgapResult<Vec<Token>> {
     Ok(tokens)
 }
 
+/// Operands joined by one connective, while a group is read.
+struct Segment {
+    and: bool,
+    operands: Vec<Filter>,
+    /// The connective that started the segment and where; `None` for the group's first.
+    opened_by: Option<(&'static str, usize, usize)>,
+}
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     position: usize,
@@ -141,8 +154,14 @@ impl Parser<'_> {
         }
     }
 
+    /// A group's operands up to its `)` or the end. A connective starts a segment that runs to
+    /// the end of the group and is one operand of the segment before it; the segments are kept
+    /// in a list and folded at the end rather than parsed by recursion, so that a long chain of
+    /// connectives (a filter may be 256 lines) costs no stack. A change between AND and OR nests
+    /// the tree one level deeper and counts against `MAX_DEPTH` like a group.
     fn sequence(&mut self, and: bool, depth: usize) -> AgapResult<Filter> {
-        let mut operands = Vec::new();
+        let mut segments = vec![Segment { and, operands: Vec::new(), opened_by: None }];
+        let mut depth = depth;
         while let Some(token) = self.peek().cloned() {
             if token.kind == Kind::Close {
                 break;
@@ -150,16 +169,34 @@ impl Parser<'_> {
             let connective = [("AND", true), ("OR", false)].into_iter().find(|(k, _)| Self::is_keyword(&token, k));
             if let Some((keyword, joins_with_and)) = connective {
                 self.next();
-                let rest = self.sequence(joins_with_and, depth)?;
-                if rest == Filter::All {
-                    return Err(invalid(format!("{keyword} needs a rule after it"), token.line, token.column));
+                if segments.last().is_some_and(|segment| segment.and != joins_with_and) {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(invalid("too deeply nested", token.line, token.column));
+                    }
                 }
-                operands.push(rest);
-                break;
+                let opened_by = Some((keyword, token.line, token.column));
+                segments.push(Segment { and: joins_with_and, operands: Vec::new(), opened_by });
+                continue;
             }
-            operands.push(self.operand(depth)?);
+            let operand = self.operand(depth)?;
+            if let Some(segment) = segments.last_mut() {
+                segment.operands.push(operand);
+            }
         }
-        Ok(Filter::combine(and, operands))
+        let mut filter = Filter::All;
+        let mut opened_by = None;
+        while let Some(mut segment) = segments.pop() {
+            if let Some((keyword, line, column)) = opened_by.take() {
+                if filter == Filter::All {
+                    return Err(invalid(format!("{keyword} needs a rule after it"), line, column));
+                }
+                segment.operands.push(filter);
+            }
+            filter = Filter::combine(segment.and, segment.operands);
+            opened_by = segment.opened_by;
+        }
+        Ok(filter)
     }
 
     fn operand(&mut self, depth: usize) -> AgapResult<Filter> {
@@ -254,6 +291,7 @@ pub fn compile(source: &str) -> Result<Pattern, String> {
     let regex = RegexBuilder::new(source)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
         .build()
         .map_err(|e| format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")))?;
     Ok(Pattern { source: source.to_owned(), regex })
@@ -386,5 +424,62 @@ mod tests {
         let deep = format!("{}TAG A{}", "( ".repeat(100), " )".repeat(100));
         assert!(parse(&deep).is_err());
         assert!(parse("REGEX header/subject = '(a{1000}){1000}'").is_err(), "compiled size limit");
+    }
+
+    /// Regression (fuzz target `filter_command`): every AND or OR recursed into the parser, so a
+    /// filter of a few thousand connectives (FIND takes up to 256 lines) overflowed the stack
+    /// of the tokio worker and aborted the whole gateway. Run on a thread with 256 KiB of stack,
+    /// well under a worker's 2 MiB.
+    #[test]
+    fn long_chains_of_connectives_cost_no_stack() {
+        let outcome = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                // Same connective: one flat AND, whatever the length, on one line or many.
+                let chain = format!("TAG A {}TAG B", "AND ".repeat(60_000));
+                assert_eq!(parse(&chain).expect("a chain of ANDs"), Filter::And(vec![tag("A"), tag("B")]));
+                let lines = format!("TAG A\n{}TAG B", "OR\nTAG C\n".repeat(20_000));
+                assert!(matches!(parse(&lines).expect("a chain of ORs"), Filter::And(_)));
+                // Alternating connectives nest; past the depth bound that is 511, not a crash.
+                let alternating = format!("TAG A {}TAG B", "AND OR ".repeat(30_000));
+                let reply = parse(&alternating).expect_err("too deep").to_reply();
+                assert_eq!(reply.code.number(), 511);
+                assert!(reply.text.contains("too deeply nested"), "{}", reply.text);
+                // A few changes of connective are fine, and read as before.
+                let mixed = "TAG A AND TAG B OR TAG C AND TAG D";
+                assert_eq!(
+                    parse(mixed).expect("mixed"),
+                    Filter::And(vec![tag("A"), tag("B"), Filter::Or(vec![tag("C"), tag("D")])])
+                );
+            })
+            .expect("spawn")
+            .join();
+        assert!(outcome.is_ok(), "the parser overflowed its stack or panicked");
+    }
+
+    /// Regression (fuzz target `filter_command`, artifact crash-d80073dc…, minimised): a REGEX of
+    /// nested repetitions, within the regex crate's own nesting bound, recursed in its compiler
+    /// until the stack overflowed (60 levels on the target's 256 KiB; 240 on 2 MiB in a debug
+    /// build). It is now 511 before anything is compiled.
+    #[test]
+    fn deeply_nested_regular_expressions_are_refused_before_compiling() {
+        let outcome = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                for depth in [60, 240] {
+                    let filter = format!("REGEX /MESSAGE/HEADER/FROM != 'a{}'", "+".repeat(depth));
+                    let reply = parse(&filter).expect_err("too deeply nested").to_reply();
+                    assert_eq!(reply.code.number(), 511, "{filter}");
+                    assert!(reply.text.contains("invalid regular expression"), "{}", reply.text);
+                }
+                let fuzzed = "REGEX /MESSAGE/HEADER/FROM != '[UI:+]]\u{0}+++++++++++++++++++V\u{5}\
+                              +++++++++++++++++++++++++++++++++++++++++++++++++++++++1'";
+                assert!(parse(fuzzed).is_err());
+                // What filters use stays well within the bound.
+                assert!(parse("REGEX /MESSAGE/HEADER/FROM != '^(([a-z]+)(\\.[a-z]+)*)@example\\.com$'").is_ok());
+            })
+            .expect("spawn")
+            .join();
+        assert!(outcome.is_ok(), "the regex compiler overflowed its stack or panicked");
     }
 }
