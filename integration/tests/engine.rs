@@ -124,15 +124,5 @@ async fn the_connection_limit_greets_with_410_and_frees_up() {
     assert!(third.is_closed().await);
     first.expect("QUIT", 200).await;
     assert!(first.is_closed().await);
-    // The permit is released when the connection task ends; allow it a moment.
-    let mut welcomed = false;
-    for _ in 0..50 {
-        let (_client, welcome) = Client::connect(gateway.address()).await;
-        if welcome.starts_with("200 ") {
-            welcomed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(welcomed, "a freed slot is reused");
+    assert!(crate::harness::welcomed_again(gateway.address()).await, "a freed slot is reused");
 }

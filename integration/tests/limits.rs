@@ -25,17 +25,7 @@ async fn connections_per_address_past_the_limit_get_410_and_slots_free_up() {
     assert!(third.is_closed().await);
     first.expect("QUIT", 200).await;
     assert!(first.is_closed().await);
-    // The slot is released when the connection task ends; allow it a moment.
-    let mut welcomed = false;
-    for _ in 0..50 {
-        let (_client, welcome) = Client::connect(gateway.address()).await;
-        if welcome.starts_with("200 ") {
-            welcomed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(welcomed, "a freed slot is reused");
+    assert!(crate::harness::welcomed_again(gateway.address()).await, "a freed slot is reused");
 }
 
 #[tokio::test]

@@ -19,12 +19,9 @@ pub async fn handle(
     argument: Option<&str>,
     peer: SocketAddr,
 ) -> (AgapResult<Reply>, State) {
-    let hash = match super::require_argument("HASH", argument) {
-        Ok(hash) => hash,
+    let (hash, user) = match super::login::argument_and_user("HASH", &pre_auth, argument) {
+        Ok(found) => found,
         Err(error) => return (Err(error), State::PreAuth(pre_auth)),
-    };
-    let Some(user) = pre_auth.user.clone() else {
-        return (Err(AgapError::out_of_order("USER")), State::PreAuth(pre_auth));
     };
     // The session routes HASH here only for a hashed mechanism, offered only with a source.
     let (Proof::Digest(algorithm), Some(prefix), Some(source)) =

@@ -11,7 +11,19 @@ use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
-use crate::session::{Selection, State};
+use crate::session::{PreAuth, Selection, State};
+
+/// The argument of PASS or HASH and the user named by USER: 510 without an argument, 512
+/// before USER.
+pub fn argument_and_user<'a>(
+    verb: &str,
+    pre_auth: &PreAuth,
+    argument: Option<&'a str>,
+) -> AgapResult<(&'a str, String)> {
+    let argument = super::require_argument(verb, argument)?;
+    let user = pre_auth.user.clone().ok_or_else(|| AgapError::out_of_order("USER"))?;
+    Ok((argument, user))
+}
 
 /// Logs in to the mail backend with `imap` and to the collection backend with `dav`, then
 /// selects INBOX. A refused login is a failure (`wrong_pair` tells the client); an unreachable

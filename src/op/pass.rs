@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use agap_adapter_api::Credentials;
 
 use crate::codec::Reply;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::session::{PreAuth, State};
 
@@ -16,12 +16,9 @@ pub async fn handle(
     argument: Option<&str>,
     peer: SocketAddr,
 ) -> (AgapResult<Reply>, State) {
-    let password = match super::require_argument("PASS", argument) {
-        Ok(password) => password,
+    let (password, user) = match super::login::argument_and_user("PASS", &pre_auth, argument) {
+        Ok(found) => found,
         Err(error) => return (Err(error), State::PreAuth(pre_auth)),
-    };
-    let Some(user) = pre_auth.user.clone() else {
-        return (Err(AgapError::out_of_order("USER")), State::PreAuth(pre_auth));
     };
     let credentials = Credentials::new(user, password);
     super::login::complete(gateway, &credentials, &credentials, peer, "WRONG user/password pair").await
