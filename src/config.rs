@@ -224,7 +224,8 @@ pub enum SpamReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
-    /// Largest item STOR accepts, in bytes of content lines; larger content is refused whole.
+    /// Largest item the gateway holds, in bytes: content STOR accepts (larger content is
+    /// refused whole), and an item RETR or DATT reads upstream (larger: 511, not read whole).
     pub max_item_size: usize,
     /// Where SPAM reports go.
     pub spam_report: SpamReport,

@@ -142,9 +142,10 @@ impl AgapError {
 impl From<AdapterError> for AgapError {
     fn from(error: AdapterError) -> Self {
         let kind = match error.kind() {
-            AdapterErrorKind::NotFound | AdapterErrorKind::AlreadyExists | AdapterErrorKind::Refused => {
-                ErrorKind::InvalidParameter
-            }
+            AdapterErrorKind::NotFound
+            | AdapterErrorKind::AlreadyExists
+            | AdapterErrorKind::Refused
+            | AdapterErrorKind::TooLarge => ErrorKind::InvalidParameter,
             AdapterErrorKind::Unavailable | AdapterErrorKind::Conflict => ErrorKind::UpstreamUnavailable,
             // The session's credentials stopped working upstream (a changed password, say).
             AdapterErrorKind::AuthenticationFailed => ErrorKind::UpstreamUnavailable,

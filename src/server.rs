@@ -3,10 +3,12 @@
 //! banned client), an idle timeout, one write and flush per reply, and the STLS/SGZP switches
 //! (4.8, 4.9) made right after their 200 line went out.
 //!
-//! Memory per connection is bounded by the line limit (the codec keeps at most one line and
-//! discards the rest of a longer one), by `[mail] max_item_size` for content after 110, and by
-//! one reply at a time (built whole, so as large as the item or listing asked for); the session
-//! holds no upstream connection while idle.
+//! Memory per connection is bounded: by the line limit (the codec keeps at most one line and
+//! discards the rest of a longer one); by `[mail] max_item_size` for content after 110 and for
+//! an item read upstream (a larger one is refused with 511 before it is read whole); and by
+//! replies written in chunks as their lines are made, from a rendering consumed as it goes
+//! (`transport::write_reply`), so that a slow reader holds up its own reply and nothing else.
+//! The session holds no upstream connection while idle.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -189,7 +191,7 @@ async fn open_connection(stream: TcpStream, peer: SocketAddr, listening: &Listen
 }
 
 async fn refuse(mut connection: Connection, reply: Reply) {
-    let _ = connection.send(reply.to_wire().as_bytes()).await;
+    let _ = connection.send(reply).await;
     connection.shutdown().await;
 }
 
@@ -198,11 +200,10 @@ async fn serve_connection(mut connection: Connection, peer: SocketAddr, listenin
     let server = &gateway.config.server;
     let idle = Duration::from_secs(server.idle_timeout_secs.max(1));
     let welcome = Reply::ok(format!("Welcome {} [{}]", server.name, peer.ip()));
-    if connection.send(welcome.to_wire().as_bytes()).await.is_err() {
+    if connection.send(welcome).await.is_err() {
         return;
     }
     let mut session = Session::new(Arc::clone(gateway), peer, connection.layers());
-    let mut out = Vec::with_capacity(4096);
     loop {
         let line = match tokio::time::timeout(idle, connection.next_line()).await {
             Err(_) => {
@@ -214,10 +215,15 @@ async fn serve_connection(mut connection: Connection, peer: SocketAddr, listenin
         };
         let step = session.handle_line(line).await;
         if let Some(reply) = step.reply {
-            out.clear();
-            reply.encode(&mut out);
-            if connection.send(&out).await.is_err() {
-                break;
+            // A client that stops reading holds the rest of a reply where it is; past the idle
+            // timeout without room for the next chunk, the connection is given up.
+            match tokio::time::timeout(idle, connection.send(reply)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    tracing::warn!(client = %peer.ip(), idle_secs = idle.as_secs(), "client stopped reading: closing");
+                    return;
+                }
             }
         }
         if step.close {

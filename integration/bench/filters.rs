@@ -7,6 +7,7 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 
 use crate::harness::{self, Client, imap};
+use crate::process::GatewayProcess;
 use crate::{median, row};
 
 fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
@@ -60,60 +61,6 @@ async fn fill_synthetic(port: u16, user: &str, mailbox: &str, count: usize) {
     }
 }
 
-/// The gateway binary as a process of its own.
-struct GatewayProcess {
-    child: std::process::Child,
-    address: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl GatewayProcess {
-    fn start() -> GatewayProcess {
-        use std::io::BufRead;
-        let dir = tempfile::tempdir().expect("dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-        let config = dir.path().join("gateway.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\nlisten = [\"127.0.0.1:{port}\"]\n[store]\nurl = \"sqlite://{}\"\n\
-                 [imap]\nport = {}\nsecurity = \"plain\"\ncommand_timeout_secs = 120\n[log]\nfilter = \"warn\"\n",
-                dir.path().join("store.db").display(),
-                harness::dovecot().port
-            ),
-        )
-        .expect("config");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agap-gateway"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the gateway binary");
-        let stdout = child.stdout.take().expect("stdout");
-        let ready = std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.contains("listening on"));
-        assert!(ready, "the gateway did not start");
-        GatewayProcess { child, address: std::net::SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir }
-    }
-
-    /// Peak resident memory so far (VmHWM of /proc), in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0.0);
-        kib / 1024.0
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn find(client: &mut Client, rule: &str) -> usize {
     client.expect("FIND", 110).await;
     client.send(rule).await;
@@ -128,7 +75,7 @@ async fn run_size(size: usize) {
     let fill = Instant::now();
     fill_synthetic(harness::dovecot().port, user, &mailbox, size).await;
     println!("\nfilled {mailbox} with {size} synthetic messages in {:.1} s", fill.elapsed().as_secs_f64());
-    let gateway = GatewayProcess::start();
+    let gateway = GatewayProcess::start("");
     let (mut client, _) = Client::connect(gateway.address).await;
     client.login(user).await;
     client.expect(&format!("SLCT /{mailbox}"), 200).await;

@@ -26,6 +26,8 @@ macro_rules! time {
 
 mod collections;
 mod filters;
+mod memory;
+mod process;
 
 use std::time::{Duration, Instant};
 
@@ -83,7 +85,8 @@ fn main() {
     runtime.block_on(run());
 }
 
-/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav` (default: all).
+/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav`, `memory` (default:
+/// all).
 fn wanted(part: &str) -> bool {
     std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
 }
@@ -97,6 +100,9 @@ async fn run() {
     }
     if wanted("dav") {
         collections::run().await;
+    }
+    if wanted("memory") {
+        memory::run().await;
     }
 }
 

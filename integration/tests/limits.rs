@@ -1,13 +1,14 @@
 //! The limits that keep the gateway up (README "Limits and authentication"): connections per
 //! client address (welcome 410), banned networks and failed-login bans (welcome 531, draft 4.4,
-//! 5.5.6, 7.3), the idle timeout, and the STOR size limit. The total connection limit and the
-//! line length are tested in engine.rs. Accounts user56..user59 only.
+//! 5.5.6, 7.3), the idle timeout, and the item size limit (STOR, RETR, DATT). The total
+//! connection limit and the line length are tested in engine.rs; replies made only as fast as
+//! the client reads them in src/transport. Accounts user56..user59 and user61 only.
 
 use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
 
-use crate::harness::{Client, TestGateway, password, with_hashed_logins};
+use crate::harness::{Client, TestGateway, imap, imap_append_raw, password, with_dav, with_hashed_logins};
 
 /// Connects and reads the welcome line, which must have `code`.
 async fn welcomed_with(gateway: &TestGateway, code: &str) -> Client {
@@ -93,6 +94,59 @@ async fn stor_over_the_size_limit_is_refused_whole_and_the_connection_stays_usab
     let small = client.stor(&["<MESSAGE><HEADER><subject>small</subject></HEADER><TEXT>hi</TEXT></MESSAGE>"]).await;
     assert_eq!(small.code, 200, "{small:?}");
     client.expect("DELF", 200).await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_item_limit_is_refused_without_being_read_whole() {
+    let mut session = imap("user61").await;
+    let small = "From: a@example.com\r\nSubject: small\r\n\r\nshort\r\n";
+    let large = format!("From: a@example.com\r\nSubject: large\r\n\r\n{}\r\n", "y".repeat(8000));
+    imap_append_raw(&mut session, "INBOX", small.as_bytes()).await;
+    imap_append_raw(&mut session, "INBOX", large.as_bytes()).await;
+    let gateway = TestGateway::start_with(|config| config.mail.max_item_size = 4096).await;
+    let mut client = gateway.login("user61").await;
+    for command in ["RETR 2", "RETR 2 /MESSAGE/TEXT", "DATT 2 1"] {
+        let refused = client.expect(command, 511).await;
+        assert!(refused.text.contains("larger than the gateway's limit of 4096 bytes"), "{command}: {refused:?}");
+    }
+    // A header field is fetched alone upstream, so it stays readable; the session goes on.
+    assert_eq!(client.expect("RETR 2 /MESSAGE/HEADER/subject", 200).await.lines, ["large"]);
+    let whole = client.expect("RETR 1", 200).await.lines;
+    assert!(whole.contains(&"<TEXT>short".to_owned()), "{whole:?}");
+    client.expect("DELE 1", 200).await;
+    client.expect("DELE 2", 200).await;
+}
+
+#[tokio::test]
+async fn a_calendar_item_over_the_item_limit_is_refused_and_the_session_goes_on() {
+    let description = vec!["z".repeat(100); 30].join("\n"); // content lines stay under 1024
+    let event = [
+        "<VEVENT>".to_owned(),
+        "<UID>limits-large-event@agap.invalid</UID>".to_owned(),
+        "<DTSTART>2026-12-07T10:00:00Z</DTSTART>".to_owned(),
+        "<SUMMARY>large</SUMMARY>".to_owned(),
+        format!("<DESCRIPTION>{description}</DESCRIPTION>"),
+        "</VEVENT>".to_owned(),
+    ];
+    let event: Vec<&str> = event.iter().map(String::as_str).collect();
+    let roomy = TestGateway::start_with(with_dav).await;
+    let mut writer = roomy.login("user61").await;
+    writer.expect("SLCT /CALENDAR", 200).await;
+    let stored = writer.stor(&event).await;
+    assert_eq!(stored.code, 200, "{stored:?}");
+    let tight = TestGateway::start_with(|config| {
+        with_dav(config);
+        config.mail.max_item_size = 2048;
+    })
+    .await;
+    let mut reader = tight.login("user61").await;
+    reader.expect("SLCT /CALENDAR", 200).await;
+    // This instance has a store of its own, so it numbers the calendar afresh.
+    let found = reader.filtered("FIND", &["IS /VEVENT/SUMMARY = 'large'"]).await;
+    let [uid] = found.lines.as_slice() else { panic!("one match: {found:?}") };
+    let refused = reader.expect(&format!("RETR {uid}"), 511).await;
+    assert!(refused.text.contains("larger than the gateway's limit of 2048 bytes"), "{refused:?}");
+    assert_eq!(reader.expect(&format!("DELE {uid}"), 200).await.code, 200, "the session goes on");
 }
 
 #[tokio::test]

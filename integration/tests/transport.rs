@@ -297,13 +297,13 @@ async fn auth_waits_for_stls_from_another_host() {
         (reply.code.number(), reply.text.as_str()),
         (512, "EXPECTED STLS: AUTH needs an encrypted channel from a client on another host")
     );
-    let capa = session.handle_line(line("CAPA")).await.reply.expect("reply");
-    assert!(!capa.lines.iter().any(|l| l.starts_with("AUTH-")) && capa.lines.contains(&"STLS".to_owned()), "{capa:?}");
+    let capa: Vec<String> = session.handle_line(line("CAPA")).await.reply.expect("reply").body.into_iter().collect();
+    assert!(!capa.iter().any(|l| l.starts_with("AUTH-")) && capa.contains(&"STLS".to_owned()), "{capa:?}");
     let step = session.handle_line(line("STLS")).await;
     assert_eq!(step.switch, Some(Switch::Tls));
     assert!(session.channel().layers.tls);
-    let capa = session.handle_line(line("CAPA")).await.reply.expect("reply");
-    assert!(capa.lines.contains(&"AUTH-PLAIN".to_owned()), "{capa:?}");
+    let capa: Vec<String> = session.handle_line(line("CAPA")).await.reply.expect("reply").body.into_iter().collect();
+    assert!(capa.contains(&"AUTH-PLAIN".to_owned()), "{capa:?}");
     let pass = format!("PASS {}", password("user54"));
     for command in ["AUTH PLAIN", "USER user54", pass.as_str(), "STAT"] {
         let reply = session.handle_line(line(command)).await.reply.expect("reply");

@@ -6,4 +6,4 @@ mod line;
 mod reply;
 
 pub use line::{Line, LineDecoder};
-pub use reply::{Reply, ReplyCode};
+pub use reply::{Body, CodeLine, Reply, ReplyCode, encode_data_line};

@@ -54,25 +54,62 @@ impl fmt::Display for ReplyCode {
     }
 }
 
+/// The data lines of a reply.
+pub enum Body {
+    /// Lines made already.
+    Lines(Vec<String>),
+    /// Lines made as they are written (a rendering, a long listing), so that a reply never
+    /// sits whole in memory.
+    Stream(Box<dyn Iterator<Item = String> + Send>),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Lines(lines) => f.debug_tuple("Lines").field(lines).finish(),
+            Self::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+impl IntoIterator for Body {
+    type Item = String;
+    type IntoIter = Box<dyn Iterator<Item = String> + Send>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Self::Lines(lines) => Box::new(lines.into_iter()),
+            Self::Stream(lines) => lines,
+        }
+    }
+}
+
 /// A complete reply: data lines, then the code line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Reply {
     /// The code of the final line.
     pub code: ReplyCode,
     /// The reason phrase of the final line.
     pub text: String,
     /// Data lines, without their dots.
-    pub lines: Vec<String>,
+    pub body: Body,
 }
 
 fn single_line(text: &str) -> String {
     text.replace(['\r', '\n'], " ")
 }
 
+/// Appends one data line: its dot, the line, LF.
+pub fn encode_data_line(line: &str, out: &mut Vec<u8>) {
+    out.push(b'.');
+    out.extend_from_slice(single_line(line).as_bytes());
+    out.push(b'\n');
+}
+
 impl Reply {
     /// A reply without data lines.
     pub fn new(code: ReplyCode, text: impl Into<String>) -> Self {
-        Self { code, text: text.into(), lines: Vec::new() }
+        Self { code, text: text.into(), body: Body::Lines(Vec::new()) }
     }
 
     /// A 200 reply.
@@ -82,30 +119,57 @@ impl Reply {
 
     /// Adds data lines before the code line.
     pub fn with_lines(mut self, lines: Vec<String>) -> Self {
-        self.lines = lines;
+        self.body = Body::Lines(lines);
         self
     }
 
-    /// The bytes on the wire, LF-terminated (draft 2.2).
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        for line in &self.lines {
-            out.push(b'.');
-            out.extend_from_slice(single_line(line).as_bytes());
-            out.push(b'\n');
+    /// Adds data lines made only as they are written.
+    pub fn with_line_stream(mut self, lines: impl Iterator<Item = String> + Send + 'static) -> Self {
+        self.body = Body::Stream(Box::new(lines));
+        self
+    }
+
+    /// Splits the reply into its data lines and its code line.
+    pub fn into_parts(self) -> (Body, CodeLine) {
+        (self.body, CodeLine { code: self.code, text: self.text })
+    }
+
+    /// The whole reply as bytes, LF-terminated (draft 2.2): for short replies and tests; the
+    /// server writes replies line by line instead.
+    pub fn into_wire(self) -> Vec<u8> {
+        let (body, code_line) = self.into_parts();
+        let mut out = Vec::new();
+        for line in body {
+            encode_data_line(&line, &mut out);
         }
+        code_line.encode(&mut out);
+        out
+    }
+
+    /// The wire form as a string (tests and logs).
+    pub fn to_wire(self) -> String {
+        String::from_utf8_lossy(&self.into_wire()).into_owned()
+    }
+}
+
+/// The final line of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeLine {
+    /// Its code.
+    pub code: ReplyCode,
+    /// Its reason phrase.
+    pub text: String,
+}
+
+impl CodeLine {
+    /// Appends `NNN text` and LF.
+    pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.code.number().to_string().as_bytes());
         if !self.text.is_empty() {
             out.push(b' ');
             out.extend_from_slice(single_line(&self.text).as_bytes());
         }
         out.push(b'\n');
-    }
-
-    /// The wire form as a string (tests and logs).
-    pub fn to_wire(&self) -> String {
-        let mut out = Vec::new();
-        self.encode(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
     }
 }
 

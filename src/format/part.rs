@@ -10,7 +10,7 @@
 
 use crate::error::{AgapError, AgapResult};
 
-use super::tree::{Content, Element, base64_lines};
+use super::tree::{Base64Lines, Content, Element};
 
 /// Which list separator an index refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +31,32 @@ pub struct PartPath {
 }
 
 /// A part's value, as RETR sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PartValue {
-    /// Data lines.
-    pub lines: Vec<String>,
+    /// Data lines (the base64 ones made as they are taken).
+    pub lines: PartLines,
     /// Whether the lines are the base64 of the value (it was binary, or its lines too long).
     pub base64: bool,
+}
+
+/// The data lines of a part's value.
+#[derive(Debug)]
+pub enum PartLines {
+    /// Text lines.
+    Text(std::vec::IntoIter<String>),
+    /// The base64 of the value.
+    Base64(Base64Lines),
+}
+
+impl Iterator for PartLines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match self {
+            Self::Text(lines) => lines.next(),
+            Self::Base64(lines) => lines.next(),
+        }
+    }
 }
 
 fn unknown(path: &str) -> AgapError {
@@ -134,25 +154,26 @@ impl PartPath {
         }
     }
 
-    /// The value the path names in `tree`.
-    pub fn extract(&self, tree: &Element, max_chars: usize) -> AgapResult<PartValue> {
-        let shown = || format!("/{}/{}", tree.name, self.names.join("/"));
+    /// The value the path names in `tree`, taken out of it (the rest is dropped at once).
+    pub fn extract(&self, tree: Element, max_chars: usize) -> AgapResult<PartValue> {
+        let shown = format!("/{}/{}", tree.name, self.names.join("/"));
         let mut element = tree;
         for name in &self.names {
-            element = find_child(element, name).ok_or_else(|| unknown(&shown()))?;
+            element = take_child(element, name).ok_or_else(|| unknown(&shown))?;
         }
-        let values: Vec<String> = match &element.content {
-            Content::Text(text) => vec![text.clone()],
+        let shown = || shown.clone();
+        let values: Vec<String> = match element.content {
+            Content::Text(text) => vec![text],
             Content::Binary(bytes) => {
                 if self.index.is_some() {
                     return Err(unknown(&shown()));
                 }
-                return Ok(PartValue { lines: base64_lines(bytes), base64: true });
+                return Ok(PartValue { lines: PartLines::Base64(Base64Lines::new(bytes)), base64: true });
             }
             Content::Children(children) if children.iter().all(|c| c.name == "item") => children
-                .iter()
-                .map(|item| match &item.content {
-                    Content::Text(text) => text.clone(),
+                .into_iter()
+                .map(|item| match item.content {
+                    Content::Text(text) => text,
                     _ => String::new(),
                 })
                 .collect(),
@@ -173,19 +194,29 @@ impl PartPath {
         };
         let lines: Vec<String> = values.iter().flat_map(|value| value.split('\n').map(str::to_owned)).collect();
         if lines.iter().all(|line| line.chars().count() <= max_chars) {
-            return Ok(PartValue { lines, base64: false });
+            return Ok(PartValue { lines: PartLines::Text(lines.into_iter()), base64: false });
         }
-        Ok(PartValue { lines: base64_lines(values.join("\n").as_bytes()), base64: true })
+        Ok(PartValue { lines: PartLines::Base64(Base64Lines::new(values.join("\n").into_bytes())), base64: true })
     }
+}
+
+/// Whether `child` is the element a path level `name` names: by its name, or a header field
+/// whose name could not be an element name by its NAME attribute.
+fn is_named(child: &Element, name: &str) -> bool {
+    child.name.eq_ignore_ascii_case(name)
+        || (child.name == super::message::ODD_FIELD
+            && child.attributes.iter().any(|(key, value)| key == "NAME" && value.eq_ignore_ascii_case(name)))
 }
 
 fn find_child<'a>(element: &'a Element, name: &str) -> Option<&'a Element> {
     let Content::Children(children) = &element.content else { return None };
-    children.iter().find(|child| {
-        child.name.eq_ignore_ascii_case(name)
-            || (child.name == super::message::ODD_FIELD
-                && child.attributes.iter().any(|(key, value)| key == "NAME" && value.eq_ignore_ascii_case(name)))
-    })
+    children.iter().find(|child| is_named(child, name))
+}
+
+fn take_child(element: Element, name: &str) -> Option<Element> {
+    let Content::Children(mut children) = element.content else { return None };
+    let position = children.iter().position(|child| is_named(child, name))?;
+    Some(children.swap_remove(position))
 }
 
 /// Splits a list value at `separator`s outside quotes, angle brackets and comments.
@@ -242,7 +273,7 @@ mod tests {
     }
 
     fn value(path: &str) -> AgapResult<Vec<String>> {
-        PartPath::parse(path, "MESSAGE")?.extract(&sample(), 1022).map(|v| v.lines)
+        PartPath::parse(path, "MESSAGE")?.extract(sample(), 1022).map(|v| v.lines.collect())
     }
 
     #[test]

@@ -61,24 +61,207 @@ pub fn escape_attribute(value: &str) -> String {
     escape(value).replace('\n', "&#10;").replace('\t', "&#9;")
 }
 
-/// The base64 of `bytes` in lines of 76.
-pub fn base64_lines(bytes: &[u8]) -> Vec<String> {
-    let encoded = STANDARD.encode(bytes);
-    encoded.as_bytes().chunks(BASE64_LINE).map(|chunk| String::from_utf8_lossy(chunk).into_owned()).collect()
+/// The bytes base64 encodes into one line of 76 characters.
+const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
+
+/// The base64 of `bytes` in lines of 76, encoded as the lines are taken: the same lines as
+/// encoding the whole and cutting it every 76 characters, since 57 bytes make 76 characters
+/// without padding.
+#[derive(Debug)]
+pub struct Base64Lines {
+    bytes: Vec<u8>,
+    next: usize,
 }
 
-/// Splits rendered XML into lines, folding each empty line into the line before it as a
-/// character reference (`a&#10;` then `b` reads as "a", LF, LF, "b"): an empty line ends STOR
-/// content (draft 4.39), and what RETR sends must be fit to STOR again (AMBIGUITIES B.12).
-fn without_empty_lines(rendered: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for line in rendered.split('\n') {
-        match lines.last_mut() {
-            Some(previous) if line.is_empty() => previous.push_str("&#10;"),
-            _ => lines.push(line.to_owned()),
+impl Base64Lines {
+    /// The lines of `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self { bytes, next: 0 }
+    }
+}
+
+impl Iterator for Base64Lines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.next >= self.bytes.len() {
+            return None;
+        }
+        let end = (self.next + BASE64_LINE_BYTES).min(self.bytes.len());
+        let line = STANDARD.encode(&self.bytes[self.next..end]);
+        self.next = end;
+        Some(line)
+    }
+}
+
+/// Where the next line of an element with text content starts.
+///
+/// The element's XML is split into lines, each empty line folded into the line before it as
+/// a character reference (`a&#10;` then `b` reads as "a", LF, LF, "b"): an empty line ends STOR
+/// content (draft 4.39), and what RETR sends must be fit to STOR again (AMBIGUITIES B.12). The
+/// open tag starts the first line and the close tag ends the last, so neither can be empty.
+#[derive(Debug, Default)]
+struct TextCursor {
+    /// Byte offset of the next segment of the text; `None` once the close tag went out.
+    next: Option<usize>,
+    opened: bool,
+}
+
+impl TextCursor {
+    fn next_line(&mut self, text: &str, open: &str, close: &str) -> Option<String> {
+        let start = self.next?;
+        let mut line = if self.opened { String::new() } else { open.to_owned() };
+        self.opened = true;
+        let rest = &text[start..];
+        match rest.find('\n') {
+            None => {
+                line.push_str(&escape(rest));
+                line.push_str(close);
+                self.next = None;
+            }
+            Some(end) => {
+                line.push_str(&escape(&rest[..end]));
+                let mut next = start + end + 1;
+                // An empty segment that is not the last one would be an empty line.
+                while text[next..].starts_with('\n') {
+                    line.push_str("&#10;");
+                    next += 1;
+                }
+                self.next = Some(next);
+            }
+        }
+        Some(line)
+    }
+
+    fn start() -> Self {
+        Self { next: Some(0), opened: false }
+    }
+}
+
+/// The lines of a rendering, made as they are taken and from a tree they consume: a
+/// connection writing a large item to a slow client holds a shrinking tree and one line, never
+/// the rendering as a whole.
+#[derive(Debug)]
+pub struct Lines {
+    max_chars: usize,
+    /// Elements to write, the next one last.
+    stack: Vec<Pending>,
+    /// The lines of the leaf being written.
+    leaf: Option<LeafLines>,
+}
+
+#[derive(Debug)]
+enum Pending {
+    /// An element not started yet.
+    Element(Element),
+    /// The children still to write of an element already opened, and its close tag.
+    Children { rest: std::vec::IntoIter<Element>, close: String },
+}
+
+#[derive(Debug)]
+enum LeafLines {
+    /// Text as XML character data.
+    Text { text: String, open: String, close: String, cursor: TextCursor },
+    /// Base64 data after its open tag, the close tag at the end of its last line.
+    Base64 { open: Option<String>, lines: std::iter::Peekable<Base64Lines>, close: Option<String> },
+}
+
+impl Iterator for LeafLines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match self {
+            Self::Text { text, open, close, cursor } => cursor.next_line(text, open, close),
+            Self::Base64 { open, lines, close } => {
+                if let Some(open) = open.take() {
+                    return Some(open);
+                }
+                match lines.next() {
+                    Some(mut line) => {
+                        if lines.peek().is_none()
+                            && let Some(close) = close.take()
+                        {
+                            line.push_str(&close);
+                        }
+                        Some(line)
+                    }
+                    None => close.take(),
+                }
+            }
         }
     }
-    lines
+}
+
+impl Iterator for Lines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        loop {
+            if let Some(line) = self.leaf.as_mut().and_then(Iterator::next) {
+                return Some(line);
+            }
+            self.leaf = None;
+            match self.stack.pop()? {
+                Pending::Children { mut rest, close } => match rest.next() {
+                    Some(child) => {
+                        self.stack.push(Pending::Children { rest, close });
+                        self.stack.push(Pending::Element(child));
+                    }
+                    None => return Some(close),
+                },
+                Pending::Element(Element { name, attributes, content }) => {
+                    let close = format!("</{name}>");
+                    let open = |encoded| open_tag(&name, &attributes, encoded);
+                    match content {
+                        Content::Children(children) => {
+                            self.stack.push(Pending::Children { rest: children.into_iter(), close });
+                            return Some(open(false));
+                        }
+                        Content::Text(text) => {
+                            let plain = open(false);
+                            self.leaf = Some(if fits_as_text(&text, &plain, &close, self.max_chars) {
+                                LeafLines::Text { text, open: plain, close, cursor: TextCursor::start() }
+                            } else {
+                                LeafLines::base64(open(true), text.into_bytes(), close)
+                            });
+                        }
+                        // Nothing to encode: empty data looks the same whatever its kind.
+                        Content::Binary(bytes) if bytes.is_empty() => return Some(format!("{}{close}", open(false))),
+                        Content::Binary(bytes) => self.leaf = Some(LeafLines::base64(open(true), bytes, close)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl LeafLines {
+    fn base64(open: String, bytes: Vec<u8>, close: String) -> Self {
+        Self::Base64 { open: Some(open), lines: Base64Lines::new(bytes).peekable(), close: Some(close) }
+    }
+}
+
+/// An open tag; `encoded` adds ENCODED="base64" (draft 2.8).
+fn open_tag(name: &str, attributes: &[(String, String)], encoded: bool) -> String {
+    let mut tag = format!("<{name}");
+    for (name, value) in attributes {
+        tag.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
+    }
+    if encoded {
+        tag.push_str(" ENCODED=\"base64\"");
+    }
+    tag.push('>');
+    tag
+}
+
+/// Whether text goes out as character data: only characters XML allows, and no line longer
+/// than the protocol's (checked line by line, without keeping them).
+fn fits_as_text(text: &str, open: &str, close: &str, max_chars: usize) -> bool {
+    if !text.chars().all(xml_char_allowed) {
+        return false;
+    }
+    let mut cursor = TextCursor::start();
+    std::iter::from_fn(|| cursor.next_line(text, open, close)).all(|line| line.chars().count() <= max_chars)
 }
 
 impl Element {
@@ -100,60 +283,14 @@ impl Element {
         }
     }
 
-    fn open_tag(&self, encoded: bool) -> String {
-        let mut tag = format!("<{}", self.name);
-        for (name, value) in &self.attributes {
-            tag.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
-        }
-        if encoded {
-            tag.push_str(" ENCODED=\"base64\"");
-        }
-        tag.push('>');
-        tag
+    /// The rendering as lines, none longer than `max_chars`, made as they are taken.
+    pub fn into_lines(self, max_chars: usize) -> Lines {
+        Lines { max_chars, stack: vec![Pending::Element(self)], leaf: None }
     }
 
-    /// Appends the element's lines to `lines`, none longer than `max_chars`.
-    pub fn render(&self, max_chars: usize, lines: &mut Vec<String>) {
-        let close = format!("</{}>", self.name);
-        match &self.content {
-            Content::Children(children) => {
-                lines.push(self.open_tag(false));
-                for child in children {
-                    child.render(max_chars, lines);
-                }
-                lines.push(close);
-            }
-            Content::Text(text) => {
-                if text.chars().all(xml_char_allowed) {
-                    let rendered = without_empty_lines(&format!("{}{}{close}", self.open_tag(false), escape(text)));
-                    if rendered.iter().all(|line| line.chars().count() <= max_chars) {
-                        lines.extend(rendered);
-                        return;
-                    }
-                }
-                self.render_base64(text.as_bytes(), &close, lines);
-            }
-            // Nothing to encode: empty data looks the same whatever its kind.
-            Content::Binary(bytes) if bytes.is_empty() => lines.push(format!("{}{close}", self.open_tag(false))),
-            Content::Binary(bytes) => self.render_base64(bytes, &close, lines),
-        }
-    }
-
-    fn render_base64(&self, bytes: &[u8], close: &str, lines: &mut Vec<String>) {
-        lines.push(self.open_tag(true));
-        let mut encoded = base64_lines(bytes);
-        match encoded.last_mut() {
-            Some(last) => last.push_str(close),
-            None => encoded.push(close.to_owned()),
-        }
-        lines.extend(encoded);
-    }
-
-    /// The rendering as lines.
+    /// The rendering as lines (tests and small trees; replies use [`Element::into_lines`]).
     pub fn to_lines(&self, max_chars: usize) -> Vec<String> {
-        let mut lines = Vec::new();
-        self.render(max_chars, &mut lines);
-        lines
+        self.clone().into_lines(max_chars).collect()
     }
 }
 
@@ -198,6 +335,17 @@ mod tests {
         assert_eq!(STANDARD.decode(joined).expect("base64"), long.as_bytes());
         let binary = Element { name: "BODY".into(), attributes: Vec::new(), content: Content::Binary(vec![0, 1, 2]) };
         assert_eq!(binary.to_lines(1022), ["<BODY ENCODED=\"base64\">", "AAEC</BODY>"]);
+    }
+
+    #[test]
+    fn base64_made_line_by_line_is_the_whole_encoding_cut_every_76() {
+        for size in 0..300 {
+            let bytes: Vec<u8> = (0..size).map(|n| (n * 7 % 256) as u8).collect();
+            let whole = STANDARD.encode(&bytes);
+            let cut: Vec<String> =
+                whole.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            assert_eq!(Base64Lines::new(bytes).collect::<Vec<_>>(), cut, "{size} bytes");
+        }
     }
 
     #[test]

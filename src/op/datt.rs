@@ -30,7 +30,7 @@ pub async fn handle(
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     let raw = account
         .mail
-        .fetch_message(&folder.upstream, uid)
+        .fetch_message(&folder.upstream, uid, gateway.config.mail.max_item_size)
         .await?
         .ok_or_else(|| AgapError::invalid(format!("INVALID UID {uid_text}")))?;
     let now = gateway.now_ms();

@@ -24,6 +24,7 @@ pub async fn finish(
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
-    let lines: Vec<String> = uids.iter().map(|uid| ids::format(u64::from(*uid))).collect();
-    Ok(Reply::ok(format!("OK FIND completed {}", super::filtered::matches_text(lines.len()))).with_lines(lines))
+    let text = format!("OK FIND completed {}", super::filtered::matches_text(uids.len()));
+    // Four bytes per match until its line is written, rather than a string per match.
+    Ok(Reply::ok(text).with_line_stream(uids.into_iter().map(|uid| ids::format(u64::from(uid)))))
 }

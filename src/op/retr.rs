@@ -36,19 +36,22 @@ pub async fn handle(
             render_header_only(&header.ok_or_else(invalid_uid)?)
         }
         None => {
-            let raw = account.mail.fetch_message(&folder.upstream, uid).await?.ok_or_else(invalid_uid)?;
+            let limit = gateway.config.mail.max_item_size;
+            let raw = account.mail.fetch_message(&folder.upstream, uid, limit).await?.ok_or_else(invalid_uid)?;
             render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid_text} cannot be parsed")))?
         }
     };
-    reply(&tree, rest, max_chars)
+    reply(tree, rest, max_chars)
 }
 
 /// The reply carrying a rendering, or the part `part` of it (empty: all of it).
-pub fn reply(tree: &Element, part: &str, max_chars: usize) -> AgapResult<Reply> {
+///
+/// The lines are made from the tree as they are written (see [`Element::into_lines`]).
+pub fn reply(tree: Element, part: &str, max_chars: usize) -> AgapResult<Reply> {
     if part.is_empty() {
-        return Ok(Reply::ok("OK RETR completed").with_lines(tree.to_lines(max_chars)));
+        return Ok(Reply::ok("OK RETR completed").with_line_stream(tree.into_lines(max_chars)));
     }
     let value = PartPath::parse(part, &tree.name)?.extract(tree, max_chars)?;
     let text = if value.base64 { "OK RETR completed (base64)" } else { "OK RETR completed" };
-    Ok(Reply::ok(text).with_lines(value.lines))
+    Ok(Reply::ok(text).with_line_stream(value.lines))
 }

@@ -22,7 +22,7 @@ use tokio_util::codec::FramedRead;
 
 pub use gzip::GzipStream;
 
-use crate::codec::{Line, LineDecoder};
+use crate::codec::{Line, LineDecoder, Reply, encode_data_line};
 
 /// Any layer of the stack.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
@@ -86,10 +86,13 @@ impl Connection {
 
     /// Writes one reply and flushes every layer: a sync flush of gzip, the TLS records, so the
     /// client never waits for bytes held in a compressor or a buffer.
-    pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let stream = self.lines.get_mut();
-        stream.write_all(bytes).await?;
-        stream.flush().await
+    ///
+    /// The data lines go out in chunks of about [`WRITE_CHUNK`] bytes as the body makes them:
+    /// a client that reads slowly (or not at all) stops the body where its socket is full
+    /// instead of making the gateway hold the rest, and the chunk buffer never grows with the
+    /// size of a reply.
+    pub async fn send(&mut self, reply: Reply) -> io::Result<()> {
+        write_reply(self.lines.get_mut(), reply).await
     }
 
     /// Ends the connection (the gzip trailer and the TLS close_notify go out first).
@@ -125,6 +128,25 @@ impl Connection {
     }
 }
 
+/// About how many bytes of a reply are gathered before they are written.
+pub const WRITE_CHUNK: usize = 16 * 1024;
+
+/// Writes `reply` to `stream` in chunks of about [`WRITE_CHUNK`] bytes, then flushes.
+pub async fn write_reply<S: AsyncWrite + Unpin + ?Sized>(stream: &mut S, reply: Reply) -> io::Result<()> {
+    let (body, code_line) = reply.into_parts();
+    let mut chunk = Vec::with_capacity(WRITE_CHUNK + 1024);
+    for line in body {
+        encode_data_line(&line, &mut chunk);
+        if chunk.len() >= WRITE_CHUNK {
+            stream.write_all(&chunk).await?;
+            chunk.clear();
+        }
+    }
+    code_line.encode(&mut chunk);
+    stream.write_all(&chunk).await?;
+    stream.flush().await
+}
+
 /// The server side of a TLS handshake over `stream`, bounded by `timeout`.
 pub async fn accept_tls(
     stream: BoxedTransport,
@@ -141,6 +163,8 @@ pub async fn accept_tls(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
     fn peer() -> SocketAddr {
@@ -153,21 +177,54 @@ mod tests {
         let mut connection = Connection::new(Box::new(near), Layers::default(), 1024, peer());
         far.write_all(b"SGZP\r\nNOOP\r\n").await.expect("write");
         assert_eq!(connection.next_line().await, Some(Line::Text("SGZP".into())));
-        connection.send(b"200 OK Using GZIP\r\n").await.expect("send");
+        connection.send(Reply::ok("OK Using GZIP")).await.expect("send");
         let mut connection = connection.start_gzip();
         assert_eq!(connection.layers(), Layers { tls: false, gzip: true });
         // The reply to SGZP is plain; the gzip streams start after it.
-        let mut plain = [0; 19];
+        let mut plain = [0; 18];
         far.read_exact(&mut plain).await.expect("read");
-        assert_eq!(&plain, b"200 OK Using GZIP\r\n");
+        assert_eq!(&plain, b"200 OK Using GZIP\n");
         let mut client = BufReader::new(GzipStream::new(Box::new(far)));
         client.get_mut().write_all(b"CAPA\r\n").await.expect("write");
         client.get_mut().flush().await.expect("flush");
         // The plain "NOOP" the client pipelined is gone.
         assert_eq!(connection.next_line().await, Some(Line::Text("CAPA".into())));
-        connection.send(b"200 OK\r\n").await.expect("send");
+        connection.send(Reply::ok("OK")).await.expect("send");
         let mut line = String::new();
         client.read_line(&mut line).await.expect("read");
-        assert_eq!(line, "200 OK\r\n");
+        assert_eq!(line, "200 OK\n");
+    }
+
+    /// Lines of 100 bytes (with dot and LF), counting how many were made.
+    fn counted_lines(total: usize, made: Arc<AtomicUsize>) -> impl Iterator<Item = String> + Send + 'static {
+        (0..total).map(move |n| {
+            made.fetch_add(1, Ordering::SeqCst);
+            format!("{n:098}")
+        })
+    }
+
+    #[tokio::test]
+    async fn a_reply_is_made_only_as_fast_as_the_client_reads_it() {
+        const PIPE: usize = 8 * 1024;
+        const LINES: usize = 100_000; // 10 MB on the wire
+        let (mut near, mut far) = tokio::io::duplex(PIPE);
+        let made = Arc::new(AtomicUsize::new(0));
+        let reply = Reply::ok("OK").with_line_stream(counted_lines(LINES, Arc::clone(&made)));
+        let writer = tokio::spawn(async move { write_reply(&mut near, reply).await });
+        let mut read = vec![0; 200_000];
+        far.read_exact(&mut read).await.expect("read");
+        // Give the writer every chance to run ahead of the reader.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let ahead = made.load(Ordering::SeqCst) * 100 - read.len();
+        assert!(ahead <= PIPE + WRITE_CHUNK + 100, "{ahead} bytes made beyond what was read");
+        let mut rest = Vec::new();
+        far.read_to_end(&mut rest).await.expect("read the rest");
+        writer.await.expect("writer").expect("written");
+        assert_eq!(made.load(Ordering::SeqCst), LINES);
+        assert_eq!(read.len() + rest.len(), LINES * 100 + "200 OK\n".len());
+        let last = format!("\n.{:098}\n200 OK\n", LINES - 1);
+        assert!(rest.ends_with(last.as_bytes()), "the last line, then the code line");
     }
 }

@@ -30,6 +30,8 @@ pub enum AdapterErrorKind {
     Protocol,
     /// The adapter or the upstream server does not offer this operation.
     Unsupported,
+    /// The object is larger than the caller allowed; it was not read whole.
+    TooLarge,
 }
 
 /// An upstream failure with a human-readable reason (never containing credentials).

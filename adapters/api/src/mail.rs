@@ -235,8 +235,15 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("changing tags"))
     }
 
-    /// The whole message as stored (RFC 5322 bytes); `None` if there is no such message.
-    async fn fetch_message(&self, _mailbox: &MailboxName, _uid: u32) -> AdapterResult<Option<Vec<u8>>> {
+    /// The whole message as stored (RFC 5322 bytes); `None` if there is no such message;
+    /// [`AdapterErrorKind::TooLarge`](crate::AdapterErrorKind::TooLarge) if it is longer than
+    /// `max_size` bytes, found without reading more than `max_size + 1` of them.
+    async fn fetch_message(
+        &self,
+        _mailbox: &MailboxName,
+        _uid: u32,
+        _max_size: usize,
+    ) -> AdapterResult<Option<Vec<u8>>> {
         Err(AdapterError::unsupported("fetching messages"))
     }
 

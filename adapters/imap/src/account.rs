@@ -352,8 +352,8 @@ impl MailAccount for ImapAccount {
         self.change_flags_of(mailbox, uid, &add, &remove).await
     }
 
-    async fn fetch_message(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<u8>>> {
-        self.fetch_of(mailbox, uid).await
+    async fn fetch_message(&self, mailbox: &MailboxName, uid: u32, max_size: usize) -> AdapterResult<Option<Vec<u8>>> {
+        self.fetch_of(mailbox, uid, max_size).await
     }
 
     async fn fetch_header_fields(

@@ -1,9 +1,9 @@
 //! Messages of one mailbox over IMAP: UID SEARCH, FETCH, STORE, APPEND, COPY, MOVE and an
 //! EXPUNGE that removes only the messages asked for (RFC 3501, 4315, 6851).
 
-use agap_adapter_api::AdapterResult;
 use agap_adapter_api::mail::{MailboxName, MessageUids};
 use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
+use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult};
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
 use crate::account::ImapAccount;
@@ -246,11 +246,26 @@ impl ImapAccount {
         Ok(found)
     }
 
-    pub(crate) async fn fetch_of(&self, mailbox: &MailboxName, uid: u32) -> AdapterResult<Option<Vec<u8>>> {
+    /// The message, read with a partial fetch (RFC 3501 6.4.5, `<0.n>`) of one byte more than
+    /// `max_size`: a larger message is known to be too large without being read whole.
+    pub(crate) async fn fetch_of(
+        &self,
+        mailbox: &MailboxName,
+        uid: u32,
+        max_size: usize,
+    ) -> AdapterResult<Option<Vec<u8>>> {
         let wire = self.encode_name(mailbox)?;
         let mut connection = self.pool().checkout().await?;
         connection.select(&wire).await?;
-        fetch_section(&mut connection, uid, "BODY.PEEK[]").await
+        let octets = max_size.saturating_add(1).min(u32::MAX as usize);
+        let message = fetch_section(&mut connection, uid, &format!("BODY.PEEK[]<0.{octets}>")).await?;
+        match message {
+            Some(bytes) if bytes.len() > max_size => Err(AdapterError::new(
+                AdapterErrorKind::TooLarge,
+                format!("message {uid} is larger than the gateway's limit of {max_size} bytes"),
+            )),
+            message => Ok(message),
+        }
     }
 
     pub(crate) async fn header_fields_of(

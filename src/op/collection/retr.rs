@@ -2,7 +2,7 @@
 
 use crate::account::Account;
 use crate::codec::Reply;
-use crate::error::AgapResult;
+use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderEntry;
 use crate::gateway::Gateway;
 use crate::items::CollectionItems;
@@ -18,6 +18,12 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     let items = CollectionItems::of(gateway, account, folder)?;
     let (located, data) = items.fetch(uid.0, uid.1).await?;
+    // The DAV client reads no answer past its own bound (64 MiB); the item limit keeps the
+    // rendering, a few times the size of the item, within a connection's bound, as for mail.
+    let limit = gateway.config.mail.max_item_size;
+    if data.body.len() > limit {
+        return Err(AgapError::invalid(format!("item {} is larger than the gateway's limit of {limit} bytes", uid.1)));
+    }
     let rendering = items.render(&data.body, located.alarm)?;
-    crate::op::retr::reply(&rendering.tree, part, max_chars)
+    crate::op::retr::reply(rendering.tree, part, max_chars)
 }
