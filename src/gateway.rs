@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::mail::MailBackend;
 
-use crate::auth::{CredentialSource, Mechanism};
+use crate::auth::{Mechanism, UsersFile};
 use crate::config::Config;
 use crate::folder::FolderType;
 use crate::limits::Limits;
@@ -24,7 +24,7 @@ pub struct Gateway {
     /// The gateway's own store.
     pub store: Arc<dyn GatewayStore>,
     /// The passwords behind AUTH MD5 and SHA1, when `[auth] users_file` is set.
-    pub credentials: Option<CredentialSource>,
+    pub credentials: Option<UsersFile>,
     /// Per-address connection counts, failed logins and bans.
     pub limits: Arc<Limits>,
 }
@@ -49,7 +49,7 @@ impl Gateway {
 
     /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
     pub fn mechanism_refusal(&self, mechanism: Mechanism) -> Option<&'static str> {
-        crate::auth::refusal(mechanism, self.credentials.as_ref())
+        crate::auth::refusal(mechanism, self.credentials.is_some())
     }
 
     /// CAPA lines (draft 4.7): only what works.

@@ -23,7 +23,7 @@ use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
-use crate::auth::CredentialSource;
+use crate::auth::UsersFile;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
 use crate::gateway::Gateway;
@@ -66,7 +66,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         Some(base) => Some(Arc::new(DavBackend::new(base)) as Arc<dyn CollectionBackend>),
         None => None,
     };
-    let credentials = CredentialSource::load(&config)?;
+    let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
     let gateway =
         Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store), credentials, limits });

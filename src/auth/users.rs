@@ -4,10 +4,15 @@
 //! server always gets the file's password, since CalDAV/CardDAV have no standard delegation).
 //!
 //! The trade-off: the gateway holds clear passwords (README "Limits and authentication").
+//!
+//! The file is read again when it changes ([`UsersFile`]), so accounts come and go without a
+//! restart.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use agap_adapter_api::Credentials;
 
@@ -55,15 +60,73 @@ pub enum UsersFileError {
     },
 }
 
-impl CredentialSource {
-    /// The source the configuration names, if any.
+/// When a file was last changed, as far as a reader can tell: its modification time and length
+/// (a rewrite within the file system's time granularity mostly changes the length).
+type Stamp = (SystemTime, u64);
+
+fn stamp_of(path: &Path) -> Option<Stamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?, metadata.len()))
+}
+
+/// `[auth] users_file`, read again at the first use after it changed. A change that cannot be
+/// read or parsed keeps the accounts read last (a half-written file must not lock everyone
+/// out) and is logged once, with the line at fault and never a password.
+pub struct UsersFile {
+    path: PathBuf,
+    master: Option<(String, String)>,
+    loaded: RwLock<(Option<Stamp>, Arc<CredentialSource>)>,
+}
+
+impl fmt::Debug for UsersFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersFile").field("path", &self.path).field("source", &self.current()).finish()
+    }
+}
+
+impl UsersFile {
+    /// The file the configuration names, if any; it must parse at start.
     pub fn load(config: &Config) -> Result<Option<Self>, UsersFileError> {
         let Some(path) = &config.auth.users_file else { return Ok(None) };
-        let text = read(path)?;
         let master = config.imap.master_user.clone().zip(config.imap.master_password.clone());
-        Self::parse(&text, master).map(Some)
+        Self::open(path, master).map(Some)
     }
 
+    /// Reads `path` now; with `master` as the IMAP master user.
+    pub fn open(path: &Path, master: Option<(String, String)>) -> Result<Self, UsersFileError> {
+        let stamp = stamp_of(path);
+        let source = CredentialSource::parse(&read(path)?, master.clone())?;
+        Ok(Self { path: path.to_owned(), master, loaded: RwLock::new((stamp, Arc::new(source))) })
+    }
+
+    /// The accounts as the file has them now (one stat per call; a read only after a change).
+    pub fn current(&self) -> Arc<CredentialSource> {
+        let stamp = stamp_of(&self.path);
+        {
+            let loaded = self.loaded.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if loaded.0 == stamp {
+                return Arc::clone(&loaded.1);
+            }
+        }
+        let mut loaded = self.loaded.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if loaded.0 != stamp {
+            // Recorded whatever comes of it, so that a bad version is reported once.
+            loaded.0 = stamp;
+            match read(&self.path).and_then(|text| CredentialSource::parse(&text, self.master.clone())) {
+                Ok(source) => {
+                    tracing::info!(users = source.users.len(), "[auth] users_file read again");
+                    loaded.1 = Arc::new(source);
+                }
+                Err(error) => {
+                    tracing::error!(%error, "[auth] users_file changed but cannot be used: keeping the accounts read before")
+                }
+            }
+        }
+        Arc::clone(&loaded.1)
+    }
+}
+
+impl CredentialSource {
     /// Parses `user:password` lines; blank lines and lines starting with `#` are skipped. The
     /// password is everything after the first colon (it may contain colons; spaces count).
     pub fn parse(text: &str, master: Option<(String, String)>) -> Result<Self, UsersFileError> {
@@ -130,6 +193,24 @@ mod tests {
         assert!(matches!(CredentialSource::parse("bob:\n", None), Err(UsersFileError::Malformed { line: 1 })));
         let error = CredentialSource::parse("bob:1\nbob:2\n", None).expect_err("duplicate");
         assert!(matches!(error, UsersFileError::Duplicate { line: 2, .. }));
+    }
+
+    #[test]
+    fn the_file_is_read_again_after_a_change_and_a_broken_change_keeps_the_old_accounts() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("users");
+        std::fs::write(&path, "alice:one\n").expect("write");
+        let file = UsersFile::open(&path, None).expect("opens");
+        assert_eq!(file.current().password("alice"), Some("one"));
+        // A different length, so that the change shows even within one mtime tick.
+        std::fs::write(&path, "alice:two2\nbob:pw\n").expect("write");
+        assert_eq!(file.current().password("alice"), Some("two2"));
+        assert_eq!(file.current().password("bob"), Some("pw"));
+        std::fs::write(&path, "alice:three\nbob:pw\nbroken line\n").expect("write");
+        assert_eq!(file.current().password("alice"), Some("two2"), "a broken file keeps the accounts");
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(file.current().password("bob"), Some("pw"), "so does a missing one");
+        assert!(UsersFile::open(&path, None).is_err(), "but the gateway does not start without it");
     }
 
     #[test]

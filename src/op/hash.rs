@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::auth::{Proof, verify_digest};
+use crate::auth::{Proof, UsersFile, verify_digest};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
@@ -25,7 +25,7 @@ pub async fn handle(
     };
     // The session routes HASH here only for a hashed mechanism, offered only with a source.
     let (Proof::Digest(algorithm), Some(prefix), Some(source)) =
-        (pre_auth.mechanism.proof(), pre_auth.prefix.as_deref(), gateway.credentials.as_ref())
+        (pre_auth.mechanism.proof(), pre_auth.prefix.as_deref(), gateway.credentials.as_ref().map(UsersFile::current))
     else {
         return (Err(AgapError::internal("HASH without a hashed mechanism or a source")), State::NotAuthenticated);
     };
