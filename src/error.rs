@@ -25,6 +25,9 @@ pub enum ErrorKind {
     UnknownCommand,
     /// An argument is invalid, or names something that does not exist (511).
     InvalidParameter,
+    /// The item is larger than the gateway holds (`[mail] max_item_size`): 511, and a limit
+    /// that fired, which the session logs.
+    TooLarge,
     /// The command must follow another one (512).
     OutOfOrder,
     /// AUTH before STLS on a connection that needs TLS for it (512: it must follow STLS).
@@ -70,6 +73,11 @@ impl AgapError {
         Self::new(ErrorKind::InvalidParameter, reason)
     }
 
+    /// 511 for an item over the gateway's size limit.
+    pub fn too_large(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TooLarge, reason)
+    }
+
     /// 512.
     pub fn out_of_order(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::OutOfOrder, reason)
@@ -107,6 +115,7 @@ impl AgapError {
         match self.kind {
             ErrorKind::UnknownCommand
             | ErrorKind::InvalidParameter
+            | ErrorKind::TooLarge
             | ErrorKind::OutOfOrder
             | ErrorKind::TlsRequired
             | ErrorKind::NotFound
@@ -120,7 +129,9 @@ impl AgapError {
     pub fn to_reply(&self) -> Reply {
         let (code, text) = match &self.kind {
             ErrorKind::UnknownCommand => (ReplyCode::UnknownCommand, format!("UNKNOWN command: {}", self.reason)),
-            ErrorKind::InvalidParameter => (ReplyCode::InvalidParameter, format!("ERROR {}", self.reason)),
+            ErrorKind::InvalidParameter | ErrorKind::TooLarge => {
+                (ReplyCode::InvalidParameter, format!("ERROR {}", self.reason))
+            }
             ErrorKind::OutOfOrder => (ReplyCode::OutOfOrder, format!("EXPECTED {}", self.reason)),
             // 512, not 511 or 531: AUTH PLAIN is offered and the client is welcome, but AUTH
             // "must to be send after" STLS here (5.5.4), like IMAP's LOGINDISABLED. 6.1 lists
@@ -142,17 +153,17 @@ impl AgapError {
 impl From<AdapterError> for AgapError {
     fn from(error: AdapterError) -> Self {
         let kind = match error.kind() {
-            AdapterErrorKind::NotFound
-            | AdapterErrorKind::AlreadyExists
-            | AdapterErrorKind::Refused
-            | AdapterErrorKind::TooLarge => ErrorKind::InvalidParameter,
+            AdapterErrorKind::NotFound | AdapterErrorKind::AlreadyExists | AdapterErrorKind::Refused => {
+                ErrorKind::InvalidParameter
+            }
+            AdapterErrorKind::TooLarge => ErrorKind::TooLarge,
             AdapterErrorKind::Unavailable | AdapterErrorKind::Conflict => ErrorKind::UpstreamUnavailable,
             // The session's credentials stopped working upstream (a changed password, say).
             AdapterErrorKind::AuthenticationFailed => ErrorKind::UpstreamUnavailable,
             AdapterErrorKind::Protocol => ErrorKind::UpstreamFailed,
             AdapterErrorKind::Unsupported => ErrorKind::UnknownCommand,
         };
-        if kind != ErrorKind::InvalidParameter {
+        if !matches!(kind, ErrorKind::InvalidParameter | ErrorKind::TooLarge) {
             tracing::warn!(error = %error, "upstream failure");
         }
         Self::new(kind, error.reason())

@@ -202,8 +202,18 @@ async fn limits_log_the_client_address_and_never_a_credential() {
         config.limits.failed_login_delay_step_ms = 1;
         config.limits.failed_login_max_delay_ms = 1;
         config.limits.failed_logins_before_ban = 3;
+        config.mail.max_item_size = 4096;
     })
     .await;
+    // An item over the size limit (before the ban below shuts out 127.0.0.1).
+    let mut session = imap("user61").await;
+    session.create("Logged").await.expect("CREATE");
+    let large = format!("Subject: large\r\n\r\n{}\r\n", "y".repeat(8000));
+    imap_append_raw(&mut session, "Logged", large.as_bytes()).await;
+    let mut reader = gateway.login("user61").await;
+    reader.expect("SLCT /Logged", 200).await;
+    reader.expect("RETR 1", 511).await;
+    reader.expect("DELF", 200).await;
     const CANARY: &str = "canary-Secret-7f3a";
     let mut client = gateway.client().await;
     client.expect("AUTH PLAIN", 200).await;
@@ -229,7 +239,9 @@ async fn limits_log_the_client_address_and_never_a_credential() {
     assert!(refused.is_closed().await);
 
     let text = String::from_utf8_lossy(&log.0.lock().expect("log buffer")).into_owned();
-    for expected in ["line too long", "reply delayed", "address banned", "connection refused"] {
+    for expected in
+        ["line too long", "reply delayed", "address banned", "connection refused", "item over the size limit"]
+    {
         let line = text.lines().find(|line| line.contains(expected)).unwrap_or_else(|| panic!("{expected}: {text}"));
         assert!(line.contains("WARN") && line.contains("127.0.0.1"), "{line}");
     }

@@ -90,15 +90,15 @@ impl Session {
             Line::TooLong => {
                 // Never the line itself: it may hold a password.
                 tracing::warn!(client = %self.channel.peer.ip(), limit, "line too long");
-                return Self::reply(Err(AgapError::unknown_command(format!("line longer than {limit} characters"))));
+                return self.reply(Err(AgapError::unknown_command(format!("line longer than {limit} characters"))));
             }
             Line::InvalidUtf8 => {
-                return Self::reply(Err(AgapError::unknown_command("line is not valid UTF-8")));
+                return self.reply(Err(AgapError::unknown_command("line is not valid UTF-8")));
             }
         };
         match parse_command(&text) {
             Ok(command) => self.handle_command(command).await,
-            Err(error) => Self::reply(Err(error)),
+            Err(error) => self.reply(Err(error)),
         }
     }
 
@@ -114,12 +114,18 @@ impl Session {
                 }
                 Step { reply: Some(reply), close: false, switch }
             }
-            Err(error) => Self::reply(Err(error)),
+            Err(error) => self.reply(Err(error)),
         }
     }
 
     /// The step of a finished command; a banned client (531) is disconnected after its reply.
-    fn reply(result: AgapResult<Reply>) -> Step {
+    /// An item over the size limit is logged here, where the client's address is known.
+    fn reply(&self, result: AgapResult<Reply>) -> Step {
+        if let Err(error) = &result
+            && *error.kind() == ErrorKind::TooLarge
+        {
+            tracing::warn!(client = %self.channel.peer.ip(), %error, "item over the size limit");
+        }
         let close = matches!(&result, Err(error) if *error.kind() == ErrorKind::Banned);
         Step { reply: Some(result.unwrap_or_else(|error| error.to_reply())), close, switch: None }
     }
@@ -132,7 +138,7 @@ impl Session {
             // The state cannot change while content is collected; nothing to finish otherwise.
             _ => Err(AgapError::internal("content without a selected folder")),
         };
-        Self::reply(result)
+        self.reply(result)
     }
 
     async fn handle_command(&mut self, command: Command) -> Step {
@@ -200,6 +206,6 @@ impl Session {
             (state, verb) => (Err(AgapError::unknown_command(format!("{verb} is not valid in this state"))), state),
         };
         self.state = next;
-        Self::reply(result)
+        self.reply(result)
     }
 }

@@ -22,7 +22,10 @@ pub async fn handle(
     // rendering, a few times the size of the item, within a connection's bound, as for mail.
     let limit = gateway.config.mail.max_item_size;
     if data.body.len() > limit {
-        return Err(AgapError::invalid(format!("item {} is larger than the gateway's limit of {limit} bytes", uid.1)));
+        return Err(AgapError::too_large(format!(
+            "item {} is larger than the gateway's limit of {limit} bytes",
+            uid.1
+        )));
     }
     let rendering = items.render(&data.body, located.alarm)?;
     crate::op::retr::reply(rendering.tree, part, max_chars)
