@@ -29,7 +29,10 @@ impl GatewayProcess {
             ),
         )
         .expect("config");
-        let binary = std::env::var("AGAP_BENCH_GATEWAY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_agap-gateway").into());
+        let binary = std::env::var("AGAP_BENCH_GATEWAY")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_agap-gateway").into());
         let mut child = std::process::Command::new(binary)
             .arg("--config")
             .arg(&config)

@@ -332,6 +332,29 @@ impl Client {
         }
     }
 
+    /// Reads a reply without keeping it: its code and the bytes of its data lines (the
+    /// benchmark's client, which should cost about what an IMAP client reading a literal does).
+    #[allow(dead_code)] // used by the benchmark only
+    pub async fn skip_reply(&mut self) -> (u16, usize) {
+        let mut line = Vec::with_capacity(1024);
+        let mut data = 0;
+        let read = async {
+            loop {
+                line.clear();
+                let read = self.reader.read_until(b'\n', &mut line).await.expect("read");
+                assert!(read > 0, "the server closed the connection mid-reply");
+                if line.first() == Some(&b'.') {
+                    data += line.len();
+                    continue;
+                }
+                let code = std::str::from_utf8(&line[..3.min(line.len())]).ok().and_then(|c| c.parse().ok());
+                return code.unwrap_or_else(|| panic!("not a reply line: {:?}", String::from_utf8_lossy(&line)));
+            }
+        };
+        let code = tokio::time::timeout(self.patience, read).await.expect("a reply in time");
+        (code, data)
+    }
+
     /// STOR with these content lines; the final reply.
     pub async fn stor(&mut self, lines: &[&str]) -> Reply {
         self.expect("STOR", 110).await;

@@ -102,7 +102,11 @@ fn single_line(text: &str) -> String {
 /// Appends one data line: its dot, the line, LF.
 pub fn encode_data_line(line: &str, out: &mut Vec<u8>) {
     out.push(b'.');
-    out.extend_from_slice(single_line(line).as_bytes());
+    if line.bytes().any(|byte| matches!(byte, b'\r' | b'\n')) {
+        out.extend_from_slice(single_line(line).as_bytes());
+    } else {
+        out.extend_from_slice(line.as_bytes());
+    }
     out.push(b'\n');
 }
 

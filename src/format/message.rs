@@ -163,19 +163,22 @@ fn nested_message_bytes(message: &Message<'_>, part: &mail_parser::MessagePart<'
     decoded.unwrap_or_else(|| bytes.to_vec())
 }
 
-fn body_of(message: &Message<'_>, part: u32) -> Content {
+/// The content of a part, taken out of the parsed message rather than copied: a decoded
+/// attachment is then held once, by the rendering (each part is rendered once).
+fn body_of(message: &mut Message<'_>, part: u32) -> Content {
     let Some(found) = message.parts.get(part as usize) else { return Content::Text(String::new()) };
-    match &found.body {
-        PartType::Text(text) | PartType::Html(text) => Content::Text(to_lf(text)),
-        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => Content::Binary(bytes.to_vec()),
-        PartType::Message(_) => {
-            let bytes = nested_message_bytes(message, found);
-            match String::from_utf8(bytes) {
-                Ok(text) => Content::Text(to_lf(&text)),
-                Err(error) => Content::Binary(error.into_bytes()),
-            }
-        }
-        PartType::Multipart(_) => Content::Text(String::new()),
+    if let PartType::Message(_) = found.body {
+        let bytes = nested_message_bytes(message, found);
+        return match String::from_utf8(bytes) {
+            Ok(text) => Content::Text(to_lf(&text)),
+            Err(error) => Content::Binary(error.into_bytes()),
+        };
+    }
+    match std::mem::replace(&mut message.parts[part as usize].body, PartType::Multipart(Vec::new())) {
+        PartType::Text(text) | PartType::Html(text) if !text.contains('\r') => Content::Text(text.into_owned()),
+        PartType::Text(text) | PartType::Html(text) => Content::Text(to_lf(&text)),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => Content::Binary(bytes.into_owned()),
+        PartType::Message(_) | PartType::Multipart(_) => Content::Text(String::new()),
     }
 }
 
@@ -215,15 +218,15 @@ pub fn parse(raw: &[u8]) -> Option<Message<'_>> {
 
 /// Renders a message; `None` if mail-parser finds no message at all in the bytes.
 pub fn render_message(raw: &[u8]) -> Option<Element> {
-    let message = MessageParser::default().parse(raw)?;
+    let mut message = MessageParser::default().parse(raw)?;
     let root = message.parts.first()?;
     let mut children = vec![header_element(&root.headers, raw, |_| true)];
     let BodyLayout { text, html, attachments } = body_layout(&message);
     if let Some(id) = text {
-        children.push(Element { name: "TEXT".into(), attributes: Vec::new(), content: body_of(&message, id) });
+        children.push(Element { name: "TEXT".into(), attributes: Vec::new(), content: body_of(&mut message, id) });
     }
     if let Some(id) = html {
-        children.push(Element { name: "HTML".into(), attributes: Vec::new(), content: body_of(&message, id) });
+        children.push(Element { name: "HTML".into(), attributes: Vec::new(), content: body_of(&mut message, id) });
     }
     for (index, id) in attachments.into_iter().enumerate() {
         let number = index + 1;
@@ -233,7 +236,7 @@ pub fn render_message(raw: &[u8]) -> Option<Element> {
         } else {
             header_element(&part.headers, raw, |_| true)
         };
-        let body = Element { name: "BODY".into(), attributes: Vec::new(), content: body_of(&message, id) };
+        let body = Element { name: "BODY".into(), attributes: Vec::new(), content: body_of(&mut message, id) };
         children.push(Element::parent(format!("ATTACHMENT-{number}"), vec![header, body]));
     }
     Some(Element::parent("MESSAGE", children))
