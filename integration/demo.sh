@@ -50,4 +50,5 @@ AGAP_IMAP__SECURITY=plain \
 AGAP_DAV__URL="http://127.0.0.1:$dav_port/" \
 AGAP_DAV__ALLOW_PLAIN=true \
 AGAP_STORE__URL="sqlite://$state/gateway.db" \
+MALLOC_MMAP_THRESHOLD_=131072 \
     ./target/release/agap-gateway --config config/gateway.example.toml

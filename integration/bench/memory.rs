@@ -56,6 +56,9 @@ pub async fn run() {
     direct.select("INBOX").await.expect("SELECT");
     let uid = direct.uid_search("ALL").await.expect("SEARCH").into_iter().max().expect("the message");
     println!("\nmemory: one message of {size_mib:.1} MiB ({mib} MiB attachment) in {USER}'s INBOX");
+    let threshold =
+        std::env::var("MALLOC_MMAP_THRESHOLD_").unwrap_or_else(|_| "unset (glibc's sliding default)".into());
+    println!("the gateway runs with MALLOC_MMAP_THRESHOLD_ {threshold} (README, Deployment notes)");
 
     // Clients that stop reading: what each one holds in the gateway.
     let gateway = GatewayProcess::start("");
