@@ -15,7 +15,7 @@ use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{CollectionRef, FolderEntry};
 use crate::format::Element;
-use crate::format::icalendar::render_calendar;
+use crate::format::icalendar::{has_alarm, render_calendar};
 use crate::format::vcard::render_vcard;
 use crate::gateway::Gateway;
 use crate::store::{ItemMap, ItemVersion, MappedItem};
@@ -173,8 +173,7 @@ impl<'a> CollectionItems<'a> {
     }
 
     fn has_alarm(&self, body: &[u8]) -> bool {
-        self.kind() != ItemKind::Contacts
-            && render_calendar(&String::from_utf8_lossy(body), self.kind()).is_ok_and(|view| view.alarm.is_some())
+        self.kind() != ItemKind::Contacts && has_alarm(&String::from_utf8_lossy(body), self.kind())
     }
 
     /// The item with AGAP UID `uid`, as mapped.

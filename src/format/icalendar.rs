@@ -388,6 +388,22 @@ pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
     Ok(CalendarView { uid, item: Element::parent(name, children), alarm, tags: read_tags(&text_lines, first, last) })
 }
 
+/// Whether `render_calendar` would show an alarm item for this resource, without rendering it:
+/// what the UID map records for every resource it sees, so a first listing of a large calendar
+/// must not pay for a rendering (time zones resolved, every property made into XML) each.
+/// A resource that would not render has none, as there.
+pub fn has_alarm(ics: &str, kind: ItemKind) -> bool {
+    let found = || -> AgapResult<bool> {
+        let name = component_name(kind)?;
+        let calendar = parse(ics)?;
+        main_range(ics, name)?;
+        let root = Node::from_calendar(&calendar)?;
+        let main = &root.children[main_index(&root, &component_type(kind)?)?];
+        Ok(main.first_alarm().is_some())
+    };
+    found().unwrap_or(false)
+}
+
 /// Checks the root element against the folder kind: VEVENT/VTODO/VJOURNAL for the kind, or
 /// VALARM (only for Events and Tasks); anything else 511.
 pub fn read_calendar_input(root: Element, kind: ItemKind) -> AgapResult<CalendarInput> {

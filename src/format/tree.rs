@@ -100,7 +100,7 @@ impl Iterator for Base64Lines {
 /// a character reference (`a&#10;` then `b` reads as "a", LF, LF, "b"): an empty line ends STOR
 /// content (draft 4.39), and what RETR sends must be fit to STOR again (AMBIGUITIES B.12). The
 /// open tag starts the first line and the close tag ends the last, so neither can be empty.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TextCursor {
     /// Byte offset of the next segment of the text; `None` once the close tag went out.
     next: Option<usize>,

@@ -355,6 +355,22 @@ pub(super) fn round_trip(text: &str) -> RoundTrip {
 }
 
 #[test]
+fn has_alarm_agrees_with_the_rendering_on_every_corpus_file() {
+    let files = crate::format::corpus::corpus_files("ical");
+    let mut with_alarm = 0;
+    for file in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(file).expect("read")).into_owned();
+        for kind in [ItemKind::Events, ItemKind::Tasks, ItemKind::Journals] {
+            let rendered = render_calendar(&text, kind).is_ok_and(|view| view.alarm.is_some());
+            assert_eq!(has_alarm(&text, kind), rendered, "{} as {kind:?}", file.display());
+            with_alarm += usize::from(rendered);
+        }
+    }
+    assert!(with_alarm >= 10, "the corpus has alarms to find ({with_alarm})");
+    assert!(has_alarm(FIG_2_4, ItemKind::Events));
+}
+
+#[test]
 fn corpus_round_trip() {
     check_round_trips("ical", "ical", round_trip);
 }
