@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
 
+use agap_gateway::config::Config;
+
 use crate::harness::{Client, TestGateway, imap, imap_append_raw, password, with_dav, with_hashed_logins};
 
 /// Connects and reads the welcome line, which must have `code`.
@@ -37,14 +39,20 @@ async fn a_banned_network_is_greeted_with_531_and_closed() {
     assert!(client.is_closed().await);
 }
 
+/// Hashed logins, and failed ones delayed from the first (by `delay_ms` steps up to twice that)
+/// and banning the address at the third.
+fn quick_bans(config: &mut Config, delay_ms: u64) {
+    with_hashed_logins(config, false);
+    config.limits.failed_logins_before_delay = 1;
+    config.limits.failed_login_delay_step_ms = delay_ms;
+    config.limits.failed_login_max_delay_ms = 2 * delay_ms;
+    config.limits.failed_logins_before_ban = 3;
+}
+
 #[tokio::test]
 async fn failed_logins_ban_the_address_then_the_welcome_is_531() {
     let gateway = TestGateway::start_with(|config| {
-        with_hashed_logins(config, false);
-        config.limits.failed_logins_before_delay = 1;
-        config.limits.failed_login_delay_step_ms = 10;
-        config.limits.failed_login_max_delay_ms = 20;
-        config.limits.failed_logins_before_ban = 3;
+        quick_bans(config, 10);
         config.limits.ban_secs = 600;
     })
     .await;
@@ -197,11 +205,7 @@ async fn limits_log_the_client_address_and_never_a_credential() {
         .try_init()
         .expect("no other subscriber in this test binary");
     let gateway = TestGateway::start_with(|config| {
-        with_hashed_logins(config, false);
-        config.limits.failed_logins_before_delay = 1;
-        config.limits.failed_login_delay_step_ms = 1;
-        config.limits.failed_login_max_delay_ms = 1;
-        config.limits.failed_logins_before_ban = 3;
+        quick_bans(config, 1);
         config.mail.max_item_size = 4096;
     })
     .await;

@@ -345,11 +345,8 @@ fn alarm_uid(alarm: &Node, parent_uid: &str) -> String {
 /// of `kind` without RECURRENCE-ID (else the first of `kind`); 511 if there is none or the text
 /// does not parse.
 pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
-    let name = component_name(kind)?;
-    let calendar = parse(ics)?;
-    let (text_lines, first, last) = main_range(ics, name)?;
+    let Resource { name, calendar, text_lines, first, last, root, main } = Resource::read(ics, kind)?;
     let resolver = calendar.build_tz_resolver();
-    let root = Node::from_calendar(&calendar)?;
     let custom: Vec<(String, Tz)> = root
         .children
         .iter()
@@ -358,7 +355,7 @@ pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
         .collect();
     let resolve =
         |id: &str| resolver.resolve(id).or_else(|| custom.iter().find(|(known, _)| known == id).map(|(_, tz)| *tz));
-    let main = &root.children[main_index(&root, &component_type(kind)?)?];
+    let main = &root.children[main];
     let uid = main.uid().unwrap_or_default();
     let shown = |entry: &&ICalendarEntry| !is_tags(entry) && is_xml_name(entry.name.as_str());
     let mut children: Vec<Element> =
@@ -393,15 +390,33 @@ pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
 /// must not pay for a rendering (time zones resolved, every property made into XML) each.
 /// A resource that would not render has none, as there.
 pub fn has_alarm(ics: &str, kind: ItemKind) -> bool {
-    let found = || -> AgapResult<bool> {
+    Resource::read(ics, kind).is_ok_and(|resource| resource.root.children[resource.main].first_alarm().is_some())
+}
+
+/// A resource read for rendering: what `render_calendar` and `has_alarm` both start from, so
+/// that they agree on which resources render and which component is the item.
+struct Resource {
+    /// VEVENT, VTODO or VJOURNAL.
+    name: &'static str,
+    calendar: ICalendar,
+    /// The logical lines of the text, and the main component's first and last (for the tags).
+    text_lines: Vec<LogicalLine>,
+    first: usize,
+    last: usize,
+    root: Node,
+    /// The main component's index among the root's children.
+    main: usize,
+}
+
+impl Resource {
+    fn read(ics: &str, kind: ItemKind) -> AgapResult<Self> {
         let name = component_name(kind)?;
         let calendar = parse(ics)?;
-        main_range(ics, name)?;
+        let (text_lines, first, last) = main_range(ics, name)?;
         let root = Node::from_calendar(&calendar)?;
-        let main = &root.children[main_index(&root, &component_type(kind)?)?];
-        Ok(main.first_alarm().is_some())
-    };
-    found().unwrap_or(false)
+        let main = main_index(&root, &component_type(kind)?)?;
+        Ok(Self { name, calendar, text_lines, first, last, root, main })
+    }
 }
 
 /// Checks the root element against the folder kind: VEVENT/VTODO/VJOURNAL for the kind, or
