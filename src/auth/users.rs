@@ -80,7 +80,9 @@ pub struct UsersFile {
 
 impl fmt::Debug for UsersFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersFile").field("path", &self.path).field("source", &self.current()).finish()
+        // What was read last: formatting must not touch the file (nor log a reload).
+        let loaded = self.loaded.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f.debug_struct("UsersFile").field("path", &self.path).field("source", &loaded.1).finish()
     }
 }
 
