@@ -153,6 +153,8 @@ impl ImapConfig {
             login_cache_ttl: Duration::from_secs(self.login_cache_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             command_timeout: Duration::from_secs(self.command_timeout_secs),
+            // Set from `[mail] max_item_size` by the server, which sees both sections.
+            ..ImapSettings::default()
         })
     }
 }

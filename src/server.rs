@@ -57,7 +57,9 @@ impl RunningGateway {
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     config.validate()?;
     let store = SqliteStore::open(&config.store.url).await?;
-    let mail = ImapBackend::new(config.imap.settings()?);
+    let mut imap = config.imap.settings()?;
+    imap.max_item_size = config.mail.max_item_size;
+    let mail = ImapBackend::new(imap);
     let collections = match config.dav.base_url()? {
         Some(base) if base.scheme() == "https" => {
             let tls = crate::tls::client_config(config.dav.ca_file.as_deref())?;

@@ -32,33 +32,72 @@ pub struct ImapConnection {
     pub last_used: Instant,
 }
 
+/// A UID set as the server wrote it (RFC 4315 `uid-set`): ranges kept as ranges, so that a
+/// hostile `1:4294967295` costs 8 bytes instead of 16 GiB; callers expand it lazily and only as
+/// far as the UIDs they asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UidSet(Vec<std::ops::RangeInclusive<u32>>);
+
+impl UidSet {
+    pub(crate) fn of(set: &[UidSetMember]) -> Self {
+        Self(
+            set.iter()
+                .map(|member| match member {
+                    UidSetMember::Uid(uid) => *uid..=*uid,
+                    UidSetMember::UidRange(range) => range.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The UIDs in the order the server listed them (RFC 4315 pairs source and destination
+    /// sets by position).
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flat_map(|range| range.clone())
+    }
+}
+
 /// The UIDPLUS results (RFC 4315) a command reported, in the order they came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UidPlus {
     /// APPENDUID: the UIDs given to appended messages.
-    Appended(Vec<u32>),
+    Appended(UidSet),
     /// COPYUID (also sent by MOVE, RFC 6851): source UIDs and the new ones, pairwise.
-    Copied(Vec<u32>, Vec<u32>),
-}
-
-fn expand(set: &[UidSetMember]) -> Vec<u32> {
-    let mut uids = Vec::new();
-    for member in set {
-        match member {
-            UidSetMember::Uid(uid) => uids.push(*uid),
-            // Bounded by what the server reported for our own command.
-            UidSetMember::UidRange(range) => uids.extend(range.clone()),
-        }
-    }
-    uids
+    Copied(UidSet, UidSet),
 }
 
 fn uidplus_of(code: Option<&ResponseCode<'_>>) -> Option<UidPlus> {
     match code? {
-        ResponseCode::AppendUid(_, uids) => Some(UidPlus::Appended(expand(uids))),
-        ResponseCode::CopyUid(_, from, to) => Some(UidPlus::Copied(expand(from), expand(to))),
+        ResponseCode::AppendUid(_, uids) => Some(UidPlus::Appended(UidSet::of(uids))),
+        ResponseCode::CopyUid(_, from, to) => Some(UidPlus::Copied(UidSet::of(from), UidSet::of(to))),
         _ => None,
     }
+}
+
+/// The one rule at the boundary to the IMAP server: a command line holds no CR, LF or NUL,
+/// whoever built it and whatever they checked. A line break inside an argument would end the
+/// command early and let the rest run as commands of its own (RFC 3501 has no escape for CR
+/// and LF in a quoted string; NUL is never allowed). Refused, never stripped: a silently changed
+/// argument would act on something the client did not name.
+pub fn check_command_line(command: &str) -> AdapterResult<()> {
+    if let Some(found) = command.bytes().find(|byte| matches!(byte, b'\r' | b'\n' | 0)) {
+        let verb: String = command
+            .split(' ')
+            .filter(|word| !word.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+            .take(24)
+            .collect();
+        tracing::warn!(command = %verb, byte = found, "refused to send an IMAP command holding CR, LF or NUL");
+        return Err(AdapterError::new(
+            AdapterErrorKind::Refused,
+            "an argument holds a line break or NUL, which cannot be passed to the IMAP server",
+        ));
+    }
+    Ok(())
 }
 
 /// The next response of the server (async-imap does not export its response type's name).
@@ -213,6 +252,9 @@ impl ImapConnection {
     where
         F: FnMut(usize, &Response<'_>) + Send,
     {
+        for command in commands {
+            check_command_line(command)?;
+        }
         let deadline = self.command_timeout;
         let work = async {
             let mut tags = Vec::with_capacity(commands.len());
@@ -229,6 +271,8 @@ impl ImapConnection {
     pub async fn append(&mut self, wire: &str, flags: &[String], message: &[u8]) -> AdapterResult<Vec<UidPlus>> {
         let deadline = self.command_timeout;
         let command = format!("APPEND {} ({}) {{{}}}", quote(wire), flags.join(" "), message.len());
+        // The message itself is a literal and may hold any line ends; the command line may not.
+        check_command_line(&command)?;
         let work = async {
             let tag = self.session.run_command(&command).await.map_err(|e| unavailable("connection failed", e))?;
             loop {
@@ -274,10 +318,31 @@ impl ImapConnection {
                             Ok(std::mem::take(&mut codes))
                         }
                         other => {
+                            // A BAD means the server did not read our line as we meant it: what
+                            // it does with what follows is unknown, so the connection is not
+                            // lent again.
+                            if *other == Status::Bad {
+                                self.broken = true;
+                            }
                             codes.clear();
                             Err(classify_refusal(other, outcome.information.as_deref().unwrap_or("")))
                         }
                     });
+                }
+                // A tagged answer to a command we did not send, or a continuation we did not
+                // ask for: the stream is out of step with our commands, and whatever answers
+                // follow may belong to something else. Never guess; drop the connection.
+                Response::Done { .. } => {
+                    return Err(AdapterError::new(
+                        AdapterErrorKind::Protocol,
+                        "IMAP server answered a command that was not sent",
+                    ));
+                }
+                Response::Continue { .. } => {
+                    return Err(AdapterError::new(
+                        AdapterErrorKind::Protocol,
+                        "IMAP server asked for a continuation that no command needs",
+                    ));
                 }
                 Response::Data { status: Status::Bye, outcome } => {
                     return Err(unavailable("closed the connection", outcome.information.as_deref().unwrap_or("BYE")));
@@ -293,8 +358,8 @@ impl ImapConnection {
         Ok(outcomes)
     }
 
-    /// Records a connection-level failure (I/O, timeout, BYE): the session state is unknown, so
-    /// the connection must not be reused.
+    /// Records a connection-level failure (I/O, timeout, BYE, an answer out of step): the
+    /// session state is unknown, so the connection must not be reused.
     fn settle<T>(&mut self, result: AdapterResult<T>) -> AdapterResult<T> {
         if result.is_err() {
             self.broken = true;
@@ -386,6 +451,141 @@ impl ImapConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::net::TcpListener;
+
+    /// A scripted IMAP server on loopback: greets, accepts LOGIN and CAPABILITY, and answers
+    /// every later command with `answer(tag, line)`. Returns its port and the lines it received.
+    async fn scripted_server(
+        answer: impl Fn(&str, &str) -> String + Send + 'static,
+    ) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let (seen, lines) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let (read, mut write) = socket.into_split();
+            let mut read = BufReader::new(read);
+            let _ = write.write_all(b"* OK scripted\r\n").await;
+            let mut line = String::new();
+            while read.read_line(&mut line).await.is_ok_and(|n| n > 0) {
+                let command = line.trim_end().to_owned();
+                line.clear();
+                let _ = seen.send(command.clone());
+                let (tag, rest) = command.split_once(' ').unwrap_or((&command, ""));
+                let reply = match rest.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str() {
+                    "LOGIN" => format!("{tag} OK logged in\r\n"),
+                    "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK done\r\n"),
+                    _ => answer(tag, rest),
+                };
+                if write.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        });
+        (port, lines)
+    }
+
+    async fn connect_to(port: u16) -> ImapConnection {
+        let settings = ImapSettings {
+            port,
+            command_timeout: Duration::from_secs(5),
+            max_item_size: 1000,
+            ..ImapSettings::default()
+        };
+        ImapConnection::open(&settings, &Credentials::new("user", "password")).await.expect("login")
+    }
+
+    #[tokio::test]
+    async fn a_command_line_with_a_line_break_is_refused_before_anything_is_sent() {
+        let (port, mut lines) = scripted_server(|tag, _| format!("{tag} OK fine\r\n")).await;
+        let mut connection = connect_to(port).await;
+        for injected in ["x\r\nA9 CREATE injected", "x\nCREATE injected", "x\rCREATE", "x\0y"] {
+            let command = format!("UID FETCH 1 (BODY.PEEK[HEADER.FIELDS ({})])", quote(injected));
+            let refused = connection.execute(&command).await.expect_err("refused");
+            assert_eq!(refused.kind(), AdapterErrorKind::Refused);
+            let refused = connection.append(injected, &[], b"x").await.expect_err("refused");
+            assert_eq!(refused.kind(), AdapterErrorKind::Refused);
+        }
+        assert!(!connection.is_broken(), "nothing was sent, so the connection is as good as before");
+        connection.execute("NOOP").await.expect("still usable");
+        drop(connection);
+        let mut received = Vec::new();
+        while let Ok(line) = lines.try_recv() {
+            received.push(line);
+        }
+        assert!(received.iter().all(|line| !line.contains("injected") && !line.contains("CREATE")), "{received:?}");
+        assert!(received.iter().any(|line| line.ends_with("NOOP")), "{received:?}");
+    }
+
+    #[tokio::test]
+    async fn a_bad_answer_breaks_the_connection() {
+        let (port, _lines) = scripted_server(|tag, _| format!("{tag} BAD what?\r\n")).await;
+        let mut connection = connect_to(port).await;
+        let refused = connection.execute("NOOP").await.expect_err("BAD");
+        assert_eq!(refused.kind(), AdapterErrorKind::Protocol);
+        assert!(connection.is_broken(), "a BAD answer must keep the connection out of the pool");
+    }
+
+    #[tokio::test]
+    async fn a_no_answer_keeps_the_connection() {
+        let (port, _lines) = scripted_server(|tag, _| format!("{tag} NO [NONEXISTENT] no such thing\r\n")).await;
+        let mut connection = connect_to(port).await;
+        assert_eq!(connection.execute("NOOP").await.expect_err("NO").kind(), AdapterErrorKind::NotFound);
+        assert!(!connection.is_broken());
+    }
+
+    #[tokio::test]
+    async fn an_answer_to_a_command_not_sent_breaks_the_connection() {
+        let (port, _lines) =
+            scripted_server(|tag, _| format!("ZZ9 OK not yours\r\n* 1 EXISTS\r\n{tag} OK done\r\n")).await;
+        let mut connection = connect_to(port).await;
+        assert_eq!(connection.execute("NOOP").await.expect_err("out of step").kind(), AdapterErrorKind::Protocol);
+        assert!(connection.is_broken());
+    }
+
+    #[tokio::test]
+    async fn an_unasked_continuation_breaks_the_connection() {
+        let (port, _lines) = scripted_server(|_, _| "+ send more\r\n".to_owned()).await;
+        let mut connection = connect_to(port).await;
+        assert_eq!(connection.execute("NOOP").await.expect_err("continuation").kind(), AdapterErrorKind::Protocol);
+        assert!(connection.is_broken());
+    }
+
+    #[tokio::test]
+    async fn a_literal_over_the_item_limit_is_never_buffered() {
+        let (port, _lines) =
+            scripted_server(|tag, _| format!("* 1 FETCH (UID 1 BODY[] {{2000000000}}\r\nxxxx\r\n{tag} OK done\r\n"))
+                .await;
+        let mut connection = connect_to(port).await;
+        let failed = connection.execute("UID FETCH 1 (UID BODY.PEEK[])").await.expect_err("refused");
+        assert_eq!(failed.kind(), AdapterErrorKind::Unavailable);
+        assert!(failed.reason().contains("2000000000"), "{failed}");
+        assert!(connection.is_broken());
+    }
+
+    #[tokio::test]
+    async fn copyuid_ranges_stay_ranges() {
+        let (port, _lines) =
+            scripted_server(|tag, _| format!("{tag} OK [COPYUID 7 1:4294967295 1:4294967295] copied\r\n")).await;
+        let mut connection = connect_to(port).await;
+        let codes = connection.execute("UID COPY 5 Other").await.expect("copied");
+        match codes.as_slice() {
+            [UidPlus::Copied(from, to)] => {
+                assert_eq!(from.iter().take(3).collect::<Vec<_>>(), vec![1, 2, 3]);
+                assert_eq!(to.iter().nth(4), Some(5));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_boundary_check_refuses_exactly_cr_lf_and_nul() {
+        assert!(check_command_line("UID SEARCH HEADER \"subject\" \"Grüße \\\" ok\"").is_ok());
+        for bad in ["A\rB", "A\nB", "A\0B", "\r\n"] {
+            assert_eq!(check_command_line(bad).map_err(|e| e.kind()), Err(AdapterErrorKind::Refused));
+        }
+    }
 
     #[test]
     fn quoting_escapes_quotes_and_backslashes() {

@@ -4,6 +4,7 @@
 //! come from a bounded per-user pool (see `pool`), so an idle AGAP session holds none.
 
 mod account;
+mod bounded;
 mod connection;
 mod keywords;
 mod messages;
@@ -20,6 +21,8 @@ use agap_adapter_api::{AdapterResult, Credentials};
 use async_trait::async_trait;
 
 pub use account::ImapAccount;
+pub use bounded::ResponseScanner;
+pub use connection::{check_command_line, quote};
 pub use settings::{ImapSecurity, ImapSettings};
 pub use transport::{BoxedImapStream, ImapStream};
 

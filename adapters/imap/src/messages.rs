@@ -31,6 +31,11 @@ pub fn uid_set(uids: &[u32]) -> String {
     parts.join(",")
 }
 
+/// The length of a partial FETCH that tells a message of `max_size` bytes from a larger one.
+fn partial_octets(max_size: usize) -> usize {
+    max_size.saturating_add(1).min(u32::MAX as usize)
+}
+
 fn fetched_uid(attributes: &[AttributeValue<'_>]) -> Option<u32> {
     attributes.iter().find_map(|attribute| match attribute {
         AttributeValue::Uid(uid) => Some(*uid),
@@ -38,14 +43,22 @@ fn fetched_uid(attributes: &[AttributeValue<'_>]) -> Option<u32> {
     })
 }
 
-fn copied_pairs(codes: Vec<UidPlus>) -> Vec<(u32, u32)> {
-    codes
-        .into_iter()
-        .flat_map(|code| match code {
-            UidPlus::Copied(from, to) => from.into_iter().zip(to).collect::<Vec<_>>(),
-            UidPlus::Appended(_) => Vec::new(),
-        })
-        .collect()
+/// The (source, new) UID pairs of COPYUID answers, for the UIDs that were sent only: a server
+/// naming others (or a range of four billion) cannot make the gateway hold more pairs than it
+/// asked about.
+fn copied_pairs(codes: &[UidPlus], sent: &[u32]) -> Vec<(u32, u32)> {
+    let mut sent = sent.to_vec();
+    sent.sort_unstable();
+    sent.dedup();
+    let mut pairs = Vec::new();
+    for code in codes {
+        if let UidPlus::Copied(from, to) = code {
+            let named = from.iter().zip(to.iter()).take(sent.len());
+            pairs.extend(named.filter(|(source, _)| sent.binary_search(source).is_ok()));
+        }
+    }
+    pairs.truncate(sent.len());
+    pairs
 }
 
 async fn search_all(connection: &mut ImapConnection) -> AdapterResult<Vec<u32>> {
@@ -150,8 +163,12 @@ impl ImapAccount {
         if needs.tags {
             items.push("FLAGS".into());
         }
+        // Whole messages are read only up to the gateway's item limit (a partial FETCH of one
+        // byte more, RFC 3501 6.4.5): a larger one cannot be checked and is skipped below, so a
+        // single huge message costs the limit, not its size.
+        let limit = self.pool().settings().max_item_size;
         if needs.whole {
-            items.push("BODY.PEEK[]".into());
+            items.push(format!("BODY.PEEK[]<0.{}>", partial_octets(limit)));
         } else if !needs.header_fields.is_empty() {
             let names: Vec<String> = needs.header_fields.iter().map(|f| quote(f)).collect();
             items.push(format!("BODY.PEEK[HEADER.FIELDS ({})]", names.join(" ")));
@@ -170,7 +187,16 @@ impl ImapAccount {
                                 item.tags = keywords::tags_of(&flags).into_iter().map(|(tag, _)| tag).collect();
                             }
                             AttributeValue::BodySection { data, .. } => {
-                                item.data = data.as_deref().unwrap_or_default().to_vec()
+                                let data = data.as_deref().unwrap_or_default();
+                                if needs.whole && data.len() > limit {
+                                    tracing::warn!(
+                                        uid,
+                                        limit,
+                                        "message larger than the item limit is not read; it matches no filter on its content"
+                                    );
+                                    return;
+                                }
+                                item.data = data.to_vec()
                             }
                             _ => {}
                         }
@@ -257,7 +283,7 @@ impl ImapAccount {
         let wire = self.encode_name(mailbox)?;
         let mut connection = self.pool().checkout().await?;
         connection.select(&wire).await?;
-        let octets = max_size.saturating_add(1).min(u32::MAX as usize);
+        let octets = partial_octets(max_size);
         let message = fetch_section(&mut connection, uid, &format!("BODY.PEEK[]<0.{octets}>")).await?;
         match message {
             Some(bytes) if bytes.len() > max_size => Err(AdapterError::new(
@@ -291,7 +317,7 @@ impl ImapAccount {
         let mut connection = self.pool().checkout().await?;
         let codes = connection.append(&wire, flags, message).await?;
         Ok(codes.into_iter().find_map(|code| match code {
-            UidPlus::Appended(uids) => uids.first().copied(),
+            UidPlus::Appended(uids) => uids.iter().next(),
             UidPlus::Copied(..) => None,
         }))
     }
@@ -351,25 +377,43 @@ impl ImapAccount {
         let set = uid_set(&uids);
         if remove_source && connection.has_capability("MOVE") {
             let codes = connection.execute(&format!("UID MOVE {set} {}", quote(&target))).await?;
-            return Ok(copied_pairs(codes));
+            return Ok(copied_pairs(&codes, &uids));
         }
         let codes = connection.execute(&format!("UID COPY {set} {}", quote(&target))).await?;
         drop(connection);
         if remove_source {
             self.expunge_in(from, &uids).await?;
         }
-        Ok(copied_pairs(codes))
+        Ok(copied_pairs(&codes, &uids))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::UidSet;
+    use async_imap::imap_proto::rfc4315::UidSetMember;
 
     #[test]
     fn uid_sets_are_compact_and_sorted() {
         assert_eq!(uid_set(&[5, 1, 2, 3, 9, 10, 7, 3]), "1:3,5,7,9:10");
         assert_eq!(uid_set(&[42]), "42");
         assert_eq!(uid_set(&[]), "");
+    }
+
+    fn copied(from: &[UidSetMember], to: &[UidSetMember]) -> UidPlus {
+        UidPlus::Copied(UidSet::of(from), UidSet::of(to))
+    }
+
+    #[test]
+    fn copyuid_pairs_cover_only_the_uids_sent() {
+        use UidSetMember::{Uid, UidRange};
+        let honest = copied(&[UidRange(4..=6)], &[UidRange(100..=102)]);
+        assert_eq!(copied_pairs(&[honest], &[6, 4, 5]), vec![(4, 100), (5, 101), (6, 102)]);
+        // A server answering with four billion UIDs costs as many pairs as were sent.
+        let hostile = copied(&[UidRange(1..=u32::MAX)], &[UidRange(1..=u32::MAX)]);
+        assert_eq!(copied_pairs(&[hostile], &[2, 3]), vec![(2, 2)]);
+        let unrelated = copied(&[Uid(9)], &[Uid(10)]);
+        assert_eq!(copied_pairs(&[unrelated], &[1]), Vec::new());
     }
 }

@@ -205,6 +205,11 @@ impl UserPool {
         Ok(())
     }
 
+    /// The adapter's settings.
+    pub fn settings(&self) -> &ImapSettings {
+        &self.settings
+    }
+
     /// What the first connection learnt about the server.
     pub fn facts(&self) -> Option<ServerFacts> {
         self.facts.lock().ok().and_then(|facts| facts.clone())

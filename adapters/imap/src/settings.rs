@@ -39,6 +39,18 @@ pub struct ImapSettings {
     pub connect_timeout: Duration,
     /// Bound on any single command.
     pub command_timeout: Duration,
+    /// The largest message the gateway reads (`[mail] max_item_size`): messages are fetched
+    /// with partial FETCHes of one byte more, and a literal announced larger than that breaks
+    /// the connection before it is buffered.
+    pub max_item_size: usize,
+}
+
+impl ImapSettings {
+    /// The largest literal a response may announce: what a partial FETCH of `max_item_size`
+    /// plus one byte returns.
+    pub fn max_literal(&self) -> usize {
+        self.max_item_size.saturating_add(1)
+    }
 }
 
 impl Default for ImapSettings {
@@ -54,6 +66,7 @@ impl Default for ImapSettings {
             login_cache_ttl: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
+            max_item_size: 25 * 1024 * 1024,
         }
     }
 }

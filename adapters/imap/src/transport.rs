@@ -13,6 +13,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
 
+use crate::bounded::BoundedStream;
 use crate::settings::{ImapSecurity, ImapSettings};
 
 /// Any stream an IMAP session runs over.
@@ -41,7 +42,8 @@ pub async fn connect(settings: &ImapSettings) -> AdapterResult<async_imap::Clien
     let _ = tcp.set_nodelay(true);
     match &settings.security {
         ImapSecurity::Plain => {
-            let mut client = async_imap::Client::new(Box::new(tcp) as BoxedImapStream);
+            let bounded = BoundedStream::new(tcp, settings.max_literal());
+            let mut client = async_imap::Client::new(Box::new(bounded) as BoxedImapStream);
             read_greeting(&mut client, settings.connect_timeout).await?;
             Ok(client)
         }
@@ -52,7 +54,7 @@ pub async fn connect(settings: &ImapSettings) -> AdapterResult<async_imap::Clien
             Ok(client)
         }
         ImapSecurity::StartTls(config) => {
-            let mut client = async_imap::Client::new(tcp);
+            let mut client = async_imap::Client::new(BoundedStream::new(tcp, settings.max_literal()));
             read_greeting(&mut client, settings.connect_timeout).await?;
             // A refusal is an error, never a reason to go on in clear text (no downgrade).
             timeout(settings.command_timeout, client.run_command_and_check_ok("STARTTLS", None))
@@ -61,7 +63,7 @@ pub async fn connect(settings: &ImapSettings) -> AdapterResult<async_imap::Clien
                 .map_err(|e| unavailable("refused STARTTLS", e))?;
             // into_inner drops whatever the server sent after its OK in clear text: nothing
             // read before the handshake may count as part of the TLS session (RFC 3501 6.2.1).
-            let tls = handshake(client.into_inner(), config, settings).await?;
+            let tls = handshake(client.into_inner().into_inner(), config, settings).await?;
             // No second greeting after STARTTLS.
             Ok(async_imap::Client::new(tls))
         }
@@ -80,7 +82,7 @@ async fn handshake(
         .await
         .map_err(|_| unavailable("did not complete the TLS handshake in time", "timeout"))?
         .map_err(|e| unavailable("failed the TLS handshake", e))?;
-    Ok(Box::new(tls))
+    Ok(Box::new(BoundedStream::new(tls, settings.max_literal())))
 }
 
 async fn read_greeting<T: ImapStream>(client: &mut async_imap::Client<T>, wait: Duration) -> AdapterResult<()> {
