@@ -15,6 +15,9 @@ use crate::connection::quote;
 use crate::pool::{ServerFacts, UserPool};
 use crate::{keywords, utf7};
 
+/// The most mailboxes one account may have.
+const MAX_MAILBOXES: usize = 100_000;
+
 /// A handle on one user's account; it borrows pooled connections per operation.
 #[derive(Debug)]
 pub struct ImapAccount {
@@ -143,11 +146,16 @@ impl MailAccount for ImapAccount {
             "LIST \"\" \"*\""
         };
         let mut mailboxes = Vec::new();
+        let mut too_many = false;
         self.pool
             .checkout()
             .await?
             .execute_with(command, |response| {
                 let Response::MailboxData(MailboxDatum::List(list)) = response else { return };
+                if mailboxes.len() >= MAX_MAILBOXES {
+                    too_many = true;
+                    return;
+                }
                 let delimiter = list.delimiter.as_ref().and_then(|d| d.chars().next()).or(facts.delimiter);
                 let Some(name) = Self::decode_name(&list.name, delimiter) else {
                     tracing::warn!(mailbox = %list.name, "mailbox name is not valid modified UTF-7; not shown");
@@ -160,6 +168,14 @@ impl MailAccount for ImapAccount {
                 });
             })
             .await?;
+        if too_many {
+            // Bounds what a server can make the gateway hold for one LIST; no real account
+            // comes near it.
+            return Err(AdapterError::new(
+                AdapterErrorKind::Protocol,
+                format!("IMAP server listed more than {MAX_MAILBOXES} mailboxes"),
+            ));
+        }
         Ok(mailboxes)
     }
 
@@ -413,7 +429,12 @@ impl MailAccount for ImapAccount {
 
 #[cfg(test)]
 mod tests {
+    use agap_adapter_api::Credentials;
+    use agap_adapter_api::mail::MailBackend;
+
     use super::*;
+    use crate::scripted::scripted_server;
+    use crate::{ImapBackend, ImapSettings};
 
     #[test]
     fn names_decode_level_by_level() {
@@ -429,5 +450,26 @@ mod tests {
         assert_eq!(special_use_of(&NameAttribute::Extension("\\sent".into())), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Sent), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Marked), None);
+    }
+
+    #[tokio::test]
+    async fn a_server_listing_more_mailboxes_than_any_account_has_is_refused() {
+        let (port, _lines) = scripted_server(|tag, command| {
+            let mut reply = String::new();
+            if command.starts_with("LIST \"\" \"*\"") {
+                for index in 0..=MAX_MAILBOXES {
+                    reply.push_str(&format!("* LIST () \"/\" box{index}\r\n"));
+                }
+            } else if command.starts_with("LIST") {
+                reply.push_str("* LIST (\\Noselect) \"/\" \"\"\r\n");
+            }
+            reply + &format!("{tag} OK done\r\n")
+        })
+        .await;
+        let backend = ImapBackend::new(ImapSettings { port, ..ImapSettings::default() });
+        let account = backend.login(&Credentials::new("user", "password")).await.expect("login");
+        let refused = account.list_mailboxes().await.expect_err("too many");
+        assert_eq!(refused.kind(), AdapterErrorKind::Protocol);
+        assert!(refused.reason().contains(&MAX_MAILBOXES.to_string()), "{refused}");
     }
 }

@@ -451,40 +451,7 @@ impl ImapConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    use tokio::net::TcpListener;
-
-    /// A scripted IMAP server on loopback: greets, accepts LOGIN and CAPABILITY, and answers
-    /// every later command with `answer(tag, line)`. Returns its port and the lines it received.
-    async fn scripted_server(
-        answer: impl Fn(&str, &str) -> String + Send + 'static,
-    ) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let (seen, lines) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let Ok((socket, _)) = listener.accept().await else { return };
-            let (read, mut write) = socket.into_split();
-            let mut read = BufReader::new(read);
-            let _ = write.write_all(b"* OK scripted\r\n").await;
-            let mut line = String::new();
-            while read.read_line(&mut line).await.is_ok_and(|n| n > 0) {
-                let command = line.trim_end().to_owned();
-                line.clear();
-                let _ = seen.send(command.clone());
-                let (tag, rest) = command.split_once(' ').unwrap_or((&command, ""));
-                let reply = match rest.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str() {
-                    "LOGIN" => format!("{tag} OK logged in\r\n"),
-                    "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK done\r\n"),
-                    _ => answer(tag, rest),
-                };
-                if write.write_all(reply.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        });
-        (port, lines)
-    }
+    use crate::scripted::scripted_server;
 
     async fn connect_to(port: u16) -> ImapConnection {
         let settings = ImapSettings {

@@ -9,6 +9,8 @@ mod connection;
 mod keywords;
 mod messages;
 mod pool;
+#[cfg(test)]
+mod scripted;
 mod search;
 mod settings;
 mod transport;
@@ -21,10 +23,18 @@ use agap_adapter_api::{AdapterResult, Credentials};
 use async_trait::async_trait;
 
 pub use account::ImapAccount;
-pub use bounded::ResponseScanner;
-pub use connection::{check_command_line, quote};
 pub use settings::{ImapSecurity, ImapSettings};
 pub use transport::{BoxedImapStream, ImapStream};
+
+/// The pieces that turn the core's values into IMAP command text, public for the fuzz target of
+/// the IMAP boundary: whatever they are given, a line break never reaches the server.
+pub mod wire {
+    pub use crate::bounded::ResponseScanner;
+    pub use crate::connection::{check_command_line, quote};
+    pub use crate::keywords::flags_for;
+    pub use crate::search::{SearchContext, translate};
+    pub use crate::utf7::encode as encode_mailbox_level;
+}
 
 /// The IMAP mail backend: one per gateway, shared by every session.
 #[derive(Debug)]
