@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
 use async_imap::imap_proto::rfc4315::UidSetMember;
 use async_imap::imap_proto::{MailboxDatum, Response, ResponseCode, Status};
+use futures_util::FutureExt;
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
 
@@ -23,6 +24,10 @@ pub struct ImapConnection {
     command_timeout: Duration,
     /// Set once the connection failed mid-command: it must not go back to the pool.
     broken: bool,
+    /// Set from the first byte of a command until its tagged answer is read: a connection
+    /// dropped in between (the AGAP client went away, the future was cancelled) still has
+    /// answers on the way, which the next borrower would take for its own.
+    in_flight: bool,
     /// The mailbox selected on this connection (wire name), to skip needless SELECTs.
     selected: Option<String>,
     selected_validity: u32,
@@ -112,8 +117,18 @@ macro_rules! next_response {
     };
 }
 
+/// Runs `work` within `deadline`, and turns a panic inside it into an error: imap-proto
+/// panics on some malformed input (a METADATA value that is not UTF-8, for one), and what a
+/// server sends must never take down the session that asked, nor lock its user out.
 async fn bounded<T>(deadline: Duration, work: impl std::future::Future<Output = AdapterResult<T>>) -> AdapterResult<T> {
-    timeout(deadline, work).await.map_err(|_| unavailable("did not answer in time", "timeout")).and_then(|inner| inner)
+    match timeout(deadline, std::panic::AssertUnwindSafe(work).catch_unwind()).await {
+        Err(_) => Err(unavailable("did not answer in time", "timeout")),
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => {
+            tracing::warn!("the IMAP response parser panicked on what the server sent; connection dropped");
+            Err(AdapterError::new(AdapterErrorKind::Protocol, "IMAP server sent a response that cannot be parsed"))
+        }
+    }
 }
 
 /// Quotes an IMAP string argument.
@@ -183,23 +198,34 @@ impl ImapConnection {
                 None => client.login(credentials.user(), credentials.password()).await,
             }
         };
+        let login = std::panic::AssertUnwindSafe(login).catch_unwind();
+        let unparsable = |what: &str| {
+            tracing::warn!("the IMAP response parser panicked on the server's answer to {what}");
+            AdapterError::new(
+                AdapterErrorKind::Protocol,
+                format!("IMAP server sent a {what} answer that cannot be parsed"),
+            )
+        };
         let mut session = match timeout(settings.command_timeout, login).await {
             Err(_) => return Err(unavailable("did not answer LOGIN", "timeout")),
-            Ok(Ok(session)) => session,
-            Ok(Err((async_imap::error::Error::No(_), _))) => {
+            Ok(Err(_)) => return Err(unparsable("LOGIN")),
+            Ok(Ok(Ok(session))) => session,
+            Ok(Ok(Err((async_imap::error::Error::No(_), _)))) => {
                 return Err(AdapterError::new(AdapterErrorKind::AuthenticationFailed, "wrong user name or password"));
             }
-            Ok(Err((async_imap::error::Error::Validate(_), _))) => {
+            Ok(Ok(Err((async_imap::error::Error::Validate(_), _)))) => {
                 return Err(AdapterError::new(
                     AdapterErrorKind::AuthenticationFailed,
                     "the credentials contain a line break",
                 ));
             }
-            Ok(Err((error, _))) => return Err(unavailable("failed during LOGIN", error)),
+            Ok(Ok(Err((error, _)))) => return Err(unavailable("failed during LOGIN", error)),
         };
-        let capabilities = timeout(settings.command_timeout, session.capabilities())
+        let capabilities = std::panic::AssertUnwindSafe(session.capabilities()).catch_unwind();
+        let capabilities = timeout(settings.command_timeout, capabilities)
             .await
             .map_err(|_| unavailable("did not answer CAPABILITY", "timeout"))?
+            .map_err(|_| unparsable("CAPABILITY"))?
             .map_err(|e| unavailable("failed CAPABILITY", e))?;
         let capabilities = capabilities
             .iter()
@@ -213,6 +239,7 @@ impl ImapConnection {
             capabilities,
             command_timeout: settings.command_timeout,
             broken: false,
+            in_flight: false,
             selected: None,
             selected_validity: 0,
             selected_flags: Vec::new(),
@@ -256,6 +283,7 @@ impl ImapConnection {
             check_command_line(command)?;
         }
         let deadline = self.command_timeout;
+        self.in_flight = true;
         let work = async {
             let mut tags = Vec::with_capacity(commands.len());
             for command in commands {
@@ -273,6 +301,7 @@ impl ImapConnection {
         let command = format!("APPEND {} ({}) {{{}}}", quote(wire), flags.join(" "), message.len());
         // The message itself is a literal and may hold any line ends; the command line may not.
         check_command_line(&command)?;
+        self.in_flight = true;
         let work = async {
             let tag = self.session.run_command(&command).await.map_err(|e| unavailable("connection failed", e))?;
             loop {
@@ -361,8 +390,9 @@ impl ImapConnection {
     /// Records a connection-level failure (I/O, timeout, BYE, an answer out of step): the
     /// session state is unknown, so the connection must not be reused.
     fn settle<T>(&mut self, result: AdapterResult<T>) -> AdapterResult<T> {
-        if result.is_err() {
-            self.broken = true;
+        match result {
+            Ok(_) => self.in_flight = false,
+            Err(_) => self.broken = true,
         }
         result
     }
@@ -439,7 +469,7 @@ impl ImapConnection {
 
     /// Whether the connection failed and must be dropped rather than reused.
     pub fn is_broken(&self) -> bool {
-        self.broken
+        self.broken || self.in_flight
     }
 
     /// Logs out politely; errors do not matter any more.
@@ -544,6 +574,31 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_response_the_parser_panics_on_is_an_error_not_a_crash() {
+        // imap-proto 0.17 panics on a METADATA value that is not UTF-8; a user can store one.
+        let (port, _lines) = scripted_server(|tag, _| {
+            let mut reply = b"* METADATA \"INBOX\" (/private/comment {1}\r\n\xff)\r\n".to_vec();
+            reply.extend_from_slice(format!("{tag} OK done\r\n").as_bytes());
+            reply
+        })
+        .await;
+        let mut connection = connect_to(port).await;
+        let outcome = connection.execute("GETMETADATA \"INBOX\" (/private/comment)").await;
+        let failed = outcome.expect_err("the parser cannot take it");
+        assert_eq!(failed.kind(), AdapterErrorKind::Protocol);
+        assert!(connection.is_broken(), "a connection whose parser gave up is not lent again");
+    }
+
+    #[tokio::test]
+    async fn a_command_abandoned_before_its_answer_keeps_the_connection_out_of_the_pool() {
+        let (port, _lines) = scripted_server(|_, _| String::new()).await; // never answers
+        let mut connection = connect_to(port).await;
+        let abandoned = tokio::time::timeout(Duration::from_millis(100), connection.execute("NOOP")).await;
+        assert!(abandoned.is_err(), "the command was still waiting");
+        assert!(connection.is_broken(), "its answer may still come and must not reach the next borrower");
     }
 
     #[test]

@@ -6,8 +6,8 @@ use tokio::net::TcpListener;
 
 /// A scripted IMAP server on loopback: greets, accepts LOGIN and CAPABILITY, and answers
 /// every later command with `answer(tag, line)`. Returns its port and the lines it received.
-pub(crate) async fn scripted_server(
-    answer: impl Fn(&str, &str) -> String + Send + 'static,
+pub(crate) async fn scripted_server<R: AsRef<[u8]>>(
+    answer: impl Fn(&str, &str) -> R + Send + 'static,
 ) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
@@ -24,11 +24,11 @@ pub(crate) async fn scripted_server(
             let _ = seen.send(command.clone());
             let (tag, rest) = command.split_once(' ').unwrap_or((&command, ""));
             let reply = match rest.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str() {
-                "LOGIN" => format!("{tag} OK logged in\r\n"),
-                "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK done\r\n"),
-                _ => answer(tag, rest),
+                "LOGIN" => format!("{tag} OK logged in\r\n").into_bytes(),
+                "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK done\r\n").into_bytes(),
+                _ => answer(tag, rest).as_ref().to_vec(),
             };
-            if write.write_all(reply.as_bytes()).await.is_err() {
+            if write.write_all(&reply).await.is_err() {
                 return;
             }
         }
