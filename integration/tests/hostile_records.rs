@@ -60,7 +60,7 @@ async fn stor(client: &mut Client, lines: &[String]) -> crate::harness::Reply {
 const PER_SESSION: usize = 25;
 
 fn kind_of(n: usize) -> &'static str {
-    if n % 2 == 0 { "FILT" } else { "FOLD" }
+    if n.is_multiple_of(2) { "FILT" } else { "FOLD" }
 }
 
 /// PER_SESSION MAKEs sent at once (the gateway works through them back to back, so the sessions'
