@@ -1,11 +1,12 @@
 //! An authenticated user's view of the account: the folder tree over the adapters and the
 //! change ids (FCID, UCID; draft 2.6, 2.7) kept in the store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use agap_adapter_api::collection::{CollectionAccount, CollectionInfo};
-use agap_adapter_api::mail::{MailAccount, MailboxName, MailboxStatus};
+use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailboxName, MailboxStatus};
+use agap_adapter_api::{AdapterError, AdapterErrorKind};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AgapError, AgapResult};
@@ -119,113 +120,246 @@ impl Account {
         self.mail.capabilities().metadata
     }
 
-    /// A map kept as a server annotation, by upstream key. Server annotations rather than
-    /// mailbox ones: imap-proto 0.17 cannot parse a METADATA response naming a mailbox as an
-    /// atom, as Dovecot does (RFC 5464 allows it).
-    async fn upstream_map(&self, entry: &str) -> AgapResult<HashMap<String, String>> {
-        let raw = self.mail.annotation(None, entry).await?;
-        Ok(raw.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    /// The records kept upstream at and below `key` (every record without one) under each of
+    /// `roots`. Server annotations rather than mailbox ones: imap-proto 0.17 cannot parse a
+    /// METADATA response naming a mailbox as an atom, as Dovecot does (RFC 5464 allows it).
+    async fn upstream_records(&self, roots: &[&str], key: Option<&str>) -> AgapResult<Vec<Annotation>> {
+        let entries: Vec<String> = roots
+            .iter()
+            .map(|root| match key {
+                Some(key) => record_entry(root, key),
+                None => (*root).to_owned(),
+            })
+            .collect();
+        let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+        Ok(self.mail.annotations(None, &entries).await?)
     }
 
-    async fn write_upstream_map(&self, entry: &str, map: &HashMap<String, String>) -> AgapResult<()> {
-        let value = if map.is_empty() {
-            None
-        } else {
-            Some(ascii_json(&serde_json::to_value(map).map_err(AgapError::internal)?))
-        };
-        Ok(self.mail.set_annotation(None, entry, value.as_deref()).await?)
-    }
-
-    async fn upstream_types(&self) -> AgapResult<HashMap<String, String>> {
-        self.upstream_map(TYPES_ENTRY).await
-    }
-
-    async fn write_upstream_types(&self, types: &HashMap<String, String>) -> AgapResult<()> {
-        self.write_upstream_map(TYPES_ENTRY, types).await
-    }
-
-    /// Types of the mailboxes created as FOLD or FILT folders, by upstream key.
-    pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
-        let raw = if self.annotations_upstream() {
-            self.upstream_types().await?
-        } else {
-            gateway.store.folder_kinds(&self.user).await?
-        };
-        Ok(raw.into_iter().filter_map(|(key, kind)| kind.parse().ok().map(|kind| (key, kind))).collect())
-    }
-
-    /// Records the type of a mailbox created as a FOLD or FILT folder.
-    pub async fn set_folder_type(&self, gateway: &Gateway, key: &str, kind: FolderType) -> AgapResult<()> {
-        if self.annotations_upstream() {
-            let mut types = self.upstream_types().await?;
-            types.insert(key.to_owned(), kind.as_str().to_owned());
-            self.write_upstream_types(&types).await
-        } else {
-            Ok(gateway.store.remember_kind(&self.user, key, kind.as_str()).await?)
+    /// Moves the records of the two shared maps that earlier versions kept into per-folder
+    /// entries, removing the maps in the same command (all or nothing upstream). A map that does
+    /// not parse is never overwritten: this refuses (and so does every write that calls it) until
+    /// someone repairs or removes it.
+    async fn migrate_legacy_records(&self) -> AgapResult<()> {
+        let legacy: Vec<Annotation> = self
+            .mail
+            .annotations(None, &[LEGACY_TYPES_ENTRY, LEGACY_FILTERS_ENTRY])
+            .await?
+            .into_iter()
+            .filter(|found| {
+                [LEGACY_TYPES_ENTRY, LEGACY_FILTERS_ENTRY].iter().any(|e| found.entry.eq_ignore_ascii_case(e))
+            })
+            .collect();
+        if legacy.is_empty() {
+            return Ok(());
         }
+        let existing: HashSet<String> = self
+            .upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], None)
+            .await?
+            .into_iter()
+            .map(|record| record.entry.to_ascii_lowercase())
+            .collect();
+        let mut changes = Vec::new();
+        for map in &legacy {
+            let Ok(records) = serde_json::from_str::<HashMap<String, String>>(&map.value) else {
+                tracing::error!(user = %self.user, entry = %map.entry, "the folder records kept upstream do not parse; refusing to change any");
+                return Err(unreadable_record(&map.entry));
+            };
+            let types = map.entry.eq_ignore_ascii_case(LEGACY_TYPES_ENTRY);
+            for (key, value) in records {
+                let (entry, value) = if types {
+                    match parse_recorded_type(&value) {
+                        Some(kind) => (record_entry(TYPE_ROOT, &key), kind.as_str().to_owned()),
+                        None => {
+                            tracing::warn!(user = %self.user, %key, %value, "dropped a folder type no folder can have");
+                            continue;
+                        }
+                    }
+                } else {
+                    (record_entry(DEFINITION_ROOT, &key), encode_definition(&value))
+                };
+                // A per-folder entry is newer than the map: keep it.
+                if !existing.contains(&entry.to_ascii_lowercase()) {
+                    changes.push((entry, Some(value)));
+                }
+            }
+            changes.push((map.entry.clone(), None));
+        }
+        self.mail.set_annotations(None, &changes).await?;
+        tracing::info!(user = %self.user, "moved the shared folder records into per-folder annotations");
+        Ok(())
     }
 
-    /// Moves the records of `old_key` and below to `new_key` (after a rename).
+    /// Types of the mailboxes created as FOLD or FILT folders, by upstream key. A record that
+    /// cannot be read is left out (its folder shows as MESG) and logged; writes refuse to touch
+    /// it.
+    pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
+        if !self.annotations_upstream() {
+            let raw = gateway.store.folder_kinds(&self.user).await?;
+            return Ok(raw
+                .into_iter()
+                .filter_map(|(key, kind)| parse_recorded_type(&kind).map(|kind| (key, kind)))
+                .collect());
+        }
+        let mut types = HashMap::new();
+        for record in self.upstream_records(&[TYPE_ROOT], None).await? {
+            match (record_key(TYPE_ROOT, &record.entry), parse_recorded_type(&record.value)) {
+                (Some(key), Some(kind)) => {
+                    types.insert(key, kind);
+                }
+                _ => {
+                    tracing::warn!(user = %self.user, entry = %record.entry, "a folder record kept upstream cannot be read")
+                }
+            }
+        }
+        Ok(types)
+    }
+
+    /// Before a mailbox named `key` is created: clears whatever records the name still has (of
+    /// a folder deleted behind the gateway's back, or by a DELF that failed halfway) and records
+    /// the type of a FOLD or FILT folder, in one write. A record that cannot be read is not
+    /// overwritten: 401, nothing changed.
+    pub async fn record_new_folder(&self, gateway: &Gateway, key: &str, kind: FolderType) -> AgapResult<()> {
+        let recorded = matches!(kind, FolderType::Fold | FolderType::Filt).then(|| kind.as_str());
+        if self.annotations_upstream() {
+            self.migrate_legacy_records().await?;
+            let stale = self.upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], Some(key)).await?;
+            refuse_unreadable(&stale)?;
+            let entry = record_entry(TYPE_ROOT, key);
+            let mut changes: Vec<(String, Option<String>)> = stale
+                .into_iter()
+                .filter(|record| recorded.is_none() || !record.entry.eq_ignore_ascii_case(&entry))
+                .map(|record| (record.entry, None))
+                .collect();
+            if let Some(kind) = recorded {
+                changes.push((entry, Some(kind.to_owned())));
+            }
+            self.mail.set_annotations(None, &changes).await?;
+        }
+        gateway.store.forget_subtree(&self.user, key).await?;
+        if let Some(kind) = recorded
+            && !self.annotations_upstream()
+        {
+            gateway.store.remember_kind(&self.user, key, kind).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses before a rename onto `key` when records there cannot be read (the rename would
+    /// replace them).
+    pub async fn check_records_replaceable(&self, key: &str) -> AgapResult<()> {
+        if self.annotations_upstream() {
+            self.migrate_legacy_records().await?;
+            refuse_unreadable(&self.upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], Some(key)).await?)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the records of `old_key` and below to `new_key` (after a rename), replacing stale
+    /// ones there, in one write. Values move as they are, readable or not.
     pub async fn rename_folder_records(&self, gateway: &Gateway, old_key: &str, new_key: &str) -> AgapResult<()> {
         if self.annotations_upstream() {
-            for entry in [TYPES_ENTRY, FILTERS_ENTRY] {
-                let map = self.upstream_map(entry).await?;
-                let moved = map
-                    .into_iter()
-                    .map(|(key, value)| match key.strip_prefix(old_key) {
-                        Some(rest) if rest.is_empty() || rest.starts_with('/') => (format!("{new_key}{rest}"), value),
-                        _ => (key, value),
-                    })
-                    .collect();
-                self.write_upstream_map(entry, &moved).await?;
+            self.migrate_legacy_records().await?;
+            let roots = [TYPE_ROOT, DEFINITION_ROOT];
+            let moving = self.upstream_records(&roots, Some(old_key)).await?;
+            let stale = self.upstream_records(&roots, Some(new_key)).await?;
+            let mut changes = Vec::new();
+            let mut written = HashSet::new();
+            for record in moving {
+                let Some(moved) = roots.iter().find_map(|root| rebase_entry(&record.entry, root, old_key, new_key))
+                else {
+                    continue;
+                };
+                written.insert(moved.to_ascii_lowercase());
+                changes.push((moved, Some(record.value)));
+                changes.push((record.entry, None));
             }
+            for record in stale {
+                if !written.contains(&record.entry.to_ascii_lowercase()) {
+                    changes.push((record.entry, None));
+                }
+            }
+            self.mail.set_annotations(None, &changes).await?;
         }
         Ok(gateway.store.rename_subtree(&self.user, old_key, new_key).await?)
     }
 
-    /// Forgets the records of `key` and below (after a delete, or a failed create).
-    pub async fn forget_folder_records(&self, gateway: &Gateway, key: &str) -> AgapResult<()> {
-        if self.annotations_upstream() {
-            for entry in [TYPES_ENTRY, FILTERS_ENTRY] {
-                let mut map = self.upstream_map(entry).await?;
-                let before = map.len();
-                map.retain(|existing, _| !(existing == key || existing.starts_with(&format!("{key}/"))));
-                if map.len() != before {
-                    self.write_upstream_map(entry, &map).await?;
-                }
-            }
+    /// Forgets the records of each of `keys` and below (after a delete, or a failed create), in
+    /// one write. Records that cannot be read go too: their folders are gone.
+    pub async fn forget_folder_records(&self, gateway: &Gateway, keys: &[String]) -> AgapResult<()> {
+        if self.annotations_upstream() && !keys.is_empty() {
+            let entries: Vec<String> = keys
+                .iter()
+                .flat_map(|key| [record_entry(TYPE_ROOT, key), record_entry(DEFINITION_ROOT, key)])
+                .collect();
+            let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+            let mut seen = HashSet::new();
+            let changes: Vec<(String, Option<String>)> = self
+                .mail
+                .annotations(None, &entries)
+                .await?
+                .into_iter()
+                .filter(|record| seen.insert(record.entry.to_ascii_lowercase()))
+                .map(|record| (record.entry, None))
+                .collect();
+            self.mail.set_annotations(None, &changes).await?;
         }
-        Ok(gateway.store.forget_subtree(&self.user, key).await?)
+        for key in keys {
+            gateway.store.forget_subtree(&self.user, key).await?;
+        }
+        Ok(())
     }
 
-    /// The stored definition of a FILT folder.
+    /// The stored definition of a FILT folder; 401 when the record cannot be read.
     pub async fn filter_definition(&self, gateway: &Gateway, folder: &FolderEntry) -> AgapResult<Option<String>> {
-        if self.annotations_upstream() {
-            Ok(self.upstream_map(FILTERS_ENTRY).await?.remove(&upstream_key(&folder.upstream)))
-        } else {
-            Ok(gateway.store.filter_definition(&self.user, &upstream_key(&folder.upstream)).await?)
+        let key = upstream_key(&folder.upstream);
+        if !self.annotations_upstream() {
+            return Ok(gateway.store.filter_definition(&self.user, &key).await?);
+        }
+        let entry = record_entry(DEFINITION_ROOT, &key);
+        let records = self.mail.annotations(None, &[&entry]).await?;
+        match records.into_iter().find(|record| record.entry.eq_ignore_ascii_case(&entry)) {
+            Some(record) => decode_definition(&record.value).map(Some).ok_or_else(|| unreadable_record(&record.entry)),
+            None => Ok(None),
         }
     }
 
-    /// Replaces the definition of a FILT folder.
+    /// Replaces the definition of a FILT folder: 511 past [`MAX_ANNOTATION_VALUE`] bytes as
+    /// kept, 401 when the current record cannot be read; nothing changes in either case.
     pub async fn save_filter_definition(
         &self,
         gateway: &Gateway,
         folder: &FolderEntry,
         definition: &str,
     ) -> AgapResult<()> {
-        if self.annotations_upstream() {
-            let mut filters = self.upstream_map(FILTERS_ENTRY).await?;
-            filters.insert(upstream_key(&folder.upstream), definition.to_owned());
-            self.write_upstream_map(FILTERS_ENTRY, &filters).await
-        } else {
-            Ok(gateway.store.save_filter_definition(&self.user, &upstream_key(&folder.upstream), definition).await?)
+        let key = upstream_key(&folder.upstream);
+        // The same bound for the store, so that a definition kept there could move upstream.
+        let value = encode_definition(definition);
+        if value.len() > MAX_ANNOTATION_VALUE {
+            return Err(AgapError::too_large(format!(
+                "The filter definition takes {} bytes as kept; a FILT folder keeps at most {MAX_ANNOTATION_VALUE}",
+                value.len()
+            )));
         }
+        if !self.annotations_upstream() {
+            return Ok(gateway.store.save_filter_definition(&self.user, &key, definition).await?);
+        }
+        self.migrate_legacy_records().await?;
+        let entry = record_entry(DEFINITION_ROOT, &key);
+        let current = self.mail.annotations(None, &[&entry]).await?;
+        let current: Vec<Annotation> =
+            current.into_iter().filter(|record| record.entry.eq_ignore_ascii_case(&entry)).collect();
+        refuse_unreadable(&current)?;
+        Ok(self.mail.set_annotations(None, &[(entry, Some(value))]).await?)
     }
 
     /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13) and returns
     /// the tree. A server refusing is logged, not fatal: the account stays usable without them.
     pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
+        if self.annotations_upstream()
+            && let Err(error) = self.migrate_legacy_records().await
+        {
+            tracing::warn!(user = %self.user, %error, "could not move the shared folder records");
+        }
         if let Err(error) = self.ensure_reserved_collections().await {
             tracing::warn!(user = %self.user, %error, "could not set up the reserved calendar and contact folders");
         }
@@ -351,15 +485,72 @@ impl Upstream {
     }
 }
 
-/// Annotation (RFC 5464) holding the types of FOLD and FILT folders, by upstream key.
-const TYPES_ENTRY: &str = "/private/vendor/agap-gateway/folder-types";
-/// Annotation holding the definitions of FILT folders, by upstream key.
-const FILTERS_ENTRY: &str = "/private/vendor/agap-gateway/filters";
+/// Root of the per-folder type records (RFC 5464 server annotations): the record of the
+/// mailbox `a/b` is `<root>/<hex a>/<hex b>`, so that a folder's records and those below it are
+/// one DEPTH infinity read, and writers of different folders never touch the same entry.
+const TYPE_ROOT: &str = "/private/vendor/agap-gateway/folder";
+/// Root of the per-folder filter definitions, laid out like [`TYPE_ROOT`].
+const DEFINITION_ROOT: &str = "/private/vendor/agap-gateway/filter";
+/// The map of every folder type that earlier versions kept in one annotation.
+const LEGACY_TYPES_ENTRY: &str = "/private/vendor/agap-gateway/folder-types";
+/// The map of every filter definition that earlier versions kept in one annotation.
+const LEGACY_FILTERS_ENTRY: &str = "/private/vendor/agap-gateway/filters";
 
-/// JSON in printable ASCII (annotation values travel as IMAP quoted strings): characters
-/// beyond ASCII as `\u` escapes.
-fn ascii_json(value: &serde_json::Value) -> String {
-    let json = value.to_string();
+/// The entry of the record of `key` under `root`: one component per level, in hex (levels may
+/// hold any character, entry names only a few), `-` for an empty level.
+fn record_entry(root: &str, key: &str) -> String {
+    let mut entry = root.to_owned();
+    for level in key.split('/') {
+        entry.push('/');
+        if level.is_empty() {
+            entry.push('-');
+        }
+        for byte in level.bytes() {
+            entry.push_str(&format!("{byte:02x}"));
+        }
+    }
+    entry
+}
+
+/// The key a record entry under `root` stands for; `None` when the entry is not one.
+fn record_key(root: &str, entry: &str) -> Option<String> {
+    let rest = entry.get(..root.len()).filter(|head| head.eq_ignore_ascii_case(root)).map(|_| &entry[root.len()..])?;
+    let rest = rest.strip_prefix('/')?;
+    let mut levels = Vec::new();
+    for component in rest.split('/') {
+        if component == "-" {
+            levels.push(String::new());
+            continue;
+        }
+        if component.is_empty() || component.len() % 2 != 0 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..component.len())
+            .step_by(2)
+            .map(|at| component.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .collect();
+        levels.push(String::from_utf8(bytes?).ok()?);
+    }
+    Some(levels.join("/"))
+}
+
+/// The entry `entry` (a record of `old_key` or below, under `root`) moves to under `new_key`.
+fn rebase_entry(entry: &str, root: &str, old_key: &str, new_key: &str) -> Option<String> {
+    let old = record_entry(root, old_key);
+    let head = entry.get(..old.len()).filter(|head| head.eq_ignore_ascii_case(&old))?;
+    let rest = &entry[head.len()..];
+    (rest.is_empty() || rest.starts_with('/')).then(|| format!("{}{rest}", record_entry(root, new_key)))
+}
+
+/// The types a record may hold: those that cannot be told from IMAP alone.
+fn parse_recorded_type(value: &str) -> Option<FolderType> {
+    value.parse().ok().filter(|kind| matches!(kind, FolderType::Fold | FolderType::Filt))
+}
+
+/// A definition as kept: a JSON string in printable ASCII (annotation values travel as IMAP
+/// quoted strings), characters beyond ASCII as `\u` escapes.
+fn encode_definition(definition: &str) -> String {
+    let json = serde_json::Value::String(definition.to_owned()).to_string();
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if c.is_ascii() {
@@ -372,6 +563,37 @@ fn ascii_json(value: &serde_json::Value) -> String {
         }
     }
     out
+}
+
+fn decode_definition(value: &str) -> Option<String> {
+    serde_json::from_str(value).ok()
+}
+
+/// Whether a record found upstream holds what the gateway writes there.
+fn is_readable(record: &Annotation) -> bool {
+    if let Some(key) = record_key(TYPE_ROOT, &record.entry) {
+        return !key.is_empty() && parse_recorded_type(&record.value).is_some();
+    }
+    record_key(DEFINITION_ROOT, &record.entry).is_some() && decode_definition(&record.value).is_some()
+}
+
+/// 401 for a record the gateway cannot read and so will not overwrite.
+fn unreadable_record(entry: &str) -> AgapError {
+    AdapterError::new(
+        AdapterErrorKind::Protocol,
+        format!(
+            "the folder record {entry} kept on the mail server cannot be read; nothing was changed \
+             (it must be repaired or removed there)"
+        ),
+    )
+    .into()
+}
+
+fn refuse_unreadable(records: &[Annotation]) -> AgapResult<()> {
+    match records.iter().find(|record| !is_readable(record)) {
+        Some(record) => Err(unreadable_record(&record.entry)),
+        None => Ok(()),
+    }
 }
 
 /// What an FCID stands for: the folder's items (added or removed: UIDNEXT and MESSAGES move;
@@ -409,4 +631,58 @@ fn fcid_fingerprint(
         hasher.update(format!("child {} {}\n", child.kind, child.path.name()));
     }
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_entries_round_trip_any_key_and_nest_like_the_folders() {
+        for key in ["INBOX", "a/b", "Caf\u{e9}/\"x*%\r\n\"", "a//b", "/", "\u{1f600}"] {
+            let entry = record_entry(TYPE_ROOT, key);
+            assert!(
+                entry[TYPE_ROOT.len()..].bytes().all(|b| b.is_ascii_hexdigit() || b == b'/' || b == b'-'),
+                "{entry}"
+            );
+            assert_eq!(record_key(TYPE_ROOT, &entry).as_deref(), Some(key));
+            assert_eq!(record_key(TYPE_ROOT, &entry.to_ascii_uppercase()).as_deref(), Some(key));
+        }
+        assert_eq!(record_entry(TYPE_ROOT, "a/b"), format!("{TYPE_ROOT}/61/62"));
+        assert!(record_entry(TYPE_ROOT, "a/b").starts_with(&format!("{}/", record_entry(TYPE_ROOT, "a"))));
+        for bad in ["", "/private/vendor/agap-gateway/folderx/61", "/private/vendor/agap-gateway/folder/6", "/x"] {
+            assert_eq!(record_key(TYPE_ROOT, bad), None, "{bad}");
+        }
+        assert_eq!(record_key(TYPE_ROOT, &format!("{TYPE_ROOT}/zz")), None);
+        assert_eq!(record_key(TYPE_ROOT, &format!("{TYPE_ROOT}/ff")), None, "not UTF-8");
+    }
+
+    #[test]
+    fn renamed_records_move_with_their_subtree_only() {
+        let within = record_entry(DEFINITION_ROOT, "a/b/c");
+        assert_eq!(rebase_entry(&within, DEFINITION_ROOT, "a/b", "a/z"), Some(record_entry(DEFINITION_ROOT, "a/z/c")));
+        let sibling = record_entry(DEFINITION_ROOT, "a/bc");
+        assert_eq!(rebase_entry(&sibling, DEFINITION_ROOT, "a/b", "a/z"), None);
+    }
+
+    #[test]
+    fn definitions_are_kept_as_printable_ascii_and_read_back() {
+        let definition = "<FILTER>\n<RULES>\"\u{e4}\u{1f600}\\</RULES>\n</FILTER>";
+        let kept = encode_definition(definition);
+        assert!(kept.bytes().all(|b| (0x20..0x7f).contains(&b)), "{kept}");
+        assert_eq!(decode_definition(&kept).as_deref(), Some(definition));
+        assert_eq!(decode_definition("{\"not\": \"a string\"}"), None);
+        assert_eq!(decode_definition("garbage"), None);
+    }
+
+    #[test]
+    fn only_what_the_gateway_writes_is_readable() {
+        let record = |entry: String, value: &str| Annotation { entry, value: value.to_owned() };
+        assert!(is_readable(&record(record_entry(TYPE_ROOT, "a"), "FILT")));
+        assert!(!is_readable(&record(record_entry(TYPE_ROOT, "a"), "MESG")));
+        assert!(!is_readable(&record(record_entry(TYPE_ROOT, "a"), "{garbage")));
+        assert!(!is_readable(&record(format!("{TYPE_ROOT}/xyz"), "FOLD")));
+        assert!(is_readable(&record(record_entry(DEFINITION_ROOT, "a"), &encode_definition("<FILTER/>"))));
+        assert!(!is_readable(&record(record_entry(DEFINITION_ROOT, "a"), "<FILTER/>")));
+    }
 }

@@ -41,7 +41,8 @@ async fn no_argument_can_smuggle_a_command_into_an_imap_line() {
     let visited = account.visit_items(&inbox(), None, &needs, &mut |_| {}).await;
     assert_eq!(visited.map_err(|e| e.kind()).err(), Some(AdapterErrorKind::Refused));
 
-    let annotation = account.annotation(None, &format!("/private/vendor/x{injected}")).await;
+    let entry = format!("/private/vendor/x{injected}");
+    let annotation = account.annotations(None, &[entry.as_str()]).await;
     assert_eq!(annotation.map_err(|e| e.kind()).err(), Some(AdapterErrorKind::Refused));
 
     // A line break in a search text is widened to ALL (never sent); the search still answers.

@@ -11,6 +11,7 @@ mod filt;
 mod filters;
 mod folders;
 mod hostile;
+mod hostile_records;
 mod limits;
 mod load;
 mod messages;

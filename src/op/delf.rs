@@ -7,7 +7,7 @@ use agap_adapter_api::AdapterErrorKind;
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderPath, upstream_key};
+use crate::folder::{FolderEntry, FolderPath, upstream_key};
 use crate::gateway::Gateway;
 
 /// Deletes the selected folder; the session then has no folder selected.
@@ -45,7 +45,31 @@ pub async fn handle(
         doomed.push(folder);
     }
     doomed.push(entry.clone());
-    for folder in &doomed {
+    // The records of what is gone go even when a later step fails, or a folder made later under
+    // one of those names would inherit them.
+    let mut deleted = Vec::new();
+    let outcome = delete_all(gateway, account, &doomed, &mut deleted).await;
+    let forgotten = match &outcome {
+        Ok(()) => vec![upstream_key(&entry.upstream)],
+        Err(_) => deleted,
+    };
+    let forget = account.forget_folder_records(gateway, &forgotten).await;
+    outcome?;
+    if let Err(error) = forget {
+        // The folder is gone; a record left behind is cleared by the next MAKE of its name.
+        tracing::warn!(%error, "could not forget the records of a deleted folder");
+    }
+    Ok(Reply::ok(format!("OK Folder '{selected}' was deleted")))
+}
+
+/// Deletes `doomed` in order, noting in `deleted` the upstream key of each mailbox gone.
+async fn delete_all(
+    gateway: &Gateway,
+    account: &Account,
+    doomed: &[FolderEntry],
+    deleted: &mut Vec<String>,
+) -> AgapResult<()> {
+    for folder in doomed {
         if let Some(collection) = &folder.collection {
             account.collections()?.delete_collection(&collection.id).await?;
             gateway.store.forget_item_map(&account.user, &collection.id).await?;
@@ -57,7 +81,7 @@ pub async fn handle(
             Err(error) if error.kind() == AdapterErrorKind::NotFound && !folder.selectable => {}
             Err(error) => return Err(error.into()),
         }
+        deleted.push(upstream_key(&folder.upstream));
     }
-    account.forget_folder_records(gateway, &upstream_key(&entry.upstream)).await?;
-    Ok(Reply::ok(format!("OK Folder '{selected}' was deleted")))
+    Ok(())
 }

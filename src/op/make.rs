@@ -1,5 +1,7 @@
 //! MAKE type path (draft 4.28).
 
+use agap_adapter_api::AdapterErrorKind;
+
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
@@ -50,15 +52,17 @@ pub async fn handle(
         return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", upstream)));
     }
     let key = upstream_key(&upstream);
-    // Record the type first: a record without a mailbox is harmless, a FOLD folder shown as
-    // MESG after a failure between the two steps would not be.
-    let recorded = matches!(kind, FolderType::Fold | FolderType::Filt);
-    if recorded {
-        account.set_folder_type(gateway, &key, kind).await?;
-    }
+    // Records first, in one write: stale ones of the name go (a folder of that name deleted
+    // behind the gateway's back must not lend its type to the new one), and a FOLD or FILT
+    // type is set. A record without a mailbox is harmless; a FOLD folder shown as MESG after a
+    // failure between the two steps would not be.
+    account.record_new_folder(gateway, &key, kind).await?;
     if let Err(error) = account.mail.create_mailbox(&upstream, None).await {
-        if recorded {
-            let _ = account.forget_folder_records(gateway, &key).await;
+        // A mailbox that appeared meanwhile is another session's MAKE: its record stays.
+        if error.kind() != AdapterErrorKind::AlreadyExists
+            && let Err(forget) = account.forget_folder_records(gateway, &[key]).await
+        {
+            tracing::warn!(error = %forget, "could not forget the records of a folder that was not created");
         }
         return Err(error.into());
     }

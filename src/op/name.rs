@@ -43,6 +43,7 @@ pub async fn handle(
     // Mailboxes at and below the folder are renamed by IMAP; collections there (flat upstream,
     // AMBIGUITIES B.15) get new marks. A folder may be either, or a parent of both.
     if tree.has_mailbox_within(&entry.upstream) {
+        account.check_records_replaceable(&upstream_key(&new_upstream)).await?;
         account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
         if let Err(error) =
             account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await

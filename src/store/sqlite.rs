@@ -91,7 +91,15 @@ impl GatewayStore for SqliteStore {
 
     async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()> {
         let mut transaction = self.pool.begin().await.map_err(failed)?;
+        // Stale records under the new name (of a folder deleted behind the gateway's back) would
+        // collide with the moved ones; they describe nothing any more.
         for statement in [
+            "DELETE FROM folder_kind
+             WHERE account = ?1 AND (upstream = ?3 OR substr(upstream, 1, length(?3) + 1) = ?3 || '/')
+             AND NOT (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "DELETE FROM filter_definition
+             WHERE account = ?1 AND (upstream = ?3 OR substr(upstream, 1, length(?3) + 1) = ?3 || '/')
+             AND NOT (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
             "UPDATE folder_kind SET upstream = ?3 || substr(upstream, length(?2) + 1)
              WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
             "UPDATE filter_definition SET upstream = ?3 || substr(upstream, length(?2) + 1)
@@ -401,6 +409,19 @@ mod tests {
         let keys: std::collections::HashSet<String> =
             store.folder_kinds("u").await.expect("keys").into_keys().collect();
         assert_eq!(keys, ["Z", "AB", "x%_"].into_iter().map(String::from).collect());
+    }
+
+    #[tokio::test]
+    async fn a_rename_replaces_stale_records_under_the_new_name() {
+        let store = memory_store().await;
+        store.remember_kind("u", "A", "FOLD").await.expect("remember");
+        store.remember_kind("u", "Z", "FILT").await.expect("remember");
+        store.remember_kind("u", "Z/old", "FOLD").await.expect("remember");
+        store.save_filter_definition("u", "Z", "<stale/>").await.expect("save");
+        store.rename_subtree("u", "A", "Z").await.expect("rename over stale records");
+        let kinds = store.folder_kinds("u").await.expect("kinds");
+        assert_eq!(kinds, [("Z".to_owned(), "FOLD".to_owned())].into_iter().collect());
+        assert_eq!(store.filter_definition("u", "Z").await.expect("definition"), None);
     }
 
     fn seen(href: &str, etag: &str, has_alarm: bool) -> ItemVersion {

@@ -120,6 +120,20 @@ pub struct MailCapabilities {
     pub metadata: bool,
 }
 
+/// One private annotation (RFC 5464) as the server holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    /// The entry name, `/private/...`.
+    pub entry: String,
+    /// The value.
+    pub value: String,
+}
+
+/// The longest annotation value a mail adapter writes: values travel as quoted strings, and
+/// servers limit the length of a command line or argument (Dovecot's `imap_max_line_length`
+/// is 64 KiB by default).
+pub const MAX_ANNOTATION_VALUE: usize = 60_000;
+
 /// The messages of a mailbox, by UID, in ascending order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageUids {
@@ -168,17 +182,19 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("creating mailboxes"))
     }
 
-    /// A private annotation (RFC 5464) of a mailbox, or of the account for `None`.
-    async fn annotation(&self, _mailbox: Option<&MailboxName>, _entry: &str) -> AdapterResult<Option<String>> {
+    /// The private annotations (RFC 5464) of a mailbox, or of the account for `None`, at and
+    /// below each of `entries` (DEPTH infinity); entries without a value are left out.
+    async fn annotations(&self, _mailbox: Option<&MailboxName>, _entries: &[&str]) -> AdapterResult<Vec<Annotation>> {
         Err(AdapterError::unsupported("annotations"))
     }
 
-    /// Sets (or, with `None`, removes) a private annotation. Values are printable ASCII.
-    async fn set_annotation(
+    /// Sets each entry to its value, or removes it for `None`, in one command, which the server
+    /// applies in full or not at all (RFC 5464 4.3). Values are printable ASCII of at most
+    /// [`MAX_ANNOTATION_VALUE`] bytes; entry names are printable ASCII without `*` and `%`.
+    async fn set_annotations(
         &self,
         _mailbox: Option<&MailboxName>,
-        _entry: &str,
-        _value: Option<&str>,
+        _changes: &[(String, Option<String>)],
     ) -> AdapterResult<()> {
         Err(AdapterError::unsupported("annotations"))
     }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use agap_adapter_api::mail::{
-    MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus, MessageUids, SpecialUse,
+    Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus,
+    MessageUids, SpecialUse,
 };
 use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
 use agap_adapter_api::tags::{Tag, TagChange};
@@ -109,6 +110,25 @@ fn is_unselectable(attribute: &NameAttribute<'_>) -> bool {
         NameAttribute::NoSelect => true,
         NameAttribute::Extension(other) => other.eq_ignore_ascii_case("\\NonExistent"),
         _ => false,
+    }
+}
+
+/// Refuses an annotation entry name that is not `/private/...` or `/shared/...` made of
+/// non-empty components of visible ASCII: whatever the caller checked, nothing else reaches the
+/// command line (nor `*` and `%`, which RFC 5464 reserves, nor quotes, which imap-proto reads
+/// back differently).
+fn check_entry_name(entry: &str) -> AdapterResult<()> {
+    let rest = entry.strip_prefix("/private/").or_else(|| entry.strip_prefix("/shared/"));
+    let valid = rest.is_some_and(|rest| {
+        rest.split('/').all(|component| {
+            !component.is_empty()
+                && component.bytes().all(|b| (0x21..0x7f).contains(&b) && !matches!(b, b'*' | b'%' | b'"' | b'\\'))
+        })
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(AdapterError::new(AdapterErrorKind::Refused, format!("not a valid annotation entry name: {entry:?}")))
     }
 }
 
@@ -243,46 +263,66 @@ impl MailAccount for ImapAccount {
         Ok(())
     }
 
-    async fn annotation(&self, mailbox: Option<&MailboxName>, entry: &str) -> AdapterResult<Option<String>> {
+    async fn annotations(&self, mailbox: Option<&MailboxName>, entries: &[&str]) -> AdapterResult<Vec<Annotation>> {
         let wire = match mailbox {
             Some(name) => self.encode_name(name)?,
             None => String::new(),
         };
-        let mut value = None;
+        for entry in entries {
+            check_entry_name(entry)?;
+        }
+        let names: Vec<String> = entries.iter().map(|entry| quote(entry)).collect();
+        let command = format!("GETMETADATA (DEPTH infinity) {} ({})", quote(&wire), names.join(" "));
+        let mut found = Vec::new();
         self.pool
             .checkout()
             .await?
-            .execute_with(&format!("GETMETADATA {} ({})", quote(&wire), quote(entry)), |response| {
+            .execute_with(&command, |response| {
                 if let Response::MailboxData(MailboxDatum::MetadataSolicited { values, .. }) = response {
-                    value = values.iter().find(|m| m.entry.eq_ignore_ascii_case(entry)).and_then(|m| m.value.clone());
+                    found.extend(values.iter().filter_map(|metadata| {
+                        let value = metadata.value.clone()?;
+                        Some(Annotation { entry: metadata.entry.clone(), value })
+                    }));
                 }
             })
             .await?;
-        Ok(value)
+        Ok(found)
     }
 
-    async fn set_annotation(
+    async fn set_annotations(
         &self,
         mailbox: Option<&MailboxName>,
-        entry: &str,
-        value: Option<&str>,
+        changes: &[(String, Option<String>)],
     ) -> AdapterResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let wire = match mailbox {
             Some(name) => self.encode_name(name)?,
             None => String::new(),
         };
-        let value = match value {
-            Some(value) if value.bytes().all(|b| (0x20..0x7f).contains(&b)) => quote(value),
-            Some(_) => {
-                return Err(AdapterError::new(AdapterErrorKind::Refused, "annotation values must be printable ASCII"));
-            }
-            None => "NIL".to_owned(),
-        };
-        self.pool
-            .checkout()
-            .await?
-            .execute(&format!("SETMETADATA {} ({} {value})", quote(&wire), quote(entry)))
-            .await?;
+        let mut pairs = Vec::with_capacity(changes.len());
+        for (entry, value) in changes {
+            check_entry_name(entry)?;
+            let value = match value {
+                Some(value) if value.len() > MAX_ANNOTATION_VALUE => {
+                    return Err(AdapterError::new(
+                        AdapterErrorKind::TooLarge,
+                        format!("an annotation value holds at most {MAX_ANNOTATION_VALUE} bytes"),
+                    ));
+                }
+                Some(value) if value.bytes().all(|b| (0x20..0x7f).contains(&b)) => quote(value),
+                Some(_) => {
+                    return Err(AdapterError::new(
+                        AdapterErrorKind::Refused,
+                        "annotation values must be printable ASCII",
+                    ));
+                }
+                None => "NIL".to_owned(),
+            };
+            pairs.push(format!("{} {value}", quote(entry)));
+        }
+        self.pool.checkout().await?.execute(&format!("SETMETADATA {} ({})", quote(&wire), pairs.join(" "))).await?;
         Ok(())
     }
 
@@ -471,5 +511,28 @@ mod tests {
         let refused = account.list_mailboxes().await.expect_err("too many");
         assert_eq!(refused.kind(), AdapterErrorKind::Protocol);
         assert!(refused.reason().contains(&MAX_MAILBOXES.to_string()), "{refused}");
+    }
+
+    #[test]
+    fn entry_names_that_could_break_the_command_line_are_refused() {
+        assert!(check_entry_name("/private/vendor/agap-gateway/folder/61/62").is_ok());
+        assert!(check_entry_name("/shared/comment").is_ok());
+        for bad in [
+            "",
+            "/private",
+            "/private/",
+            "/other/x",
+            "/private/a//b",
+            "/private/a/",
+            "/private/a b",
+            "/private/a\r\nz1 CREATE injected",
+            "/private/a\0b",
+            "/private/a*",
+            "/private/a%",
+            "/private/a\"b",
+            "/private/\u{e4}",
+        ] {
+            assert!(check_entry_name(bad).is_err(), "{bad:?}");
+        }
     }
 }
