@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Scaffolding shared by dovecot.sh and radicale.sh, which source it; not meant to be run alone.
+# Scaffolding shared by the scripts of this folder (dovecot.sh, radicale.sh, cyrus.sh, xandikos.sh),
+# which source it; not meant to be run alone.
 # It provides the verbs (start, run, stop), argument checks, the bounded waits and the messages.
 # The sourcing script sets "set -euo pipefail" itself and supplies what is specific to its server:
 #
@@ -19,6 +20,12 @@
 #   server_launched DIR PID called by "run" right after it started SERVER_CMD as PID
 #   server_answers PORT     true once the server answers on 127.0.0.1:PORT
 #   stop_server DIR PID     stop the instance whose main process is PID (bounded; see term_then_kill)
+#
+# Optional (defaults below; a script redefines them after sourcing this file):
+#   after_ready DIR PORT    runs once the server answers, before "start" prints the pid and "run"
+#                           prints READY (e.g. provisioning accounts); failing it fails the start
+#   ready_line PORT         the line "run" prints when ready (default "READY <port>"); harnesses
+#                           read the first line starting with "READY"
 #
 # Environment: AGAP_BACKEND_WAIT_SECS (how long every wait lasts at most, default 10).
 
@@ -81,6 +88,14 @@ is_server_pid() {
     [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null && grep -qa "$NAME" "/proc/$1/cmdline" 2>/dev/null
 }
 
+after_ready() {
+    :
+}
+
+ready_line() {
+    echo "READY $1"
+}
+
 saved_pid() {
     local f="$1/$PID_FILE"
     if [[ -r "$f" ]]; then
@@ -121,15 +136,25 @@ wait_ready() {
     return 1
 }
 
+# True if pid $1 exists and is not a zombie: a daemonized server's parent is init, which may be
+# slow to reap it (in some containers pid 1 is not a real init).
+pid_alive() {
+    local stat
+    kill -0 "$1" 2>/dev/null || return 1
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat:0:1}" != Z ]]
+}
+
 # SIGTERM pid $1, bounded wait, then SIGKILL; $2 names the pid in the message ("master", "pid").
 # Returns 1 at once if $1 cannot be signalled (no such process).
 term_then_kill() {
     local pid="$1" what="$2" deadline=$((SECONDS + WAIT_SECS))
     kill -TERM "$pid" 2>/dev/null || return 1
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    while pid_alive "$pid" && ((SECONDS < deadline)); do
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if pid_alive "$pid"; then
         warn "$what $pid ignored SIGTERM for ${WAIT_SECS}s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -143,7 +168,7 @@ cmd_start() {
     prepare "$dir" "$port"
     START_PID=""
     start_server "$dir"
-    if ! wait_ready "$dir" "$port" "$START_PID"; then
+    if ! wait_ready "$dir" "$port" "$START_PID" || ! after_ready "$dir" "$port"; then
         if [[ -n "$START_PID" ]]; then
             # A child of this script: stop it directly (cmd_stop would take its zombie for alive).
             stop_server "$dir" "$START_PID"
@@ -171,7 +196,8 @@ cmd_run() {
     trap run_cleanup EXIT
     trap 'exit 143' TERM INT HUP
     wait_ready "$dir" "$port" "$RUN_PID" || exit 1
-    echo "READY $port"
+    after_ready "$dir" "$port" || exit 1
+    ready_line "$port"
     cat <&3 >/dev/null &
     CAT_PID=$!
     exec 3<&-
@@ -192,7 +218,7 @@ cmd_stop() {
     pid="$(saved_pid "$dir")"
     is_server_pid "$pid" || return 0
     stop_server "$dir" "$pid"
-    if kill -0 "$pid" 2>/dev/null; then
+    if pid_alive "$pid"; then
         die "$SERVER_DESC $pid is still running"
     fi
 }
