@@ -153,6 +153,7 @@ impl ImapConfig {
             login_cache_ttl: Duration::from_secs(self.login_cache_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             command_timeout: Duration::from_secs(self.command_timeout_secs),
+            ..ImapSettings::default()
         })
     }
 }

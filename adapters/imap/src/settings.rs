@@ -37,8 +37,12 @@ pub struct ImapSettings {
     pub login_cache_ttl: Duration,
     /// Bound on connecting and on the server's greeting.
     pub connect_timeout: Duration,
-    /// Bound on any single command.
+    /// Bound on any single command, and on waiting for another login of the same user.
     pub command_timeout: Duration,
+    /// At most this many users have a pool at once (those logged in, those with a cached login
+    /// or idle connections, and login attempts under way); unused pools make room for new ones,
+    /// and past that a login is refused as unavailable.
+    pub max_pools: usize,
 }
 
 impl Default for ImapSettings {
@@ -54,6 +58,7 @@ impl Default for ImapSettings {
             login_cache_ttl: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
+            max_pools: 10_000,
         }
     }
 }
