@@ -113,7 +113,7 @@ pub struct ImapConfig {
     /// identity, RFC 4616). Without it, the `[auth] users_file` password is used.
     pub master_user: Option<String>,
     /// The master user's password.
-    pub master_password: Option<String>,
+    pub master_password: Option<Secret>,
 }
 
 impl Default for ImapConfig {
@@ -153,7 +153,7 @@ impl ImapConfig {
             login_cache_ttl: Duration::from_secs(self.login_cache_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             command_timeout: Duration::from_secs(self.command_timeout_secs),
-            // Set from `[mail] max_item_size` by the server, which sees both sections.
+            // max_item_size is set from `[mail]` by the server, which sees both sections.
             ..ImapSettings::default()
         })
     }
@@ -256,6 +256,13 @@ impl DavConfig {
     pub fn base_url(&self) -> Result<Option<url::Url>, ConfigError> {
         let Some(url) = &self.url else { return Ok(None) };
         let parsed = url::Url::parse(url).map_err(|e| ConfigError(format!("[dav] url {url:?}: {e}")))?;
+        // Each user logs in with their own credentials; a password in the URL would be a secret
+        // in a plain string (and in every error message that names the URL).
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(ConfigError(
+                "[dav] url must not hold a user name or password: users log in with their own".into(),
+            ));
+        }
         match parsed.scheme() {
             "https" => Ok(Some(parsed)),
             "http" if self.allow_plain => Ok(Some(parsed)),
@@ -363,6 +370,96 @@ impl Default for LogConfig {
     }
 }
 
+/// A value of the configuration that must never be shown: `Debug` and `Serialize` (what
+/// `--check-config` prints) give `<redacted>`, while it is read from the file or an `AGAP_`
+/// variable like any string. A newtype rather than the `secrecy` crate: `secrecy` has no way to
+/// serialize a `SecretString` as a placeholder, and zeroizing on drop would buy little here,
+/// since the password is copied into each upstream login's `Credentials` anyway.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// What is shown in its place.
+    pub const REDACTED: &'static str = "<redacted>";
+
+    /// The value itself, for the one place that sends it upstream.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(Self::REDACTED)
+    }
+}
+
+/// Only a string is a secret; anything else is refused without repeating it (serde's usual
+/// "invalid type: integer `1234`" would print it in the start-up error).
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+
+        fn not_a_string<E: serde::de::Error>() -> E {
+            E::custom("a secret must be a quoted string (its value is not shown)")
+        }
+
+        impl serde::de::Visitor<'_> for SecretVisitor {
+            type Value = Secret;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a quoted string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Secret, E> {
+                Ok(Secret(value.to_owned()))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+        }
+
+        deserializer.deserialize_str(SecretVisitor)
+    }
+}
+
+/// Redacted too: a serialized configuration is for reading, and reading it back yields the
+/// placeholder, never the secret.
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::REDACTED)
+    }
+}
+
 /// A configuration that cannot be read, with the file, key and reason.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -373,6 +470,9 @@ impl From<TlsConfigError> for ConfigError {
         ConfigError(error.to_string())
     }
 }
+
+/// The `AGAP_` variables (after the prefix) that hold secrets, and their keys.
+const SECRET_VARIABLES: [(&str, &str); 1] = [("IMAP__MASTER_PASSWORD", "imap.master_password")];
 
 impl Config {
     /// Reads `path` (if given) over the defaults, then the `AGAP_` environment variables.
@@ -386,10 +486,31 @@ impl Config {
         }
         // Only AGAP_<SECTION>__<KEY> variables are overrides: others with the prefix, such as
         // AGAP_CONFIG (the --config option), are not configuration keys.
-        let overrides = Env::prefixed("AGAP_").filter(|key| key.as_str().contains("__")).split("__");
-        let config: Config = figment.merge(overrides).extract().map_err(|error| ConfigError(error.to_string()))?;
+        let overrides = Env::prefixed("AGAP_")
+            .filter(|key| key.as_str().contains("__") && !SECRET_VARIABLES.iter().any(|(name, _)| key == *name))
+            .split("__");
+        figment = figment.merge(overrides);
+        // Secrets are taken as written: the other variables are parsed as values, which would
+        // turn a password "0123" into the number 123.
+        for (name, key) in SECRET_VARIABLES {
+            if let Ok(value) = std::env::var(format!("AGAP_{name}")) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        let config: Config = figment.extract().map_err(|error| ConfigError(error.to_string()))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The effective configuration as TOML in the shape of config/gateway.example.toml, secrets
+    /// shown as `<redacted>` (what `--check-config` prints). Keys without a value are left out.
+    pub fn render_toml(&self) -> Result<String, ConfigError> {
+        let body = toml::to_string(self).map_err(|error| ConfigError(format!("cannot render as TOML: {error}")))?;
+        Ok(format!(
+            "# Effective configuration: defaults, then the file, then AGAP_<SECTION>__<KEY> variables.\n\
+             # Secrets are shown as \"{}\".\n\n{body}",
+            Secret::REDACTED
+        ))
     }
 
     /// Checks what the types cannot: settings that only make sense together.
@@ -436,14 +557,18 @@ mod tests {
 
     #[test]
     fn the_example_file_parses_and_matches_the_defaults_it_documents() {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gateway.example.toml");
-        let config = Config::load(Some(&example)).expect("example config parses");
-        assert_eq!(config.server.max_line_length, 1024);
-        assert_eq!(config.imap.port, 143);
-        assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
-        assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
-        assert_eq!(config.limits, LimitsConfig::default());
-        assert!(config.auth.users_file.is_none() && config.imap.master_user.is_none());
+        // In a jail: other tests set AGAP_ variables, which are process-wide.
+        figment::Jail::expect_with(|_| {
+            let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gateway.example.toml");
+            let config = Config::load(Some(&example)).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.max_line_length, 1024);
+            assert_eq!(config.imap.port, 143);
+            assert_eq!(config.imap.security, UpstreamSecurity::Starttls);
+            assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
+            assert_eq!(config.limits, LimitsConfig::default());
+            assert!(config.auth.users_file.is_none() && config.imap.master_user.is_none());
+            Ok(())
+        });
     }
 
     #[test]
@@ -519,6 +644,78 @@ mod tests {
         config.validate().expect("complete");
         config.limits.banned_networks = vec!["10.0.0.0/8".into(), "10.0.0/8".into()];
         assert!(config.validate().expect_err("bad network").to_string().contains("10.0.0/8"));
+    }
+
+    /// A configuration holding every secret there is.
+    fn with_secrets() -> Config {
+        let mut config = Config::default();
+        config.imap.master_user = Some("agapmaster".into());
+        config.imap.master_password = Some("m4ster-S3cret".into());
+        config.auth.users_file = Some("users".into());
+        config.dav.url = Some("https://dav.example.com/".into());
+        config
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let config = with_secrets();
+        for shown in [format!("{config:?}"), format!("{config:#?}"), format!("{:?}", config.imap)] {
+            assert!(!shown.contains("m4ster-S3cret"), "{shown}");
+            assert!(shown.contains("<redacted>") && shown.contains("agapmaster"), "{shown}");
+        }
+        assert_eq!(config.imap.master_password.as_ref().map(Secret::expose), Some("m4ster-S3cret"));
+    }
+
+    #[test]
+    fn check_config_renders_toml_of_the_example_shape_without_secrets() {
+        let config = with_secrets();
+        let rendered = config.render_toml().expect("renders");
+        assert!(!rendered.contains("m4ster-S3cret"), "{rendered}");
+        assert!(rendered.contains("master_password = \"<redacted>\""), "{rendered}");
+        for section in
+            ["[server]", "[store]", "[imap]", "[folders]", "[mail]", "[dav]", "[tls]", "[auth]", "[limits]", "[log]"]
+        {
+            assert!(rendered.lines().any(|line| line == section), "{section}: {rendered}");
+        }
+        assert!(rendered.contains("security = \"starttls\"") && rendered.contains("listen = [\"127.0.0.1:4110\"]"));
+        // It is configuration: it reads back as the same settings, the secret excepted.
+        let read: Config = toml::from_str(&rendered).expect("reads back");
+        assert_eq!(read.imap.master_password.as_ref().map(Secret::expose), Some(Secret::REDACTED));
+        assert_eq!(toml::to_string(&read).ok(), toml::to_string(&config).ok());
+    }
+
+    #[test]
+    fn secrets_come_from_the_file_or_the_environment_as_written() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gateway.toml",
+                "[imap]\nmaster_user = \"m\"\nmaster_password = \"from-file\"\n[auth]\nusers_file = \"u\"\n",
+            )?;
+            let config = Config::load(Some(Path::new("gateway.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.imap.master_password.as_ref().map(Secret::expose), Some("from-file"));
+            jail.create_file(
+                "gateway.toml",
+                "[imap]\nmaster_user = \"m\"\nmaster_password = 97531\n[auth]\nusers_file = \"u\"\n",
+            )?;
+            let error = Config::load(Some(Path::new("gateway.toml"))).expect_err("not a string").to_string();
+            assert!(error.contains("quoted string") && !error.contains("97531"), "{error}");
+            jail.create_file("gateway.toml", "[imap]\nmaster_user = \"m\"\n[auth]\nusers_file = \"u\"\n")?;
+            for written in ["0123", "true", "1.50", "[a]", "from-env"] {
+                jail.set_env("AGAP_IMAP__MASTER_PASSWORD", written);
+                let config = Config::load(Some(Path::new("gateway.toml"))).map_err(|e| e.to_string())?;
+                assert_eq!(config.imap.master_password.as_ref().map(Secret::expose), Some(written));
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_dav_url_with_credentials_is_refused_without_repeating_them() {
+        let mut config = Config::default();
+        config.dav.url = Some("http://admin:hunter2@127.0.0.1:5232/".into());
+        config.dav.allow_plain = true;
+        let error = config.validate().expect_err("credentials in the url").to_string();
+        assert!(error.contains("user name or password") && !error.contains("hunter2"), "{error}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod ids;
 pub mod items;
 pub mod limits;
+pub mod logging;
 pub mod op;
 pub mod server;
 pub mod session;

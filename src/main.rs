@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 use agap_gateway::config::Config;
 
@@ -15,7 +14,8 @@ struct Arguments {
     /// by an environment variable AGAP_<SECTION>__<KEY>, e.g. AGAP_IMAP__HOST.
     #[arg(long, short, env = "AGAP_CONFIG")]
     config: Option<PathBuf>,
-    /// Check the configuration, print it (as TOML-like debug output) and exit.
+    /// Check the configuration, print the effective one as TOML (secrets shown as <redacted>)
+    /// and exit.
     #[arg(long)]
     check_config: bool,
 }
@@ -25,11 +25,10 @@ async fn main() -> anyhow::Result<()> {
     let arguments = Arguments::parse();
     let config = Config::load(arguments.config.as_deref())?;
     if arguments.check_config {
-        println!("{config:#?}");
+        print!("{}", config.render_toml()?);
         return Ok(());
     }
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    agap_gateway::logging::init(&config.log.filter)?;
 
     let running = agap_gateway::server::start(config).await?;
     for address in &running.addresses {

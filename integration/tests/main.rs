@@ -12,6 +12,7 @@ mod filters;
 mod folders;
 mod hostile;
 mod hostile_records;
+mod hostile_secrets;
 mod limits;
 mod load;
 mod messages;

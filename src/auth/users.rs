@@ -90,7 +90,8 @@ impl UsersFile {
     /// The file the configuration names, if any; it must parse at start.
     pub fn load(config: &Config) -> Result<Option<Self>, UsersFileError> {
         let Some(path) = &config.auth.users_file else { return Ok(None) };
-        let master = config.imap.master_user.clone().zip(config.imap.master_password.clone());
+        let master =
+            config.imap.master_user.clone().zip(config.imap.master_password.as_ref().map(|p| p.expose().to_owned()));
         Self::open(path, master).map(Some)
     }
 

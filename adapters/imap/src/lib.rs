@@ -48,13 +48,18 @@ impl ImapBackend {
     pub fn new(settings: ImapSettings) -> Self {
         Self { pools: pool::Pools::new(Arc::new(settings)) }
     }
+
+    /// How many users have a connection pool: those logged in, those whose cached login or idle
+    /// connections have not expired, and login attempts under way.
+    pub fn pooled_users(&self) -> usize {
+        self.pools.count()
+    }
 }
 
 #[async_trait]
 impl MailBackend for ImapBackend {
     async fn login(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn MailAccount>> {
-        let pool = self.pools.for_user(credentials.user())?;
-        pool.authenticate(credentials).await?;
+        let pool = self.pools.login(credentials).await?;
         Ok(Arc::new(ImapAccount::new(pool)))
     }
 }

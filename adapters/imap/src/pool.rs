@@ -136,7 +136,14 @@ impl UserPool {
         if self.is_proven(credentials) {
             return Ok(());
         }
-        let _gate = self.login_gate.lock().await;
+        // Bounded like a command: a login stuck upstream must not queue every later attempt
+        // for this user behind it indefinitely.
+        let Ok(_gate) = tokio::time::timeout(self.settings.command_timeout, self.login_gate.lock()).await else {
+            return Err(AdapterError::new(
+                AdapterErrorKind::Unavailable,
+                "another login of this user is still waiting for the IMAP server; retry later",
+            ));
+        };
         if self.is_proven(credentials) {
             return Ok(());
         }
@@ -244,6 +251,29 @@ impl UserPool {
         Ok(Lease { connection: Some(connection), pool: Arc::clone(self), _permit: permit })
     }
 
+    /// Whether the pool holds nothing worth keeping: no idle connection and no login proven
+    /// within the cache's lifetime. (Whether anyone still uses it is the map's question.)
+    fn is_disposable(&self) -> bool {
+        let ttl = self.settings.login_cache_ttl;
+        let no_connections = self.idle.lock().is_ok_and(|idle| idle.is_empty());
+        let no_login =
+            self.proven.lock().is_ok_and(|proven| proven.as_ref().is_none_or(|p| p.proven_at.elapsed() > ttl));
+        no_connections && no_login
+    }
+
+    /// Whether a login of this user ever succeeded.
+    fn was_authenticated(&self) -> bool {
+        self.credentials.lock().is_ok_and(|stored| stored.is_some())
+    }
+
+    /// Logs out every idle connection (the pool is being dropped).
+    fn close_all(&self) {
+        let all: Vec<ImapConnection> = self.idle.lock().map(|mut idle| idle.drain(..).collect()).unwrap_or_default();
+        for connection in all {
+            tokio::spawn(connection.logout());
+        }
+    }
+
     /// Logs out connections idle for longer than the timeout.
     fn close_expired(&self) {
         let expired: Vec<ImapConnection> = match self.idle.lock() {
@@ -274,42 +304,111 @@ fn poisoned() -> AdapterError {
     AdapterError::new(AdapterErrorKind::Protocol, "connection pool lock poisoned")
 }
 
-/// All users' pools.
+/// All users' pools, keyed by users who logged in upstream.
+///
+/// A login attempt for a user without a pool gets a fresh one, which joins the map only while
+/// attempts are under way (so that attempts for one name share its login gate) and stays only
+/// if one succeeds; a pool nobody uses, with no idle connection and no cached login, is dropped
+/// by the background task. The map holds at most `max_pools` entries.
 #[derive(Debug)]
 pub struct Pools {
     settings: Arc<ImapSettings>,
     by_user: Mutex<HashMap<String, Arc<UserPool>>>,
 }
 
+/// Removes an attempt's pool from the map when the attempt ends (success, failure or a dropped
+/// future alike) if it was never authenticated and no other attempt shares it.
+struct Attempt<'a> {
+    pools: &'a Pools,
+    user: &'a str,
+    pool: Arc<UserPool>,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if self.pool.was_authenticated() {
+            return;
+        }
+        let Ok(mut by_user) = self.pools.by_user.lock() else { return };
+        // Two holders: the map and this attempt; more means another attempt is still waiting.
+        let alone = by_user.get(self.user).is_some_and(|kept| Arc::ptr_eq(kept, &self.pool))
+            && Arc::strong_count(&self.pool) == 2;
+        if alone {
+            by_user.remove(self.user);
+        }
+    }
+}
+
 impl Pools {
-    /// Creates the pools and a background task closing idle connections.
+    /// Creates the pools and a background task closing idle connections and dropping unused
+    /// pools.
     pub fn new(settings: Arc<ImapSettings>) -> Arc<Self> {
         let pools = Arc::new(Self { settings, by_user: Mutex::new(HashMap::new()) });
         let weak: Weak<Self> = Arc::downgrade(&pools);
-        let period = (pools.settings.idle_connection_timeout / 2).max(Duration::from_millis(500));
+        let shortest = pools.settings.idle_connection_timeout.min(pools.settings.login_cache_ttl);
+        let period = (shortest / 2).max(Duration::from_millis(500));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let mut ticker = tokio::time::interval(period);
                 loop {
                     ticker.tick().await;
                     let Some(pools) = weak.upgrade() else { break };
-                    let all: Vec<Arc<UserPool>> =
-                        pools.by_user.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
-                    for pool in all {
-                        pool.close_expired();
-                    }
+                    pools.sweep();
                 }
             });
         }
         pools
     }
 
-    /// The pool of `user`, created on first use.
-    pub fn for_user(&self, user: &str) -> AdapterResult<Arc<UserPool>> {
+    /// Checks `credentials` upstream (or against the user's cached login) and returns the
+    /// user's pool; a failed attempt leaves no pool behind that was not there before.
+    pub async fn login(&self, credentials: &Credentials) -> AdapterResult<Arc<UserPool>> {
+        let user = credentials.user();
+        let attempt = Attempt { pools: self, user, pool: self.pool_for_attempt(user)? };
+        attempt.pool.authenticate(credentials).await?;
+        Ok(Arc::clone(&attempt.pool))
+    }
+
+    /// The pool of `user`, or a new one if the map has room (after dropping unused pools).
+    fn pool_for_attempt(&self, user: &str) -> AdapterResult<Arc<UserPool>> {
         let mut by_user = self.by_user.lock().map_err(|_| poisoned())?;
-        Ok(Arc::clone(
-            by_user.entry(user.to_owned()).or_insert_with(|| Arc::new(UserPool::new(Arc::clone(&self.settings)))),
-        ))
+        if let Some(pool) = by_user.get(user) {
+            return Ok(Arc::clone(pool));
+        }
+        if by_user.len() >= self.settings.max_pools {
+            // Unused pools only cost a later LOGIN: make room with them before refusing.
+            by_user.retain(|_, pool| {
+                let used = Arc::strong_count(pool) > 1;
+                if !used {
+                    pool.close_all();
+                }
+                used
+            });
+            if by_user.len() >= self.settings.max_pools {
+                return Err(AdapterError::new(
+                    AdapterErrorKind::Unavailable,
+                    "the gateway serves as many IMAP users as it may at once; retry later",
+                ));
+            }
+        }
+        let pool = Arc::new(UserPool::new(Arc::clone(&self.settings)));
+        by_user.insert(user.to_owned(), Arc::clone(&pool));
+        Ok(pool)
+    }
+
+    /// Closes expired idle connections and drops the pools that nobody uses (no session, lease
+    /// or login attempt holds them) and that hold nothing worth keeping.
+    fn sweep(&self) {
+        let Ok(mut by_user) = self.by_user.lock() else { return };
+        by_user.retain(|_, pool| {
+            pool.close_expired();
+            Arc::strong_count(pool) > 1 || !pool.is_disposable()
+        });
+    }
+
+    /// How many users have a pool (for tests and monitoring).
+    pub fn count(&self) -> usize {
+        self.by_user.lock().map(|by_user| by_user.len()).unwrap_or(0)
     }
 }
 
@@ -324,6 +423,52 @@ mod tests {
         assert!(!proven.matches("correct horsf", Duration::from_secs(60)));
         assert!(!proven.matches("", Duration::from_secs(60)));
         assert!(!proven.matches("correct horse", Duration::ZERO));
+    }
+
+    fn pools(max_pools: usize) -> Arc<Pools> {
+        Pools::new(Arc::new(ImapSettings { max_pools, ..ImapSettings::default() }))
+    }
+
+    #[tokio::test]
+    async fn the_map_is_bounded_and_makes_room_with_unused_pools() {
+        let pools = pools(2);
+        let alice = pools.pool_for_attempt("alice").expect("room");
+        let bob = pools.pool_for_attempt("bob").expect("room");
+        let refused = pools.pool_for_attempt("carol").expect_err("full");
+        assert_eq!(refused.kind(), AdapterErrorKind::Unavailable);
+        assert!(Arc::ptr_eq(&alice, &pools.pool_for_attempt("alice").expect("alice's")), "one pool per user");
+        drop(bob);
+        let _carol = pools.pool_for_attempt("carol").expect("bob's unused pool made room");
+        assert_eq!(pools.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_that_never_authenticated_leaves_no_pool_unless_another_waits() {
+        let pools = pools(10);
+        let first = Attempt { pools: &pools, user: "mallory", pool: pools.pool_for_attempt("mallory").expect("room") };
+        let second = Attempt { pools: &pools, user: "mallory", pool: pools.pool_for_attempt("mallory").expect("room") };
+        assert!(Arc::ptr_eq(&first.pool, &second.pool), "attempts for one name share the gate");
+        drop(first);
+        assert_eq!(pools.count(), 1, "the second attempt still uses it");
+        drop(second);
+        assert_eq!(pools.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_drops_only_unused_pools_holding_nothing() {
+        let pools = pools(10);
+        let used = pools.pool_for_attempt("alice").expect("room");
+        let proven = pools.pool_for_attempt("bob").expect("room");
+        if let Ok(mut login) = proven.proven.lock() {
+            *login = Some(ProvenPassword::new("pw"));
+        }
+        drop(proven);
+        drop(pools.pool_for_attempt("carol").expect("room"));
+        pools.sweep();
+        let mut kept: Vec<String> = pools.by_user.lock().expect("map").keys().cloned().collect();
+        kept.sort();
+        assert_eq!(kept, ["alice", "bob"], "carol's pool held nothing; bob's login is cached");
+        drop(used);
     }
 
     #[test]

@@ -37,12 +37,16 @@ pub struct ImapSettings {
     pub login_cache_ttl: Duration,
     /// Bound on connecting and on the server's greeting.
     pub connect_timeout: Duration,
-    /// Bound on any single command.
+    /// Bound on any single command, and on waiting for another login of the same user.
     pub command_timeout: Duration,
     /// The largest message the gateway reads (`[mail] max_item_size`): messages are fetched
     /// with partial FETCHes of one byte more, and a literal announced larger than that breaks
     /// the connection before it is buffered.
     pub max_item_size: usize,
+    /// At most this many users have a pool at once (those logged in, those with a cached login
+    /// or idle connections, and login attempts under way); unused pools make room for new ones,
+    /// and past that a login is refused as unavailable.
+    pub max_pools: usize,
 }
 
 impl ImapSettings {
@@ -67,6 +71,7 @@ impl Default for ImapSettings {
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
             max_item_size: 25 * 1024 * 1024,
+            max_pools: 10_000,
         }
     }
 }
