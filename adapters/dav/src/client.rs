@@ -131,8 +131,9 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+    /// The body as text, borrowed when it is valid UTF-8 (an answer is not copied to be parsed).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
     }
 
     /// The error this answer stands for, with the DAV precondition it names, if any.
