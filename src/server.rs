@@ -57,15 +57,19 @@ impl RunningGateway {
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     config.validate()?;
     let store = SqliteStore::open(&config.store.url).await?;
+    let max_item_size = config.mail.max_item_size;
     let mut imap = config.imap.settings()?;
-    imap.max_item_size = config.mail.max_item_size;
+    imap.max_item_size = max_item_size;
     let mail = ImapBackend::new(imap);
     let collections = match config.dav.base_url()? {
         Some(base) if base.scheme() == "https" => {
             let tls = crate::tls::client_config(config.dav.ca_file.as_deref())?;
-            Some(Arc::new(DavBackend::with_tls(base, &tls)) as Arc<dyn CollectionBackend>)
+            let backend = DavBackend::with_tls(base, &tls).with_max_item_size(max_item_size);
+            Some(Arc::new(backend) as Arc<dyn CollectionBackend>)
         }
-        Some(base) => Some(Arc::new(DavBackend::new(base)) as Arc<dyn CollectionBackend>),
+        Some(base) => {
+            Some(Arc::new(DavBackend::new(base).with_max_item_size(max_item_size)) as Arc<dyn CollectionBackend>)
+        }
         None => None,
     };
     let credentials = UsersFile::load(&config)?;

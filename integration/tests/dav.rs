@@ -28,7 +28,7 @@ async fn make(user: &str, url: &Url, method: &str, body: &str) {
 #[tokio::test]
 async fn discovers_homes_and_lists_collections() {
     let user = "alice";
-    let client = DavClient::new(user, &password(user)).expect("client");
+    let client = DavClient::new(&root(), user, &password(user)).expect("client");
     let homes = client.discover(&root(), "caldav").await.expect("discover");
     assert!(homes.principal.path().trim_end_matches('/').ends_with(user), "{homes:?}");
     let calendars = homes.calendar_home.clone().expect("a calendar home");
@@ -66,7 +66,7 @@ async fn discovers_homes_and_lists_collections() {
 
 #[tokio::test]
 async fn discovery_reports_bad_credentials() {
-    let client = DavClient::new("bob", "not-the-password").expect("client");
+    let client = DavClient::new(&root(), "bob", "not-the-password").expect("client");
     let error = client.discover(&root(), "carddav").await.expect_err("refused");
     assert_eq!(error.kind(), AdapterErrorKind::AuthenticationFailed, "{error:?}");
 }

@@ -11,6 +11,7 @@ mod filt;
 mod filters;
 mod folders;
 mod hostile;
+mod hostile_dav;
 mod hostile_records;
 mod hostile_secrets;
 mod limits;

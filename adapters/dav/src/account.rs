@@ -16,9 +16,10 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::client::{
-    Collection, CollectionKind, DavClient, Reply, http_client, http_client_with_tls, protocol, refused,
+    BodyLimits, Bound, Collection, CollectionKind, DavClient, Reply, http_client, http_client_with_tls, protocol,
+    refused,
 };
-use crate::href::{canonical_path, last_segment, normalize, normalize_collection, url_of};
+use crate::href::{canonical_path, inside, last_segment, normalize, normalize_collection, url_of};
 use crate::multistatus::{CALDAV, CARDDAV, DAV, PropResponse, parse_multistatus, parse_multistatus_document};
 use crate::{query, requests};
 
@@ -35,6 +36,7 @@ pub struct DavBackend {
     /// One connection pool for every account (credentials go with each request).
     http: Result<reqwest::Client, AdapterError>,
     fixed: Option<Credentials>,
+    limits: BodyLimits,
 }
 
 impl DavBackend {
@@ -42,12 +44,19 @@ impl DavBackend {
     /// and `/.well-known/carddav`, then `base` itself). Accounts log in with the credentials of
     /// the AGAP login passed to `open`.
     pub fn new(base: Url) -> Self {
-        DavBackend { base, http: http_client(), fixed: None }
+        DavBackend { base, http: http_client(), fixed: None, limits: BodyLimits::default() }
     }
 
     /// As [`DavBackend::new`], with https verified as `tls` says (the gateway's `ca_file`).
     pub fn with_tls(base: Url, tls: &rustls::ClientConfig) -> Self {
-        DavBackend { base, http: http_client_with_tls(tls), fixed: None }
+        DavBackend { base, http: http_client_with_tls(tls), fixed: None, limits: BodyLimits::default() }
+    }
+
+    /// Reads no item body past `max_item_size` bytes (the gateway's `[mail] max_item_size`), and
+    /// no other answer past the listing bound derived from it ([`BodyLimits::for_item_size`]).
+    pub fn with_max_item_size(mut self, max_item_size: usize) -> Self {
+        self.limits = BodyLimits::for_item_size(max_item_size);
+        self
     }
 
     /// Uses these credentials for every account instead of the AGAP login's (a gateway whose
@@ -68,7 +77,7 @@ impl DavBackend {
         let credentials = self.fixed.as_ref().unwrap_or(credentials);
         Ok(Arc::new(DavAccount {
             base: self.base.clone(),
-            client: DavClient::with_http(http, credentials.user(), credentials.password()),
+            client: DavClient::with_http(http, &self.base, self.limits, credentials.user(), credentials.password()),
             homes: OnceCell::new(),
         }))
     }
@@ -138,6 +147,18 @@ fn content_lines(text: &str) -> Vec<u8> {
     text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
 }
 
+/// The canonical path of a member `href` the server named in an answer about `collection`;
+/// `None`, logged, when it lies outside (another origin or path). Such an href is left out rather
+/// than failing the whole answer: one bad entry should not hide the good ones, and what is left
+/// out never reaches the core, so nothing is ever read, written or deleted there.
+fn member_href(answered: &Url, collection: &str, href: &str) -> AdapterResult<Option<String>> {
+    let found = inside(answered, collection, href)?;
+    if found.is_none() {
+        tracing::warn!(collection, href = ?href, "the server named a member outside the collection; ignored");
+    }
+    Ok(found)
+}
+
 fn is_success(status: Option<u16>) -> bool {
     status.is_none_or(|s| (200..300).contains(&s))
 }
@@ -199,14 +220,15 @@ impl DavAccount {
     }
 
     /// The item refs of a multistatus: members only (not the collection, not sub-collections),
-    /// sorted by href.
+    /// sorted by href. Hrefs outside `collection` are left out with a warning (see
+    /// [`member_href`]).
     fn members(&self, answered: &Url, collection: &str, responses: &[PropResponse]) -> AdapterResult<Vec<ItemRef>> {
         let mut items = Vec::new();
         for response in responses {
             if !is_success(response.status) {
                 continue;
             }
-            let href = normalize(answered, &response.href)?;
+            let Some(href) = member_href(answered, collection, &response.href)? else { continue };
             let is_collection =
                 response.prop(DAV, "resourcetype").is_some_and(|types| types.child(DAV, "collection").is_some());
             if href == collection || href.ends_with('/') || is_collection {
@@ -246,7 +268,15 @@ impl DavAccount {
         }
     }
 
-    async fn fetch_batch(&self, url: &Url, kind: ItemKind, hrefs: &[String]) -> AdapterResult<Vec<ItemData>> {
+    /// One multiget of `hrefs` (canonical paths inside `collection`). Only the hrefs asked for
+    /// are taken from the answer; an item body over the item limit is left out, logged.
+    async fn fetch_batch(
+        &self,
+        url: &Url,
+        collection: &str,
+        kind: ItemKind,
+        hrefs: &[String],
+    ) -> AdapterResult<Vec<ItemData>> {
         let reply = self.client.send_xml("REPORT", url, None, requests::multiget(kind, hrefs)?).await?;
         if reply.status != StatusCode::MULTI_STATUS {
             return Err(reply.error());
@@ -262,8 +292,18 @@ impl DavAccount {
                 continue;
             }
             let Some(body) = response.prop(namespace, data) else { continue };
+            let Some(href) = member_href(&reply.url, collection, &response.href)? else { continue };
+            if !hrefs.contains(&href) {
+                tracing::warn!(collection, href = ?response.href, "the server answered a multiget with an href not asked for; ignored");
+                continue;
+            }
+            let limit = self.client.limits().item;
+            if body.text.len() > limit {
+                tracing::warn!(href, limit, "an item larger than the gateway's limit; left out");
+                continue;
+            }
             items.push(ItemData {
-                item: ItemRef { href: normalize(&reply.url, &response.href)?, etag: response.text(DAV, "getetag") },
+                item: ItemRef { href, etag: response.text(DAV, "getetag") },
                 body: content_lines(&body.text),
             });
         }
@@ -303,10 +343,27 @@ impl DavAccount {
                 if method == "MOVE" {
                     match self.delete_item(&source, item.item.etag.as_deref()).await {
                         Ok(_) => {}
-                        Err(error) => {
-                            // The source changed meanwhile: undo the copy, report the conflict.
-                            let _ = self.delete_item(&copied.href, copied.etag.as_deref()).await;
+                        // 412: the source changed after it was read and is still there, so the
+                        // copy is stale: undo it, report the conflict.
+                        Err(error) if error.kind() == AdapterErrorKind::Conflict => {
+                            if let Err(undo) = self.delete_item(&copied.href, copied.etag.as_deref()).await {
+                                tracing::warn!(copy = copied.href, %undo, "could not remove the copy of a changed item");
+                            }
                             return Err(error);
+                        }
+                        // Anything else (a lost answer, a timeout, a 5xx) may have deleted the
+                        // source all the same: deleting the copy could lose the item for good,
+                        // while a duplicate can be cleaned up. Keep both and say so.
+                        Err(error) => {
+                            tracing::warn!(source, copy = copied.href, %error, "move: the source could not be deleted; the copy remains");
+                            return Err(AdapterError::new(
+                                error.kind(),
+                                format!(
+                                    "{} (moving {source}: the copy {} may remain beside the source)",
+                                    error.reason(),
+                                    copied.href
+                                ),
+                            ));
                         }
                     }
                 }
@@ -459,11 +516,32 @@ impl CollectionAccount for DavAccount {
     }
 
     async fn fetch_items(&self, collection: &str, kind: ItemKind, hrefs: &[String]) -> AdapterResult<Vec<ItemData>> {
-        let url = self.url(&normalize_collection(&self.base, collection)?)?;
+        let path = normalize_collection(&self.base, collection)?;
+        let url = self.url(&path)?;
         let hrefs = hrefs.iter().map(|href| normalize(&self.base, href)).collect::<AdapterResult<Vec<_>>>()?;
         let mut items = Vec::new();
-        for batch in hrefs.chunks(MULTIGET_BATCH) {
-            items.extend(self.fetch_batch(&url, kind, batch).await?);
+        // A batch whose answer passes the listing bound is split in halves; a single item that
+        // still does is read by GET under the item bound, and left out (logged) past it.
+        let mut pending: Vec<&[String]> = hrefs.chunks(MULTIGET_BATCH).rev().collect();
+        while let Some(batch) = pending.pop() {
+            match self.fetch_batch(&url, &path, kind, batch).await {
+                Ok(found) => items.extend(found),
+                Err(error) if error.kind() == AdapterErrorKind::TooLarge && batch.len() > 1 => {
+                    let (first, second) = batch.split_at(batch.len() / 2);
+                    pending.push(second);
+                    pending.push(first);
+                }
+                Err(error) if error.kind() == AdapterErrorKind::TooLarge => {
+                    match self.get_item(&batch[0], kind).await {
+                        Ok(found) => items.extend(found),
+                        Err(error) if error.kind() == AdapterErrorKind::TooLarge => {
+                            tracing::warn!(href = batch[0], %error, "an item larger than the gateway's limit; left out");
+                        }
+                        Err(error) => return Err(error),
+                    }
+                }
+                Err(error) => return Err(error),
+            }
         }
         Ok(items)
     }
@@ -474,7 +552,10 @@ impl CollectionAccount for DavAccount {
             ItemKind::Contacts => "text/vcard",
             _ => "text/calendar",
         };
-        let reply = self.client.send("GET", &self.url(&href)?, &[("Accept", accept.to_owned())], None).await?;
+        let reply = self
+            .client
+            .send_bounded("GET", &self.url(&href)?, &[("Accept", accept.to_owned())], None, Bound::Item)
+            .await?;
         match reply.status {
             StatusCode::OK => Ok(Some(ItemData { item: ItemRef { href, etag: reply.etag }, body: reply.body })),
             StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
@@ -555,7 +636,7 @@ impl CollectionAccount for DavAccount {
             let document = parse_multistatus_document(&reply.text()).map_err(protocol)?;
             let mut truncated = false;
             for response in &document.responses {
-                let href = normalize(&reply.url, &response.href)?;
+                let Some(href) = member_href(&reply.url, &path, &response.href)? else { continue };
                 if href == path || href.trim_end_matches('/') == path.trim_end_matches('/') {
                     truncated |= response.status == Some(507);
                     continue;
@@ -615,9 +696,11 @@ mod tests {
             "REPORT" => answer(
                 207,
                 &multistatus(&format!(
-                    "{}{}{}",
+                    "{}{}{}{}",
                     etag_response("/cal/", "c"),
-                    etag_response("http://127.0.0.1/cal/b%40x.ics", "2"),
+                    // A full URL on the same origin counts; one on another origin does not.
+                    etag_response(&format!("http://{}/cal/b%40x.ics", request.header("host").unwrap_or_default()), "2"),
+                    etag_response("http://127.0.0.1/cal/other-origin.ics", "3"),
                     etag_response("/cal/a.ics", "1")
                 )),
             ),
@@ -753,5 +836,180 @@ mod tests {
         assert_eq!(methods, ["PROPFIND", "PROPFIND", "MKCALENDAR", "MKCALENDAR", "PROPPATCH", "PROPFIND"]);
         assert!(log[0].path.starts_with("/.well-known/caldav"));
         assert!(log[3].body.contains(r#"<C:comp name="VTODO"/>"#) && !log[3].body.contains("folder"));
+    }
+
+    /// A MOVE the server does not offer, so that GET, PUT and DELETE stand in; the DELETE of the
+    /// source answers `delete_status`.
+    async fn move_with_delete_answering(delete_status: u16) -> (AdapterError, Vec<(String, String)>) {
+        let (base, log) = serve(move |request| match (request.method.as_str(), request.path.as_str()) {
+            ("MOVE", _) => answer(501, ""),
+            ("GET", _) => (200, vec![("ETag", "\"src\"".to_owned())], "BEGIN:VCARD\r\nEND:VCARD\r\n".to_owned()),
+            ("PUT", _) => (201, vec![("ETag", "\"new\"".to_owned())], String::new()),
+            ("DELETE", "/book/a.vcf") => answer(delete_status, ""),
+            ("DELETE", _) => answer(204, ""),
+            _ => answer(500, ""),
+        })
+        .await;
+        let account = account_on(base);
+        let error = account.move_item("/book/a.vcf", ItemKind::Contacts, "/other/").await.expect_err("failed");
+        let log = log.lock().expect("log");
+        (error, log.iter().map(|r| (r.method.clone(), r.path.clone())).collect())
+    }
+
+    #[tokio::test]
+    async fn the_move_fallback_undoes_the_copy_only_on_a_precondition_failure() {
+        let (error, requests) = move_with_delete_answering(412).await;
+        assert_eq!(error.kind(), AdapterErrorKind::Conflict, "{error:?}");
+        assert_eq!(requests.last().map(|(m, p)| (m.as_str(), p.as_str())), Some(("DELETE", "/other/a.vcf")));
+
+        // A server error may have deleted the source all the same: the copy stays, and the
+        // error says so.
+        let (error, requests) = move_with_delete_answering(500).await;
+        assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error:?}");
+        assert!(error.reason().contains("/other/a.vcf may remain"), "{error:?}");
+        let deletes: Vec<_> = requests.iter().filter(|(m, _)| m == "DELETE").map(|(_, p)| p.as_str()).collect();
+        assert_eq!(deletes, ["/book/a.vcf"], "the copy is never deleted");
+    }
+
+    #[tokio::test]
+    async fn the_move_fallback_keeps_the_copy_when_the_answer_is_lost() {
+        // The DELETE reaches the server, which then drops the connection without an answer.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = Url::parse(&format!("http://{}/", listener.local_addr().expect("address"))).expect("url");
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = log.clone();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut byte = [0];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                        break;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; length];
+                let _ = stream.read_exact(&mut body).await;
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                seen.lock().expect("log").push(line.clone());
+                let answer: &[u8] = match line.split_whitespace().next() {
+                    Some("MOVE") => b"HTTP/1.1 501 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    Some("GET") => b"HTTP/1.1 200 OK\r\nETag: \"src\"\r\nContent-Length: 24\r\nConnection: close\r\n\r\nBEGIN:VCARD\r\nEND:VCARD\r\n",
+                    Some("PUT") => b"HTTP/1.1 201 X\r\nETag: \"new\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    _ => b"",
+                };
+                let _ = stream.write_all(answer).await;
+            }
+        });
+        let account = account_on(base);
+        let error = account.move_item("/book/a.vcf", ItemKind::Contacts, "/other/").await.expect_err("lost");
+        assert!(error.reason().contains("may remain"), "{error:?}");
+        let log = log.lock().expect("log");
+        let deletes: Vec<_> = log.iter().filter(|l| l.starts_with("DELETE")).collect();
+        assert_eq!(deletes.len(), 1, "only the source was asked to go: {log:?}");
+        assert!(deletes[0].starts_with("DELETE /book/a.vcf"), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn member_hrefs_outside_the_collection_are_never_used() {
+        let outside = [
+            "/other/x.vcf",
+            "/book/../other/y.vcf",
+            "/book/%2e%2e/other/z.vcf",
+            "http://evil.example/book/w.vcf",
+            "/bookish/v.vcf",
+        ];
+        let (base, log) = serve(move |request| {
+            let mut entries: Vec<String> = outside.iter().map(|href| etag_response(href, "o")).collect();
+            match request.method.as_str() {
+                "PROPFIND" => {
+                    entries.push(etag_response("/book/in.vcf", "i"));
+                    answer(207, &multistatus(&entries.concat()))
+                }
+                "REPORT" if request.body.contains("sync-collection") => {
+                    entries.push(etag_response("/book/in.vcf", "i"));
+                    entries.push(r#"<D:response><D:href>/other/gone.vcf</D:href><D:status>HTTP/1.1 404 Not Found</D:status></D:response>"#.into());
+                    let body = multistatus(&entries.concat());
+                    answer(207, &body.replace("</D:multistatus>", "<D:sync-token>t2</D:sync-token></D:multistatus>"))
+                }
+                "REPORT" => {
+                    let data = |href: &str| {
+                        format!(
+                            r#"<D:response><D:href>{href}</D:href><D:propstat><D:prop><D:getetag>"e"</D:getetag><R:address-data xmlns:R="urn:ietf:params:xml:ns:carddav">BEGIN:VCARD&#13;
+END:VCARD&#13;
+</R:address-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+                        )
+                    };
+                    let mut body: Vec<String> = outside.iter().map(|href| data(href)).collect();
+                    body.push(data("/book/in.vcf"));
+                    body.push(data("/book/not-asked.vcf"));
+                    answer(207, &multistatus(&body.concat()))
+                }
+                _ => answer(500, ""),
+            }
+        })
+        .await;
+        let account = account_on(base);
+        let listed = account.list_items("/book/", ItemKind::Contacts).await.expect("list");
+        assert_eq!(listed.iter().map(|i| i.href.as_str()).collect::<Vec<_>>(), ["/book/in.vcf"]);
+        let changes = account.sync_changes("/book/", Some("t1")).await.expect("sync").expect("changes");
+        assert_eq!(changes.changed.iter().map(|i| i.href.as_str()).collect::<Vec<_>>(), ["/book/in.vcf"]);
+        assert!(changes.removed.is_empty(), "{changes:?}");
+        let fetched = account.fetch_items("/book/", ItemKind::Contacts, &["/book/in.vcf".into()]).await.expect("get");
+        assert_eq!(fetched.iter().map(|i| i.item.href.as_str()).collect::<Vec<_>>(), ["/book/in.vcf"]);
+        let log = log.lock().expect("log");
+        assert_eq!(log.len(), 3, "no request to any href the server named");
+    }
+
+    #[tokio::test]
+    async fn multigets_past_the_listing_bound_are_split_and_big_items_left_out() {
+        // Items of 5 MiB with a listing bound of 4 MiB and an item bound of 1 MiB: batches are
+        // split down to one, a single one is read by GET under the item bound and left out.
+        let big = "x".repeat(5 << 20);
+        let mid = "x".repeat(2 << 20);
+        let (base, log) = serve(move |request| match request.method.as_str() {
+            "REPORT" => {
+                let hrefs: Vec<&str> =
+                    request.body.split("<D:href>").skip(1).filter_map(|part| part.split("</D:href>").next()).collect();
+                let entries: Vec<String> = hrefs
+                    .iter()
+                    .map(|href| {
+                        let text = match *href {
+                            "/book/small.vcf" => "BEGIN:VCARD",
+                            "/book/mid.vcf" => mid.as_str(),
+                            _ => big.as_str(),
+                        };
+                        format!(
+                            r#"<D:response><D:href>{href}</D:href><D:propstat><D:prop><R:address-data xmlns:R="urn:ietf:params:xml:ns:carddav">{text}</R:address-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+                        )
+                    })
+                    .collect();
+                answer(207, &multistatus(&entries.concat()))
+            }
+            "GET" => answer(200, &big),
+            _ => answer(500, ""),
+        })
+        .await;
+        let backend = DavBackend::new(base);
+        let backend = DavBackend { limits: BodyLimits { item: 1 << 20, listing: 4 << 20 }, ..backend };
+        let account = backend.account(&Credentials::new("alice", "s3cret")).expect("account");
+        let hrefs = ["/book/a.vcf", "/book/small.vcf", "/book/b.vcf"].map(str::to_owned);
+        let fetched = account.fetch_items("/book/", ItemKind::Contacts, &hrefs).await.expect("fetch");
+        assert_eq!(fetched.iter().map(|i| i.item.href.as_str()).collect::<Vec<_>>(), ["/book/small.vcf"]);
+        let methods: Vec<_> = log.lock().expect("log").iter().map(|r| r.method.clone()).collect();
+        // [a, small, b] too large -> [a] too large -> GET a too large; [small, b] too large ->
+        // [small] fine; [b] too large -> GET b too large.
+        assert_eq!(methods, ["REPORT", "REPORT", "GET", "REPORT", "REPORT", "REPORT", "GET"]);
+        // Within the listing bound but over the item bound: left out of the multiget's answer.
+        let fetched =
+            account.fetch_items("/book/", ItemKind::Contacts, &["/book/mid.vcf".into()]).await.expect("fetch");
+        assert!(fetched.is_empty());
     }
 }

@@ -1,10 +1,16 @@
 //! HTTP side of the WebDAV client: authenticated PROPFIND with redirects followed by hand
 //! (reqwest turns a redirected PROPFIND into a GET), discovery and collection listing.
+//!
+//! The client is bound to one origin (scheme, host, port): every request, whether its URL came
+//! from the configuration, a redirect or an href the server sent, is checked against it before
+//! it is built, so the account's credentials never leave that origin (and https never turns
+//! into http). Answers are read with a running count against a bound and never past it.
 
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult};
 use reqwest::{Method, StatusCode, header};
 use url::Url;
 
+use crate::href::{inside, normalize_collection};
 use crate::multistatus::{
     AGAP, CALDAV, CALENDARSERVER, CARDDAV, DAV, PropResponse, error_condition, parse_multistatus,
 };
@@ -45,22 +51,75 @@ pub struct Collection {
     pub mark: Option<String>,
 }
 
+/// How much of an answer the client reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// One item's body (a GET, a calendar-data or address-data in a multiget): the gateway's
+    /// `[mail] max_item_size`.
+    pub item: usize,
+    /// Any other answer (PROPFIND and REPORT listings, multigets, error bodies): a listing names
+    /// many items and a multiget carries several bodies, escaped, so it gets more room than one
+    /// item (see [`BodyLimits::for_item_size`]).
+    pub listing: usize,
+}
+
+/// The least room for a listing, whatever the item limit: about 60,000 members with their ETags.
+pub const MIN_LISTING: usize = 16 << 20;
+
+impl BodyLimits {
+    /// The limits for an item limit of `item` bytes: listings may hold twice that (a multiget
+    /// answer carrying the largest item the gateway accepts, XML-escaped, still fits in most
+    /// cases; a bigger one is split, see `fetch_items`), and never less than [`MIN_LISTING`].
+    pub fn for_item_size(item: usize) -> Self {
+        BodyLimits { item, listing: item.saturating_mul(2).max(MIN_LISTING) }
+    }
+}
+
+impl Default for BodyLimits {
+    /// The gateway's default `[mail] max_item_size` (25 MiB).
+    fn default() -> Self {
+        Self::for_item_size(25 << 20)
+    }
+}
+
+/// Which bound an answer is read under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound {
+    Item,
+    Listing,
+}
+
 /// A WebDAV client for one account (HTTP Basic on every request, kept-alive connections of a
-/// possibly shared `reqwest::Client`).
+/// possibly shared `reqwest::Client`), bound to the origin of the server it was made for.
 #[derive(Clone)]
 pub struct DavClient {
     http: reqwest::Client,
+    origin: url::Origin,
+    limits: BodyLimits,
     user: String,
     password: String,
 }
 
 impl std::fmt::Debug for DavClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DavClient").field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("DavClient")
+            .field("origin", &self.origin.ascii_serialization())
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
-/// One HTTP answer, read whole (bounded by [`MAX_BODY`]).
+/// `url` as shown in errors and logs: without user information, query or fragment.
+pub(crate) fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// One HTTP answer, read whole (bounded by the client's [`BodyLimits`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     /// The URL that answered (after redirects).
@@ -72,8 +131,9 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+    /// The body as text, borrowed when it is valid UTF-8 (an answer is not copied to be parsed).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
     }
 
     /// The error this answer stands for, with the DAV precondition it names, if any.
@@ -90,9 +150,6 @@ impl Reply {
         error_condition(&self.text())
     }
 }
-
-/// The largest answer read (a multiget is split so that it stays well below).
-pub(crate) const MAX_BODY: usize = 64 << 20;
 
 /// Maps an HTTP status to the adapter's error kinds.
 pub(crate) fn refused(status: StatusCode, url: &Url) -> AdapterError {
@@ -122,7 +179,7 @@ pub(crate) const COLLECTION_PROPS: &str = "<D:resourcetype/><D:displayname/><C:s
     <CS:getctag/><D:sync-token/><A:folder/>";
 
 /// Builds the HTTP client: no automatic redirects (they are followed by hand for safe methods
-/// only), bounded waits, connections kept alive; https through rustls, verifying certificates
+/// only), no proxy from the environment, bounded waits, connections kept alive; https through rustls, verifying certificates
 /// against the system's store.
 pub fn http_client() -> AdapterResult<reqwest::Client> {
     build_http_client(None)
@@ -139,6 +196,10 @@ pub fn http_client_with_tls(tls: &rustls::ClientConfig) -> AdapterResult<reqwest
 fn build_http_client(tls: Option<rustls::ClientConfig>) -> AdapterResult<reqwest::Client> {
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Requests carry the users' credentials: an HTTP(S)_PROXY in the gateway's environment
+        // must not receive them (an http proxy would even see them in clear). The gateway talks
+        // to the configured origin directly.
+        .no_proxy()
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(120))
         .pool_idle_timeout(std::time::Duration::from_secs(60));
@@ -150,15 +211,46 @@ fn build_http_client(tls: Option<rustls::ClientConfig>) -> AdapterResult<reqwest
 }
 
 impl DavClient {
-    /// A client with a connection pool of its own.
-    pub fn new(user: &str, password: &str) -> AdapterResult<Self> {
-        Ok(Self::with_http(http_client()?, user, password))
+    /// A client of the server at `server` (only its origin counts) with a connection pool of
+    /// its own and the default [`BodyLimits`].
+    pub fn new(server: &Url, user: &str, password: &str) -> AdapterResult<Self> {
+        Ok(Self::with_http(http_client()?, server, BodyLimits::default(), user, password))
     }
 
-    /// A client sharing the connection pool of `http` (which must not follow redirects itself:
-    /// see [`http_client`]).
-    pub fn with_http(http: reqwest::Client, user: &str, password: &str) -> Self {
-        DavClient { http, user: user.to_owned(), password: password.to_owned() }
+    /// A client sharing the connection pool of `http`, which must come from [`http_client`]: a
+    /// client following redirects itself would escape the origin check.
+    pub(crate) fn with_http(
+        http: reqwest::Client,
+        server: &Url,
+        limits: BodyLimits,
+        user: &str,
+        password: &str,
+    ) -> Self {
+        DavClient { http, origin: server.origin(), limits, user: user.to_owned(), password: password.to_owned() }
+    }
+
+    /// The bounds answers are read under.
+    pub fn limits(&self) -> BodyLimits {
+        self.limits
+    }
+
+    /// Refuses any URL outside the client's origin (scheme, host and port): the one check every
+    /// request passes before it is built with the credentials. An https origin never reaches
+    /// http, not even on the same host, since the scheme is part of the origin.
+    pub(crate) fn check_origin(&self, url: &Url) -> AdapterResult<()> {
+        if url.origin() == self.origin {
+            return Ok(());
+        }
+        let downgrade = if self.origin.ascii_serialization().starts_with("https:") && url.scheme() == "http" {
+            " (a downgrade from https to http)"
+        } else {
+            ""
+        };
+        Err(protocol(format!(
+            "refused to send credentials to {}{downgrade}: not the configured server {}",
+            shown(url),
+            self.origin.ascii_serialization()
+        )))
     }
 
     /// The account name.
@@ -166,8 +258,9 @@ impl DavClient {
         &self.user
     }
 
-    /// Sends one request and reads the whole answer. Redirects are followed for the methods that
-    /// only read (PROPFIND, REPORT, GET), never for writes.
+    /// Sends one request and reads the whole answer under the listing bound. Redirects within
+    /// the origin are followed for the methods that only read (PROPFIND, REPORT, GET), never for
+    /// writes; one leaving it is an error naming it.
     pub(crate) async fn send(
         &self,
         method: &str,
@@ -175,10 +268,28 @@ impl DavClient {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> AdapterResult<Reply> {
+        self.send_bounded(method, url, headers, body, Bound::Listing).await
+    }
+
+    /// As [`DavClient::send`], reading the answer under `bound`: past it the answer is dropped
+    /// unread (its connection closed) and the error is `TooLarge`.
+    pub(crate) async fn send_bounded(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        bound: Bound,
+    ) -> AdapterResult<Reply> {
         let method = Method::from_bytes(method.as_bytes()).map_err(protocol)?;
         let follows = matches!(method.as_str(), "PROPFIND" | "REPORT" | "GET" | "HEAD" | "OPTIONS");
+        let limit = match bound {
+            Bound::Item => self.limits.item,
+            Bound::Listing => self.limits.listing,
+        };
         let mut target = url.clone();
         for _ in 0..=MAX_REDIRECTS {
+            self.check_origin(&target)?;
             let mut request =
                 self.http.request(method.clone(), target.clone()).basic_auth(&self.user, Some(&self.password));
             for (name, value) in headers {
@@ -208,10 +319,23 @@ impl DavClient {
                 .map(str::trim)
                 .filter(|e| e.starts_with('"'))
                 .map(str::to_owned);
+            let too_large = || {
+                let what = match bound {
+                    Bound::Item => "item",
+                    Bound::Listing => "answer",
+                };
+                AdapterError::new(
+                    AdapterErrorKind::TooLarge,
+                    format!("{}: the {what} is larger than the gateway's limit of {limit} bytes", target.path()),
+                )
+            };
+            if response.content_length().is_some_and(|length| length > limit as u64) {
+                return Err(too_large());
+            }
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(protocol(format!("{} sent more than {MAX_BODY} bytes", target.path())));
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -259,7 +383,9 @@ impl DavClient {
             match self.propfind(&candidate, "0", "<D:current-user-principal/>").await {
                 Ok((answered, responses)) => {
                     if let Some(href) = responses.iter().find_map(|r| r.href_in(DAV, "current-user-principal")) {
-                        principal = Some(answered.join(&href).map_err(protocol)?);
+                        let url = answered.join(&href).map_err(protocol)?;
+                        self.check_origin(&url)?;
+                        principal = Some(url);
                         break;
                     }
                 }
@@ -273,7 +399,11 @@ impl DavClient {
             self.propfind(&principal, "0", "<C:calendar-home-set/><CR:addressbook-home-set/>").await?;
         let home = |namespace, name| -> AdapterResult<Option<Url>> {
             match responses.iter().find_map(|r| r.href_in(namespace, name)) {
-                Some(href) => Ok(Some(answered.join(&href).map_err(protocol)?)),
+                Some(href) => {
+                    let url = answered.join(&href).map_err(protocol)?;
+                    self.check_origin(&url)?;
+                    Ok(Some(url))
+                }
                 None => Ok(None),
             }
         };
@@ -284,27 +414,39 @@ impl DavClient {
         })
     }
 
-    /// The calendars and address books directly inside `home`.
+    /// The calendars and address books directly inside `home`. Members the server names
+    /// outside `home` (another origin, another path) are left out with a warning: one bad href
+    /// should not hide the good ones, and the one left out is never acted on.
     pub async fn collections(&self, home: &Url) -> AdapterResult<Vec<Collection>> {
+        let home_path = normalize_collection(home, "")?;
         let (answered, responses) = self.propfind(home, "1", COLLECTION_PROPS).await?;
         let mut collections = Vec::new();
         for response in responses {
-            let url = answered.join(&response.href).map_err(protocol)?;
-            if url.path().trim_end_matches('/') == answered.path().trim_end_matches('/') {
+            let Some(path) = inside(&answered, &home_path, &response.href)? else {
+                tracing::warn!(home = %home_path, href = ?response.href, "the server named a collection outside the home; ignored");
+                continue;
+            };
+            if path.trim_end_matches('/') == home_path.trim_end_matches('/') {
                 continue;
             }
+            let url = answered.join(&path).map_err(protocol)?;
             collections.extend(collection_from(url, &response));
         }
         Ok(collections)
     }
 
     /// The collection at `url` itself (PROPFIND Depth 0); `None` when it is neither a calendar
-    /// nor an address book.
+    /// nor an address book. An answer about another resource is an error.
     pub async fn collection(&self, url: &Url) -> AdapterResult<Option<Collection>> {
+        let path = normalize_collection(url, "")?;
         let (answered, responses) = self.propfind(url, "0", COLLECTION_PROPS).await?;
         let Some(response) = responses.first() else { return Ok(None) };
-        let url = answered.join(&response.href).map_err(protocol)?;
-        Ok(collection_from(url, response))
+        match inside(&answered, &path, &response.href)? {
+            Some(found) if found.trim_end_matches('/') == path.trim_end_matches('/') => {
+                Ok(collection_from(answered.join(&path).map_err(protocol)?, response))
+            }
+            _ => Err(protocol(format!("{path}: the server answered about {:?}", response.href))),
+        }
     }
 }
 
@@ -340,4 +482,148 @@ fn collection_from(url: Url, response: &PropResponse) -> Option<Collection> {
 /// The component a CALDAV:comp element names (RFC 4791 9.6.1).
 fn comp_name(comp: &crate::multistatus::Node) -> Option<String> {
     comp.attribute("name").map(str::to_ascii_uppercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, multistatus, serve, serve_endless};
+
+    fn answer(status: u16, headers: Vec<(&'static str, String)>, body: &str) -> Answer {
+        (status, headers, body.to_owned())
+    }
+
+    fn client_of(server: &Url, limits: BodyLimits) -> DavClient {
+        DavClient::with_http(http_client().expect("http"), server, limits, "alice", "s3cret")
+    }
+
+    fn principal(href: &str) -> String {
+        multistatus(&format!(
+            r#"<D:response><D:href>/</D:href><D:propstat><D:prop><D:current-user-principal><D:href>{href}</D:href></D:current-user-principal></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_origin_is_refused_before_credentials_go() {
+        let (elsewhere, elsewhere_log) = serve(|_| answer(207, Vec::new(), &principal("/p/"))).await;
+        let target = elsewhere.join("/stolen/").expect("url").to_string();
+        let (base, log) = serve(move |_| answer(301, vec![("Location", target.clone())], "")).await;
+        let client = client_of(&base, BodyLimits::default());
+        let error = client.propfind(&base, "0", "<D:current-user-principal/>").await.expect_err("refused");
+        assert_eq!(error.kind(), AdapterErrorKind::Protocol, "{error:?}");
+        assert!(error.reason().contains(&format!("127.0.0.1:{}", elsewhere.port().expect("port"))), "{error:?}");
+        assert!(elsewhere_log.lock().expect("log").is_empty(), "nothing reached the other origin");
+        assert_eq!(log.lock().expect("log").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn same_origin_redirects_are_followed_with_credentials_and_bounded() {
+        let (base, log) = serve(|request| match request.path.as_str() {
+            "/.well-known/caldav" => answer(301, vec![("Location", "/dav/".into())], ""),
+            "/dav/" => answer(207, Vec::new(), &principal("/dav/p/")),
+            "/loop" => answer(302, vec![("Location", "/loop".into())], ""),
+            _ => answer(207, Vec::new(), &multistatus("")),
+        })
+        .await;
+        let client = client_of(&base, BodyLimits::default());
+        let (answered, _) = client
+            .propfind(&base.join("/.well-known/caldav").expect("url"), "0", "<D:current-user-principal/>")
+            .await
+            .expect("followed");
+        assert_eq!(answered.path(), "/dav/");
+        let error = client.propfind(&base.join("/loop").expect("url"), "0", "<D:getetag/>").await.expect_err("loop");
+        assert!(error.reason().contains("redirects"), "{error:?}");
+        let log = log.lock().expect("log");
+        assert_eq!(log.len(), 2 + MAX_REDIRECTS + 1);
+        assert!(log.iter().all(|r| r.header("authorization").is_some()));
+    }
+
+    #[tokio::test]
+    async fn https_never_becomes_http_even_on_the_same_host() {
+        let (plain, log) = serve(|_| answer(207, Vec::new(), &principal("/p/"))).await;
+        let mut secure = plain.clone();
+        secure.set_scheme("https").expect("https");
+        let client = client_of(&secure, BodyLimits::default());
+        let error = client.propfind(&plain, "0", "<D:getetag/>").await.expect_err("downgrade");
+        assert!(error.reason().contains("downgrade"), "{error:?}");
+        assert!(log.lock().expect("log").is_empty(), "nothing was sent in clear");
+    }
+
+    #[tokio::test]
+    async fn discovery_refuses_a_principal_or_home_on_another_origin() {
+        let (elsewhere, elsewhere_log) = serve(|_| answer(207, Vec::new(), &principal("/p/"))).await;
+        let foreign = elsewhere.join("/p/").expect("url").to_string();
+        let (base, log) = serve(move |_| answer(207, Vec::new(), &principal(&foreign))).await;
+        let client = client_of(&base, BodyLimits::default());
+        let error = client.discover(&base, "caldav").await.expect_err("a foreign principal");
+        assert!(error.reason().contains(&format!("127.0.0.1:{}", elsewhere.port().expect("port"))), "{error:?}");
+
+        let foreign = elsewhere.join("/cal/").expect("url").to_string();
+        let (base, _) = serve(move |request| {
+            if request.body.contains("current-user-principal") {
+                answer(207, Vec::new(), &principal("/p/"))
+            } else {
+                let home = format!(
+                    r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop><C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>{foreign}</D:href></C:calendar-home-set></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+                );
+                answer(207, Vec::new(), &multistatus(&home))
+            }
+        })
+        .await;
+        let client = client_of(&base, BodyLimits::default());
+        let error = client.discover(&base, "caldav").await.expect_err("a foreign home");
+        assert_eq!(error.kind(), AdapterErrorKind::Protocol, "{error:?}");
+        assert!(elsewhere_log.lock().expect("log").is_empty());
+        assert!(!log.lock().expect("log").is_empty());
+    }
+
+    #[tokio::test]
+    async fn collections_outside_the_home_are_left_out() {
+        let (base, _) = serve(|_| {
+            let entry = |href: &str| {
+                format!(
+                    r#"<D:response><D:href>{href}</D:href><D:propstat><D:prop><D:resourcetype><D:collection/><R:addressbook xmlns:R="urn:ietf:params:xml:ns:carddav"/></D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+                )
+            };
+            let body = ["/home/", "/home/book/", "/other/book/", "http://evil.example/home/x/", "/home/../y/"]
+                .map(entry)
+                .concat();
+            answer(207, Vec::new(), &multistatus(&body))
+        })
+        .await;
+        let client = client_of(&base, BodyLimits::default());
+        let found = client.collections(&base.join("/home/").expect("url")).await.expect("collections");
+        let paths: Vec<_> = found.iter().map(|c| c.url.path()).collect();
+        assert_eq!(paths, ["/home/book/"]);
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_its_bound_is_not_read_whole() {
+        let limits = BodyLimits { item: 1 << 20, listing: 2 << 20 };
+        let (base, written) = serve_endless(1 << 30).await;
+        let client = client_of(&base, limits);
+        let error = client.send_bounded("GET", &base, &[], None, Bound::Item).await.expect_err("too large");
+        assert_eq!(error.kind(), AdapterErrorKind::TooLarge, "{error:?}");
+        let error = client.send("PROPFIND", &base, &[], None).await.expect_err("too large");
+        assert_eq!(error.kind(), AdapterErrorKind::TooLarge, "{error:?}");
+        assert!(error.reason().contains(&(2 << 20).to_string()), "{error:?}");
+        // Give the server a moment to notice the closed connections.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let written = written.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(written < 64 << 20, "the server wrote {written} bytes");
+
+        // A Content-Length past the bound is refused before reading.
+        let (base, _) = serve(|_| answer(200, Vec::new(), &"x".repeat(3 << 20))).await;
+        let client = client_of(&base, limits);
+        let error = client.send_bounded("GET", &base, &[], None, Bound::Item).await.expect_err("too large");
+        assert_eq!(error.kind(), AdapterErrorKind::TooLarge, "{error:?}");
+        assert_eq!(client.send("GET", &base, &[], None).await.expect_err("listing").kind(), AdapterErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn listings_get_twice_the_item_limit_and_at_least_a_floor() {
+        assert_eq!(BodyLimits::for_item_size(100 << 20), BodyLimits { item: 100 << 20, listing: 200 << 20 });
+        assert_eq!(BodyLimits::for_item_size(1 << 20).listing, MIN_LISTING);
+        assert_eq!(BodyLimits::for_item_size(usize::MAX).listing, usize::MAX);
+    }
 }

@@ -59,6 +59,21 @@ pub fn normalize_collection(base: &Url, href: &str) -> AdapterResult<String> {
     Ok(path)
 }
 
+/// The canonical path of `href` (resolved against `answered`, the URL that gave it) when it
+/// names `collection` (a canonical collection path, ending in '/') or something inside it, on
+/// the origin of `answered`; `None` when it lies elsewhere. Both sides are compared in the
+/// canonical spelling, after dot segments are resolved, so neither `%2F`, `..` nor another
+/// spelling of the same host leads outside.
+pub fn inside(answered: &Url, collection: &str, href: &str) -> AdapterResult<Option<String>> {
+    let url = answered.join(href.trim()).map_err(|e| protocol(format!("a bad href {href:?}: {e}")))?;
+    if url.origin() != answered.origin() {
+        return Ok(None);
+    }
+    let path = canonical_path(url.path());
+    let within = path.starts_with(collection) || path == collection.trim_end_matches('/');
+    Ok(within.then_some(path))
+}
+
 /// The URL of a canonical path on the server of `base`.
 pub fn url_of(base: &Url, path: &str) -> AdapterResult<Url> {
     let path = normalize(base, path)?;
@@ -88,6 +103,33 @@ mod tests {
         assert_eq!(normalize(&base(), "/alice/a%2fb/").expect("href"), "/alice/a%2Fb/");
         assert_eq!(canonical_path("/alice/%2e%2e/x"), "/alice/%2E%2E/x");
         assert_eq!(normalize_collection(&base(), "/alice/cal").expect("href"), "/alice/cal/");
+    }
+
+    #[test]
+    fn hrefs_outside_the_collection_are_refused() {
+        let answered = Url::parse("http://dav.example:5232/alice/cal/").expect("url");
+        let collection = "/alice/cal/";
+        for href in ["/alice/cal/a.ics", "a%20b.ics", "http://dav.example:5232/alice/cal/x.ics", "/alice/cal"] {
+            assert!(inside(&answered, collection, href).expect("href").is_some(), "{href}");
+        }
+        assert_eq!(
+            inside(&answered, collection, "/alice/cal/a%40b.ics").expect("href").as_deref(),
+            Some("/alice/cal/a@b.ics")
+        );
+        for href in [
+            "/alice/other/a.ics",
+            "/alice/cal/../other/a.ics",
+            "/alice/cal/%2e%2e/other/a.ics",
+            "../other/a.ics",
+            "/alice/calendar/a.ics",
+            "/alice/cal%2Fx.ics",
+            "http://evil.example/alice/cal/a.ics",
+            "https://dav.example:5232/alice/cal/a.ics",
+            "http://dav.example:5233/alice/cal/a.ics",
+            "//evil.example/alice/cal/a.ics",
+        ] {
+            assert_eq!(inside(&answered, collection, href).expect("href"), None, "{href}");
+        }
     }
 
     #[test]

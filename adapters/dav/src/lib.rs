@@ -14,6 +14,8 @@ mod query;
 mod requests;
 
 pub use account::{AccountHomes, DavAccount, DavBackend, MULTIGET_BATCH};
-pub use client::{Collection, CollectionKind, DavClient, Homes, http_client, http_client_with_tls};
+pub use client::{
+    BodyLimits, Collection, CollectionKind, DavClient, Homes, MIN_LISTING, http_client, http_client_with_tls,
+};
 pub use href::canonical_path;
 pub use multistatus::{Multistatus, PropResponse, parse_multistatus, parse_multistatus_document};

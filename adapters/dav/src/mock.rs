@@ -96,3 +96,46 @@ pub fn etag_response(href: &str, etag: &str) -> String {
         r#"<D:response><D:href>{href}</D:href><D:propstat><D:prop><D:getetag>"{etag}"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
     )
 }
+
+/// Starts a server that answers every request with 200 and a body of `total` bytes without a
+/// Content-Length (so only counting can stop a reader), written in 64 KiB pieces until the
+/// client goes away; returns its root URL and the bytes it managed to write.
+pub async fn serve_endless(total: usize) -> (Url, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let written = Arc::new(AtomicUsize::new(0));
+    let counter = written.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let (reader, mut writer) = stream.into_split();
+                let mut reader = BufReader::new(reader);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line.trim_end().is_empty() {
+                        break;
+                    }
+                }
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nConnection: close\r\n\r\n";
+                if writer.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let piece = vec![b'x'; 64 << 10];
+                let mut sent = 0;
+                while sent < total {
+                    if writer.write_all(&piece).await.is_err() {
+                        return;
+                    }
+                    sent += piece.len();
+                    counter.fetch_add(piece.len(), Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url"), written)
+}

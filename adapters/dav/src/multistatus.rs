@@ -13,6 +13,9 @@ pub const CALENDARSERVER: &str = "http://calendarserver.org/ns/";
 /// The namespace of the gateway's own dead properties.
 pub const AGAP: &str = "http://agap-gateway.invalid/ns/";
 
+/// The deepest nesting accepted: a multistatus needs about eight levels (multistatus, response,
+/// propstat, prop, a property and what it holds); a server sending more means harm, and the tree
+/// (and whatever walks it) stays shallow.
 const MAX_DEPTH: usize = 64;
 
 /// One element: its namespace, local name, attributes (local names), text and children.
@@ -271,6 +274,21 @@ mod tests {
         assert!(parse_multistatus(r#"<!DOCTYPE x [<!ENTITY a "b">]><D:multistatus xmlns:D="DAV:"/>"#).is_err());
         assert!(parse_multistatus(r#"<D:multistatus xmlns:D="DAV:"><D:response>"#).is_err());
         assert!(parse_multistatus(&"<a>".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(parse_tree(&nested(MAX_DEPTH)).is_ok());
+        let error = parse_tree(&nested(MAX_DEPTH + 1)).expect_err("too deep");
+        assert!(error.contains("nested too deeply"), "{error}");
+        // A deep multistatus from a hostile server: refused, not recursed into.
+        let deep = format!(
+            r#"<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href>{}{}</D:response></D:multistatus>"#,
+            "<D:x>".repeat(100_000),
+            "</D:x>".repeat(100_000)
+        );
+        assert!(parse_multistatus(&deep).expect_err("too deep").contains("nested too deeply"));
     }
 
     #[test]

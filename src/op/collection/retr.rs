@@ -18,7 +18,7 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     let items = CollectionItems::of(gateway, account, folder)?;
     let (located, data) = items.fetch(uid.0, uid.1).await?;
-    // The DAV client reads no answer past its own bound (64 MiB); the item limit keeps the
+    // The DAV client reads no item past this same limit (TooLarge); the check keeps the
     // rendering, a few times the size of the item, within a connection's bound, as for mail.
     let limit = gateway.config.mail.max_item_size;
     if data.body.len() > limit {
