@@ -10,6 +10,7 @@ mod examples;
 mod filt;
 mod filters;
 mod folders;
+mod hostile_memory;
 mod limits;
 mod load;
 mod messages;
