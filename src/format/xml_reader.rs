@@ -45,9 +45,6 @@ pub fn max_nodes(max_item_size: usize) -> usize {
     (max_item_size / NODE_COST).max(MIN_NODES)
 }
 
-/// The default item limit (`[mail] max_item_size`), for documents that do not come from a STOR.
-const DEFAULT_MAX_ITEM_SIZE: usize = 25 * 1024 * 1024;
-
 /// Base64 as clients write it: the draft's own figures (5, 15, 21, 23: `ABCDEFGHIJ==`) end in
 /// non-zero padding bits, which strict decoders refuse; those bits carry nothing, so they are
 /// allowed.
@@ -133,7 +130,7 @@ fn is_xml_char(c: char) -> bool {
 /// Parses one XML document into an element tree, bounded as for items of the default size
 /// limit.
 pub fn parse_xml(text: &str) -> AgapResult<Element> {
-    parse_xml_within(text, DEFAULT_MAX_ITEM_SIZE)
+    parse_xml_within(text, crate::config::MailConfig::default().max_item_size)
 }
 
 /// Parses one XML document into an element tree whose elements and attributes hold no more
