@@ -1,7 +1,10 @@
 //! The memory part of the benchmark: what a connection costs while it RETRs one large message
 //! (AGAP_BENCH_LARGE_MIB of attachment, default 16), read at full speed and by clients that
 //! stop reading, measured on the gateway as a process of its own (VmRSS, VmHWM); and the time
-//! of that RETR against fetching the message directly.
+//! of that RETR against fetching the message directly. Then the hostile inputs of issue 12:
+//! what a STOR of 20 MiB of one-character lines, a STOR of 20 MiB of `<a/>` and a FIND at the
+//! filter size limit with the heaviest regular expressions raise the gateway's memory by, each
+//! on a fresh gateway process, against the item limit.
 
 use std::time::Duration;
 
@@ -106,4 +109,101 @@ pub async fn run() {
         peak / size_mib
     );
     drop(gateway);
+    drop(direct);
+    hostile().await;
+}
+
+/// The default item limit, which these measurements run with.
+const MAX_ITEM_SIZE_MIB: f64 = 25.0;
+
+/// Sends `command`, then `content` as raw bytes (it ends with its empty line), and returns the
+/// reply code and text with the rise of the gateway's peak resident memory over `before`.
+async fn with_content(
+    gateway: &GatewayProcess,
+    client: &mut Client,
+    command: &str,
+    content: &[u8],
+) -> (u16, String, f64) {
+    let before = gateway.rss_mib();
+    client.expect(command, 110).await;
+    for chunk in content.chunks(1 << 20) {
+        client.send_raw(chunk).await;
+    }
+    let reply = client.read_reply().await;
+    (reply.code, reply.text, (gateway.peak_rss_mib() - before).max(0.0))
+}
+
+fn hostile_row(what: &str, code: u16, text: &str, rise: f64) {
+    let reply = format!("{code} {}", text.chars().take(60).collect::<String>());
+    println!("{what:<52} {rise:>8.1} MiB {:>6.2} x  {reply}", rise / MAX_ITEM_SIZE_MIB);
+}
+
+/// The largest number of copies of `rule` one filter may hold (the gateway's own parser says).
+fn most_that_compile(rule: &str) -> usize {
+    let fits = |n: usize| agap_gateway::filter::parse_filter(std::iter::repeat_n(rule, n), "MESSAGE").is_ok();
+    let (mut low, mut high) = (1, agap_gateway::filter::MAX_RULES);
+    if fits(high) {
+        return high;
+    }
+    while high - low > 1 {
+        let middle = (low + high) / 2;
+        if fits(middle) { low = middle } else { high = middle }
+    }
+    low
+}
+
+/// Issue 12's memory attacks, each on a fresh gateway process with the default limits
+/// (25 MiB items, 256 KiB filters).
+async fn hostile() {
+    let mut direct = imap(USER).await;
+    let message = format!("From: a@example.com\r\nX: {}\r\nSubject: x\r\n\r\nbody\r\n", "a".repeat(6000));
+    direct.append("INBOX", None, None, message.as_bytes()).await.expect("APPEND");
+    println!("\nhostile input (issue 12): rise of the gateway's peak resident memory, and its ratio to max_item_size");
+    println!("{:<52} {:>12} {:>8}  reply", "attack", "rise", "ratio");
+
+    let gateway = GatewayProcess::start("");
+    let mut client = logged_in(&gateway).await;
+    let mut content = b"<MESSAGE>\n<HEADER><Subject>lines</Subject></HEADER>\n<TEXT>\n".to_vec();
+    content.extend(b"x\n".repeat(10 << 20));
+    content.extend(b"</TEXT>\n</MESSAGE>\n\n");
+    let (code, text, rise) = with_content(&gateway, &mut client, "STOR", &content).await;
+    hostile_row("STOR 20 MiB of one-character lines (stored)", code, &text, rise);
+    drop(gateway);
+
+    let gateway = GatewayProcess::start("");
+    let mut client = logged_in(&gateway).await;
+    let mut content = b"<MESSAGE>\n<TEXT>\n".to_vec();
+    for _ in 0..(20 << 20) / 1024 {
+        content.extend(b"<a/>".repeat(255));
+        content.push(b'\n');
+    }
+    content.extend(b"</TEXT>\n</MESSAGE>\n\n");
+    let (code, text, rise) = with_content(&gateway, &mut client, "STOR", &content).await;
+    hostile_row("STOR 20 MiB of <a/>", code, &text, rise);
+    drop(gateway);
+
+    // The heaviest expressions that compile: as many copies of a large one as the budget
+    // takes, then blank lines up to the filter size limit (256 lines of 1,023 characters).
+    let rule = "REGEX header/x = '(a{100}){20}'";
+    let copies = most_that_compile(rule);
+    let mut filter = format!("{rule}\n").repeat(copies);
+    let pad = " ".repeat(1000) + "\n";
+    while filter.len() + pad.len() < 256 * 1024 - 1024 {
+        filter.push_str(&pad);
+    }
+    filter.push('\n');
+    let gateway = GatewayProcess::start("");
+    let mut client = logged_in(&gateway).await;
+    let (code, text, rise) = with_content(&gateway, &mut client, "FIND", filter.as_bytes()).await;
+    hostile_row(&format!("FIND of {} KiB: {copies} x '(a{{100}}){{20}}'", filter.len() >> 10), code, &text, rise);
+    drop(gateway);
+
+    let gateway = GatewayProcess::start("");
+    let mut client = logged_in(&gateway).await;
+    let attack = "REGEX header/x = '(a{100}){60}'\n".repeat(1000) + "\n";
+    let (code, text, rise) = with_content(&gateway, &mut client, "FIND", attack.as_bytes()).await;
+    hostile_row("FIND of 1,000 x '(a{100}){60}' (refused)", code, &text, rise);
+    drop(gateway);
+    // FIND REGEX body over a 100 MiB message belongs with the filter path's body fetches and
+    // is measured there, not here.
 }

@@ -12,6 +12,7 @@ mod filters;
 mod folders;
 mod hostile;
 mod hostile_dav;
+mod hostile_memory;
 mod hostile_records;
 mod hostile_secrets;
 mod limits;

@@ -13,7 +13,7 @@ use crate::format::part::PartPath;
 use crate::format::{Content, Element};
 use crate::ids;
 
-use super::parse::compile;
+use super::parse::{MAX_RULES, RegexBudget, check_path};
 use super::tree::{Comparison, Filter};
 
 /// A FILT folder's definition.
@@ -57,20 +57,37 @@ fn attribute<'a>(element: &'a Element, name: &str) -> AgapResult<&'a str> {
         .ok_or_else(|| invalid(format!("<{}> needs the attribute {name}", element.name)))
 }
 
-fn rule(element: &Element, root: &str, depth: usize) -> AgapResult<Filter> {
+/// What reading the rules of one definition has used of its bounds.
+struct Reading<'a> {
+    root: &'a str,
+    rules: usize,
+    budget: RegexBudget,
+}
+
+fn rule(element: &Element, reading: &mut Reading<'_>, depth: usize) -> AgapResult<Filter> {
     if depth > 64 {
         return Err(invalid("rules nested too deeply"));
     }
-    let nested = || -> AgapResult<Vec<Filter>> { children(element).iter().map(|c| rule(c, root, depth + 1)).collect() };
-    match element.name.to_ascii_uppercase().as_str() {
+    let nested = |reading: &mut Reading<'_>| -> AgapResult<Vec<Filter>> {
+        children(element).iter().map(|c| rule(c, reading, depth + 1)).collect()
+    };
+    let name = element.name.to_ascii_uppercase();
+    if !matches!(name.as_str(), "AND" | "OR" | "NOT") {
+        if reading.rules >= MAX_RULES {
+            return Err(invalid(format!("more than {MAX_RULES} rules")));
+        }
+        reading.rules += 1;
+    }
+    let root = reading.root;
+    match name.as_str() {
         "AND" | "OR" => {
-            let rules = nested()?;
+            let rules = nested(reading)?;
             if rules.is_empty() {
                 return Err(invalid(format!("<{}> without rules", element.name)));
             }
             Ok(Filter::combine(element.name.eq_ignore_ascii_case("AND"), rules))
         }
-        "NOT" => match nested()?.as_slice() {
+        "NOT" => match nested(reading)?.as_slice() {
             [one] => Ok(Filter::Not(Box::new(one.clone()))),
             _ => Err(invalid("<NOT> holds exactly one rule")),
         },
@@ -90,6 +107,7 @@ fn rule(element: &Element, root: &str, depth: usize) -> AgapResult<Filter> {
         "IS" | "REGEX" => {
             let path = attribute(element, "PATH")?;
             let path = PartPath::parse(path, root).map_err(|_| invalid(format!("invalid path {path:?}")))?;
+            check_path(&path).map_err(invalid)?;
             let op = attribute(element, "OP")?;
             let value = text(element)?;
             if element.name.eq_ignore_ascii_case("REGEX") {
@@ -98,7 +116,7 @@ fn rule(element: &Element, root: &str, depth: usize) -> AgapResult<Filter> {
                     "!=" => true,
                     other => return Err(invalid(format!("REGEX takes = or !=, not {other:?}"))),
                 };
-                let pattern = compile(&value).map_err(invalid)?;
+                let pattern = reading.budget.compile(&value).map_err(invalid)?;
                 return Ok(Filter::Regex { path, negated, pattern });
             }
             let op = match op {
@@ -124,6 +142,7 @@ pub fn parse_definition(tree: &Element, root: &str) -> AgapResult<FilterDefiniti
     let mut about = None;
     let mut folders = Vec::new();
     let mut rules = None;
+    let mut reading = Reading { root, rules: 0, budget: RegexBudget::default() };
     for child in children(tree) {
         match child.name.to_ascii_uppercase().as_str() {
             "ABOUT" => about = Some(text(child)?),
@@ -137,7 +156,7 @@ pub fn parse_definition(tree: &Element, root: &str) -> AgapResult<FilterDefiniti
             }
             "RULES" => {
                 let parsed: Vec<Filter> =
-                    children(child).iter().map(|c| rule(c, root, 0)).collect::<AgapResult<_>>()?;
+                    children(child).iter().map(|c| rule(c, &mut reading, 0)).collect::<AgapResult<_>>()?;
                 rules = Some(Filter::combine(true, parsed));
             }
             other => return Err(invalid(format!("unexpected <{other}>"))),
@@ -148,6 +167,23 @@ pub fn parse_definition(tree: &Element, root: &str) -> AgapResult<FilterDefiniti
     }
     let rules = rules.filter(|rules| *rules != Filter::All).ok_or_else(|| invalid("at least one rule is needed"))?;
     Ok(FilterDefinition { about, folders, rules })
+}
+
+/// Reads a definition from its XML (a STOR's content, or as stored upstream) on a thread for
+/// blocking work: parsing the XML and compiling the regular expressions take CPU time that
+/// must not hold up a runtime worker. `max_item_size` bounds the XML tree as for a STOR. The
+/// XML comes back with the definition.
+pub async fn read_definition(
+    xml: String,
+    root: &'static str,
+    max_item_size: usize,
+) -> AgapResult<(String, FilterDefinition)> {
+    tokio::task::spawn_blocking(move || {
+        let tree = crate::format::xml_reader::parse_xml_within(&xml, max_item_size)?;
+        Ok((xml, parse_definition(&tree, root)?))
+    })
+    .await
+    .map_err(|error| AgapError::internal(format!("reading a filter definition failed: {error}")))?
 }
 
 #[cfg(test)]
@@ -205,5 +241,52 @@ mod tests {
         ] {
             assert_eq!(definition(xml).expect_err(xml).to_reply().code.number(), 511, "{xml}");
         }
+    }
+
+    /// The injection of issue 12: `&#13;&#10;` in an attribute decodes to a real CR LF, and a
+    /// header name with it reached an IMAP command line (Dovecot created `injected`). The
+    /// decoded name is checked, and refused.
+    #[test]
+    fn a_header_name_with_a_line_break_is_refused() {
+        let injection = "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES>\
+             <REGEX PATH=\"/MESSAGE/HEADER/x&#13;&#10;z1 CREATE injected&#13;&#10;z2 NOOP (\" OP=\"=\">a</REGEX>\
+             </RULES></FILTER>";
+        let tree = parse_xml(injection).expect("well-formed XML");
+        let reply = parse_definition(&tree, "MESSAGE").expect_err("no header name").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains("is no header field name"), "{}", reply.text);
+        for path in ["/MESSAGE/HEADER/a:b", "header/x&#0;", "header/a b", "header/&#127;", "/MESSAGE/TEXT&#9;"] {
+            let xml = format!(
+                "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES><IS PATH=\"{path}\" OP=\"=\">a</IS></RULES></FILTER>"
+            );
+            assert!(definition(&xml).is_err(), "{path}");
+        }
+        let fine = "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES>\
+             <IS PATH=\"header/X-Spam-Flag\" OP=\"=\">YES</IS></RULES></FILTER>";
+        assert!(definition(fine).is_ok());
+    }
+
+    #[test]
+    fn a_definition_has_a_rule_count_and_a_regex_budget() {
+        let with = |rules: String| {
+            format!("<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES>{rules}</RULES></FILTER>")
+        };
+        assert!(definition(&with("<TAG>A</TAG>".repeat(MAX_RULES))).is_ok());
+        let reply = definition(&with("<TAG>A</TAG>".repeat(MAX_RULES + 1))).expect_err("too many").to_reply();
+        assert!(reply.text.contains("more than 1000 rules"), "{}", reply.text);
+        let heavy = "<REGEX PATH=\"header/x\" OP=\"=\">(a{100}){60}</REGEX>".repeat(1000);
+        let reply = definition(&with(heavy)).expect_err("over the budget").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains("regular expressions of this filter need more than"), "{}", reply.text);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn read_definition_parses_off_the_runtime_thread_and_bounds_the_tree() {
+        let xml = "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES><TAG>A</TAG></RULES></FILTER>";
+        let (back, read) = read_definition(xml.into(), "MESSAGE", 1 << 20).await.expect("valid");
+        assert_eq!((back.as_str(), read.folders.as_slice()), (xml, &["/INBOX".to_owned()][..]));
+        let wide = format!("<FILTER><ABOUT>{}</ABOUT></FILTER>", "<a/>".repeat(10_000));
+        let reply = read_definition(wide, "MESSAGE", 1 << 20).await.expect_err("too many elements").to_reply();
+        assert!(reply.text.contains("elements and attributes"), "{}", reply.text);
     }
 }

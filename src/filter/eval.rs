@@ -55,7 +55,7 @@ mod tests {
     use crate::filter::parse_filter;
 
     fn check(filter: &str, uid: &str, tags: &[&str], tree: &Element) -> bool {
-        let filter = parse_filter(&filter.lines().map(str::to_owned).collect::<Vec<_>>(), "MESSAGE").expect("filter");
+        let filter = parse_filter(filter.lines(), "MESSAGE").expect("filter");
         let tags: Vec<Tag> = tags.iter().map(|t| Tag::parse(t).expect("tag")).collect();
         matches(&filter, &ItemView { uid, tags: &tags, tree: Some(tree) })
     }

@@ -9,9 +9,11 @@ mod plan;
 mod run;
 mod tree;
 
-pub use definition::{FilterDefinition, parse_definition};
+pub use definition::{FilterDefinition, parse_definition, read_definition};
 pub use eval::{ItemView, matches};
-pub use parse::{compile, parse_filter};
+pub use parse::{
+    FILTER_REGEX_BUDGET, MAX_RULES, RegexBudget, compile, is_header_field_name, parse_filter, parse_filter_blocking,
+};
 pub use plan::{collection_query, fetch_needs, mail_query};
 pub use run::{matching_collection_items, matching_messages};
 pub use tree::{Comparison, Filter, Pattern};

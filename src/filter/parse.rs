@@ -10,7 +10,8 @@
 //! own. In a quoted string `\'` is a quote; every other backslash stays as written, so that
 //! regular expressions such as `'example\.com$'` keep their escapes.
 
-use regex::RegexBuilder;
+use regex_automata::meta;
+use regex_automata::util::syntax;
 
 use crate::error::{AgapError, AgapResult};
 use crate::format::part::PartPath;
@@ -20,9 +21,21 @@ use super::tree::{Comparison, Filter, Pattern};
 
 /// Bound on nesting, so that a hostile filter cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
-/// Bound on a compiled regular expression and its lazy DFA (the regex crate runs in linear
-/// time; these keep its memory small).
+/// Bound on one compiled regular expression (the regex engines run in linear time; this keeps
+/// each one's memory small).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Bound on the lazy DFA cache of one regular expression, which grows while it searches. The
+/// regex crate's default is 2 MiB; past this the engine clears the cache or falls back to a
+/// slower linear-time one, so a small cache costs speed on hostile patterns only.
+const REGEX_CACHE_CAPACITY: usize = 64 * 1024;
+/// What all the regular expressions of one filter may hold: their compiled forms and an
+/// estimate of their search caches (see [`RegexBudget`]). One FIND of 1,000 rules
+/// `REGEX header/x = '(a{100}){60}'` held 473 MiB without it; filters people write hold a
+/// few KiB per expression, so this leaves room for about a hundred of them.
+pub const FILTER_REGEX_BUDGET: usize = 8 << 20;
+/// Bound on the rules (UID, TAG, IS, REGEX) of one filter; with the regular expressions
+/// bounded on their own, each rule is a few hundred bytes at most.
+pub const MAX_RULES: usize = 1000;
 /// Bound on the nesting of a regular expression (groups, classes, repetitions). The regex
 /// crate's own bound (250) lets a 250-character expression such as `a++++…` recurse deeply
 /// enough in its compiler to overflow a 2 MiB stack in a debug build and to take a large part
@@ -48,9 +61,14 @@ fn invalid(what: impl std::fmt::Display, line: usize, column: usize) -> AgapErro
     AgapError::invalid(format!("INVALID filter definition: {what} at line {line}, column {column}"))
 }
 
-fn tokenize(lines: &[String]) -> AgapResult<Vec<Token>> {
+fn tokenize<I>(lines: I) -> AgapResult<Vec<Token>>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
     let mut tokens = Vec::new();
-    for (index, text) in lines.iter().enumerate() {
+    for (index, text) in lines.into_iter().enumerate() {
+        let text = text.as_ref();
         let line = index + 1;
         let chars: Vec<char> = text.chars().collect();
         let mut at = 0;
@@ -113,6 +131,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     position: usize,
     root: &'a str,
+    rules: usize,
+    budget: RegexBudget,
 }
 
 impl Parser<'_> {
@@ -221,14 +241,24 @@ impl Parser<'_> {
             }
             Kind::Close => Err(invalid("unexpected )", token.line, token.column)),
             Kind::Quoted(_) => Err(invalid("unexpected string", token.line, token.column)),
-            Kind::Word(word) => match word.to_ascii_uppercase().as_str() {
-                "NOT" => Ok(Filter::Not(Box::new(self.operand(depth + 1)?))),
-                "UID" => self.uid_rule(&token),
-                "TAG" => self.tag_rule(&token),
-                "IS" => self.is_rule(&token),
-                "REGEX" => self.regex_rule(&token),
-                _ => Err(invalid(format!("unknown rule {word:?}"), token.line, token.column)),
-            },
+            Kind::Word(word) if word.eq_ignore_ascii_case("NOT") => Ok(Filter::Not(Box::new(self.operand(depth + 1)?))),
+            Kind::Word(_) if self.rules >= MAX_RULES => {
+                Err(invalid(format!("more than {MAX_RULES} rules"), token.line, token.column))
+            }
+            Kind::Word(word) => {
+                self.rules += 1;
+                self.rule(word, &token)
+            }
+        }
+    }
+
+    fn rule(&mut self, word: &str, token: &Token) -> AgapResult<Filter> {
+        match word.to_ascii_uppercase().as_str() {
+            "UID" => self.uid_rule(token),
+            "TAG" => self.tag_rule(token),
+            "IS" => self.is_rule(token),
+            "REGEX" => self.regex_rule(token),
+            _ => Err(invalid(format!("unknown rule {word:?}"), token.line, token.column)),
         }
     }
 
@@ -250,8 +280,10 @@ impl Parser<'_> {
 
     fn path(&mut self, rule: &Token) -> AgapResult<PartPath> {
         let (text, token) = self.word(rule, "a path")?;
-        PartPath::parse(&text, self.root)
-            .map_err(|_| invalid(format!("invalid path {text:?}"), token.line, token.column))
+        let path = PartPath::parse(&text, self.root)
+            .map_err(|_| invalid(format!("invalid path {text:?}"), token.line, token.column))?;
+        check_path(&path).map_err(|reason| invalid(reason, token.line, token.column))?;
+        Ok(path)
     }
 
     fn is_rule(&mut self, rule: &Token) -> AgapResult<Filter> {
@@ -281,27 +313,99 @@ impl Parser<'_> {
         Ok(Filter::Regex {
             path,
             negated,
-            pattern: compile(&source).map_err(|e| invalid(e, token.line, token.column))?,
+            pattern: self.budget.compile(&source).map_err(|e| invalid(e, token.line, token.column))?,
         })
     }
 }
 
-/// Compiles a filter's regular expression with bounded size.
+/// Whether `name` is a header field name as RFC 5322 3.6.8 defines it: printable US-ASCII
+/// (33 to 126) except the colon. A header name in a filter reaches an IMAP command line
+/// (`BODY.PEEK[HEADER.FIELDS (...)]`, `SEARCH HEADER`), so anything else is refused where the
+/// filter is read, whatever the IMAP adapter checks again.
+pub fn is_header_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
+/// Checks the names of a filter's path: a header field name must be one (RFC 5322), and no
+/// name holds a control character (a path is decoded from XML in FILT definitions, where
+/// `&#13;&#10;` is a real CR LF).
+pub(super) fn check_path(path: &PartPath) -> Result<(), String> {
+    if let Some(field) = path.header_field()
+        && !is_header_field_name(field)
+    {
+        return Err(format!("{field:?} is no header field name"));
+    }
+    match path.names.iter().find(|name| name.chars().any(char::is_control)) {
+        Some(name) => Err(format!("{name:?} holds a control character")),
+        None => Ok(()),
+    }
+}
+
+/// What the regular expressions of one filter may still hold. Each is charged its compiled
+/// size as the regex engine reports it, the same again for the search caches that grow in
+/// proportion to it (PikeVM and backtracker state), and the lazy DFA's cache capacity; an
+/// expression is compiled with a size limit of what is left, so a filter over the budget fails
+/// at the expression that passes it, without having built it.
+#[derive(Debug, Clone)]
+pub struct RegexBudget {
+    left: usize,
+}
+
+impl Default for RegexBudget {
+    fn default() -> Self {
+        Self { left: FILTER_REGEX_BUDGET }
+    }
+}
+
+impl RegexBudget {
+    /// Compiles a filter's regular expression within what is left of the budget.
+    pub fn compile(&mut self, source: &str) -> Result<Pattern, String> {
+        let over = || format!("the regular expressions of this filter need more than {FILTER_REGEX_BUDGET} bytes");
+        let room = self.left.saturating_sub(REGEX_CACHE_CAPACITY) / 2;
+        if room == 0 {
+            return Err(over());
+        }
+        let size_limit = REGEX_SIZE_LIMIT.min(room);
+        let config = meta::Config::new()
+            .nfa_size_limit(Some(size_limit))
+            .onepass_size_limit(Some(size_limit))
+            .dfa_size_limit(Some(size_limit))
+            .hybrid_cache_capacity(REGEX_CACHE_CAPACITY)
+            .utf8_empty(true);
+        let regex = meta::Builder::new()
+            .configure(config)
+            .syntax(syntax::Config::new().nest_limit(REGEX_NEST_LIMIT).utf8(true))
+            .build(source)
+            .map_err(|error| match error.size_limit() {
+                Some(_) if size_limit < REGEX_SIZE_LIMIT => over(),
+                Some(limit) => format!("a regular expression compiles to more than {limit} bytes"),
+                None => format!("invalid regular expression: {}", error.to_string().lines().last().unwrap_or("")),
+            })?;
+        let cost = regex.memory_usage().saturating_mul(2).saturating_add(REGEX_CACHE_CAPACITY);
+        if cost > self.left {
+            return Err(over());
+        }
+        self.left -= cost;
+        Ok(Pattern { source: source.to_owned(), regex })
+    }
+}
+
+/// Compiles one regular expression on a budget of its own (tests and single expressions).
 pub fn compile(source: &str) -> Result<Pattern, String> {
-    let regex = RegexBuilder::new(source)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .nest_limit(REGEX_NEST_LIMIT)
-        .build()
-        .map_err(|e| format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")))?;
-    Ok(Pattern { source: source.to_owned(), regex })
+    RegexBudget::default().compile(source)
 }
 
 /// Parses the lines of a command filter for items whose rendering's root is `root`
 /// (MESSAGE, VCARD, ...). No line, or only blank ones, is the empty filter (every item).
-pub fn parse_filter(lines: &[String], root: &str) -> AgapResult<Filter> {
+/// Compiling its regular expressions takes CPU time; async code calls
+/// [`parse_filter_blocking`].
+pub fn parse_filter<I>(lines: I, root: &str) -> AgapResult<Filter>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
     let tokens = tokenize(lines)?;
-    let mut parser = Parser { tokens, position: 0, root };
+    let mut parser = Parser { tokens, position: 0, root, rules: 0, budget: RegexBudget::default() };
     let filter = parser.sequence(true, 0)?;
     if let Some(extra) = parser.peek() {
         return Err(invalid("unexpected )", extra.line, extra.column));
@@ -309,12 +413,20 @@ pub fn parse_filter(lines: &[String], root: &str) -> AgapResult<Filter> {
     Ok(filter)
 }
 
+/// [`parse_filter`] of content (lines joined by LF) on a thread for blocking work, so that
+/// compiling a filter's regular expressions never holds up a runtime worker.
+pub async fn parse_filter_blocking(text: String, root: String) -> AgapResult<Filter> {
+    tokio::task::spawn_blocking(move || parse_filter(text.split('\n'), &root))
+        .await
+        .map_err(|error| AgapError::internal(format!("parsing a filter failed: {error}")))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> AgapResult<Filter> {
-        parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "MESSAGE")
+        parse_filter(text.lines(), "MESSAGE")
     }
 
     fn tag(name: &str) -> Filter {
@@ -426,6 +538,78 @@ mod tests {
         assert!(parse("REGEX header/subject = '(a{1000}){1000}'").is_err(), "compiled size limit");
     }
 
+    /// The attack of issue 12: 1,000 rules of a regular expression of some 480 KB compiled each
+    /// (well inside the 256 KiB a filter may be) held 473 MiB. Now the filter stops at the rule
+    /// that passes the budget, with 511 naming it.
+    #[test]
+    fn the_regular_expressions_of_one_filter_share_a_budget() {
+        let heavy = "REGEX header/x = '(a{100}){60}'\n".repeat(1000);
+        assert!(heavy.len() < 256 * 1024);
+        let reply = parse(&heavy).expect_err("over the budget").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains(&format!("need more than {FILTER_REGEX_BUDGET} bytes")), "{}", reply.text);
+        let line: usize =
+            reply.text.split("at line ").nth(1).and_then(|t| t.split(',').next()?.parse().ok()).expect("line");
+        assert!((5..=16).contains(&line), "refused at rule {line}: {}", reply.text);
+        // One of them alone is fine, and so are many ordinary ones.
+        assert!(parse("REGEX header/x = '(a{100}){60}'").is_ok());
+        assert!(parse(&"REGEX header/from = '^[0-9]+@example\\.com$'\n".repeat(50)).is_ok());
+        // What is charged is at least what the engine holds.
+        let mut budget = RegexBudget::default();
+        let pattern = budget.compile("(a{100}){60}").expect("compiles");
+        assert!(FILTER_REGEX_BUDGET - budget.left >= 2 * pattern.regex.memory_usage());
+    }
+
+    #[test]
+    fn the_rules_of_one_filter_are_counted() {
+        assert!(parse(&"TAG A\n".repeat(MAX_RULES)).is_ok());
+        let reply = parse(&"TAG A\n".repeat(MAX_RULES + 1)).expect_err("one too many").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains("more than 1000 rules at line 1001"), "{}", reply.text);
+        assert!(parse(&format!("NOT {}TAG A", "NOT ".repeat(10))).is_ok(), "NOT is no rule");
+    }
+
+    #[test]
+    fn header_names_are_rfc_5322_field_names() {
+        for name in ["Subject", "X-Spam-Score", "x", "a!#$%&'*+-.^_`|~z", "\u{21}\u{7e}"] {
+            assert!(is_header_field_name(name), "{name:?}");
+        }
+        for name in ["", "a:b", "a b", "a\tb", "x\r\nz1 CREATE injected", "ü", "a\u{7f}", "a\u{0}"] {
+            assert!(!is_header_field_name(name), "{name:?}");
+        }
+        let reply = parse("REGEX header/a:b = 'x'").expect_err("a colon").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains("is no header field name at line 1, column 7"), "{}", reply.text);
+        assert!(parse("IS /MESSAGE/HEADER/x\u{7f} = 'y'").is_err());
+        assert!(parse("IS /MESSAGE/HEADER/Subject = 'y'").is_ok());
+        // Not header fields, but no control character either.
+        assert!(parse("IS /MESSAGE/TEXT\u{1} = 'y'").is_err());
+        assert!(parse_filter(["IS /VCARD/FN = 'y'"], "VCARD").is_ok());
+    }
+
+    /// Compiling runs on a blocking thread: on a runtime of one thread, another task goes on
+    /// running while a filter is compiled (inline, it would not get a turn before the end).
+    #[tokio::test(flavor = "current_thread")]
+    async fn async_callers_compile_on_a_blocking_thread() {
+        let turns = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&turns);
+        let other = tokio::spawn(async move {
+            loop {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        });
+        let reply = parse_filter_blocking("REGEX header/x = '(a{100}){60}'\n".repeat(1000), "MESSAGE".into())
+            .await
+            .expect_err("over the budget")
+            .to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(turns.load(std::sync::atomic::Ordering::Relaxed) > 0, "the runtime thread was busy compiling");
+        other.abort();
+        let filter = parse_filter_blocking("TAG A\nREGEX header/x = 'y'".into(), "MESSAGE".into()).await;
+        assert!(matches!(filter, Ok(Filter::And(ref rules)) if rules.len() == 2), "{filter:?}");
+    }
+
     /// Regression (fuzz target `filter_command`): every AND or OR recursed into the parser, so a
     /// filter of a few thousand connectives (FIND takes up to 256 lines) overflowed the stack
     /// of the tokio worker and aborted the whole gateway. Run on a thread with 256 KiB of stack,
@@ -438,7 +622,8 @@ mod tests {
                 // Same connective: one flat AND, whatever the length, on one line or many.
                 let chain = format!("TAG A {}TAG B", "AND ".repeat(60_000));
                 assert_eq!(parse(&chain).expect("a chain of ANDs"), Filter::And(vec![tag("A"), tag("B")]));
-                let lines = format!("TAG A\n{}TAG B", "OR\nTAG C\n".repeat(20_000));
+                // Within the rule bound: a chain of 998 ORs, one rule each.
+                let lines = format!("TAG A\n{}TAG B", "OR\nTAG C\n".repeat(998));
                 assert!(matches!(parse(&lines).expect("a chain of ORs"), Filter::And(_)));
                 // Alternating connectives nest; past the depth bound that is 511, not a crash.
                 let alternating = format!("TAG A {}TAG B", "AND OR ".repeat(30_000));

@@ -164,13 +164,12 @@ mod tests {
     use crate::filter::parse_filter;
 
     fn filter(text: &str) -> Filter {
-        parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "MESSAGE").expect("valid")
+        parse_filter(text.lines(), "MESSAGE").expect("valid")
     }
 
     #[test]
     fn what_a_calendar_backend_is_asked() {
-        let parse =
-            |text: &str| parse_filter(&text.lines().map(str::to_owned).collect::<Vec<_>>(), "VEVENT").expect("valid");
+        let parse = |text: &str| parse_filter(text.lines(), "VEVENT").expect("valid");
         let summary = Query::FieldContains { field: "SUMMARY".into(), text: "AGAP RFC Party".into() };
         assert_eq!(collection_query(&parse("IS /VEVENT/SUMMARY = 'AGAP RFC Party'"), ItemKind::Events), summary);
         assert_eq!(collection_query(&parse("IS /VEVENT/SUMMARY = 'a\\, b'"), ItemKind::Events), Query::Unknown);

@@ -40,8 +40,8 @@ impl Comparison {
 pub struct Pattern {
     /// The expression as written.
     pub source: String,
-    /// Compiled with size limits (see `parse`).
-    pub regex: regex::Regex,
+    /// Compiled with size limits, on the filter's budget (see `parse`).
+    pub regex: regex_automata::meta::Regex,
 }
 
 impl PartialEq for Pattern {

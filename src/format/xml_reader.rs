@@ -1,6 +1,11 @@
 //! Reading the XML a client STORs, strictly (draft 4.39: invalid XML is 511): no DTD, no entity
 //! other than the five predefined ones and character references, no mixed content, one root,
 //! bounded depth. `ENCODED="base64"` content is decoded here (draft 2.8).
+//!
+//! The tree is bounded too: each element and attribute costs far more in the tree than in the
+//! text (`<a/>` is 4 bytes of text and about 200 bytes of tree), so their number is bounded by
+//! the item size limit over that cost, and a document of tiny elements cannot make the tree
+//! hold more than about the limit (text content is at most the input's size on top of it).
 
 use base64::Engine;
 use base64::alphabet::STANDARD as ALPHABET;
@@ -13,6 +18,32 @@ use crate::error::{AgapError, AgapResult};
 use super::tree::{Content, Element};
 
 const MAX_DEPTH: usize = 32;
+
+/// What one element or attribute holds in the tree, counted high: an element is stored in its
+/// parent's vector, which holds up to twice what it uses while it grows, and owns two small
+/// allocations (its name, its text), which the allocator rounds up to 32 bytes; an attribute is
+/// a pair of strings with an allocation each. Measured: 80 bytes per `Element`, 48 per
+/// attribute pair (test `node_cost_covers_what_the_tree_holds`).
+pub const NODE_COST: usize = {
+    let element = 2 * std::mem::size_of::<Element>() + 2 * 32;
+    let attribute = 2 * std::mem::size_of::<(String, String)>() + 2 * 32;
+    if element > attribute { element } else { attribute }
+};
+
+/// The fewest elements and attributes a document may have whatever the item limit, so that a
+/// small limit still takes ordinary items (the smallest figures of the draft have dozens).
+const MIN_NODES: usize = 4096;
+
+/// Attributes on one element. AGAP renderings carry a handful (ENCODED, vCard and iCalendar
+/// parameters); the bound also keeps the XML reader's duplicate check, quadratic in the
+/// attributes of one element, short.
+const MAX_ATTRIBUTES: usize = 64;
+
+/// The elements and attributes a document may hold for items of at most `max_item_size` bytes:
+/// so many that their overhead in the tree stays within the item limit.
+pub fn max_nodes(max_item_size: usize) -> usize {
+    (max_item_size / NODE_COST).max(MIN_NODES)
+}
 
 /// Base64 as clients write it: the draft's own figures (5, 15, 21, 23: `ABCDEFGHIJ==`) end in
 /// non-zero padding bits, which strict decoders refuse; those bits carry nothing, so they are
@@ -32,11 +63,34 @@ struct Frame {
     children: Vec<Element>,
 }
 
-fn open(start: &BytesStart<'_>) -> AgapResult<Frame> {
+/// Counts what a document puts in the tree.
+struct Nodes {
+    left: usize,
+    max: usize,
+}
+
+impl Nodes {
+    fn take(&mut self) -> AgapResult<()> {
+        self.left = self.left.checked_sub(1).ok_or_else(|| {
+            AgapError::invalid(format!(
+                "invalid XML: more than {} elements and attributes (the bound for items of this size)",
+                self.max
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+fn open(start: &BytesStart<'_>, nodes: &mut Nodes) -> AgapResult<Frame> {
+    nodes.take()?;
     let name: String = start.name().as_ref().to_owned();
     let mut attributes = Vec::new();
     let mut base64 = false;
-    for attribute in start.attributes() {
+    for (index, attribute) in start.attributes().enumerate() {
+        if index >= MAX_ATTRIBUTES {
+            return Err(invalid(format!("<{name}> has more than {MAX_ATTRIBUTES} attributes")));
+        }
+        nodes.take()?;
         let attribute = attribute.map_err(invalid)?;
         let key: String = attribute.key.as_ref().to_owned();
         let value = attribute.normalized_value(XmlVersion::Implicit1_0).map_err(invalid)?.into_owned();
@@ -73,8 +127,17 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
 }
 
-/// Parses one XML document into an element tree.
+/// Parses one XML document into an element tree, bounded as for items of the default size
+/// limit.
 pub fn parse_xml(text: &str) -> AgapResult<Element> {
+    parse_xml_within(text, crate::config::MailConfig::default().max_item_size)
+}
+
+/// Parses one XML document into an element tree whose elements and attributes hold no more
+/// than about `max_item_size` bytes (see [`max_nodes`]).
+pub fn parse_xml_within(text: &str, max_item_size: usize) -> AgapResult<Element> {
+    let max = max_nodes(max_item_size);
+    let mut nodes = Nodes { left: max, max };
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     let mut stack: Vec<Frame> = Vec::new();
@@ -92,10 +155,10 @@ pub fn parse_xml(text: &str) -> AgapResult<Element> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(invalid("elements nested too deeply"));
                 }
-                stack.push(open(&start)?);
+                stack.push(open(&start, &mut nodes)?);
             }
             Event::Empty(start) => {
-                let element = close(open(&start)?)?;
+                let element = close(open(&start, &mut nodes)?)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None if root.is_none() => root = Some(element),
@@ -187,6 +250,40 @@ mod tests {
             assert!(parse_xml(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(parse_xml(&format!("{}{}", "<a>".repeat(40), "</a>".repeat(40))).is_err());
+    }
+
+    #[test]
+    fn node_cost_covers_what_the_tree_holds() {
+        assert_eq!(std::mem::size_of::<Element>(), 80, "the cost below was measured with this size");
+        assert_eq!(std::mem::size_of::<(String, String)>(), 48);
+        assert_eq!(NODE_COST, 224);
+        // A limit of 25 MiB takes about 117,000 elements: far more than any rendering has
+        // (a message is a few dozen, a vCard or event a few hundred).
+        assert_eq!(max_nodes(25 * 1024 * 1024), 117_028);
+        assert_eq!(max_nodes(1000), MIN_NODES);
+    }
+
+    /// The attack of issue 12: a STOR of `<a/>` elements. Past the bound, 511 naming it; the
+    /// tree built meanwhile stays within the item limit.
+    #[test]
+    fn many_tiny_elements_are_refused_past_the_bound() {
+        let limit = 1 << 20;
+        let max = max_nodes(limit);
+        assert_eq!(max, 4681);
+        let fits = format!("<r>{}</r>", "<a/>".repeat(max - 1));
+        let tree = parse_xml_within(&fits, limit).expect("the root and max - 1 elements fit");
+        let Content::Children(children) = &tree.content else { panic!("children") };
+        assert_eq!(children.len(), max - 1);
+        let over = format!("<r>{}</r>", "<a/>".repeat(max));
+        let reply = parse_xml_within(&over, limit).expect_err("one too many").to_reply();
+        assert_eq!(reply.code.number(), 511);
+        assert!(reply.text.contains("more than 4681 elements and attributes"), "{}", reply.text);
+        // Attributes count as well, and there are at most 64 on one element.
+        let attributes = format!("<r>{}</r>", "<a b=\"\" c=\"\"/>".repeat(max / 3 + 1));
+        assert!(parse_xml_within(&attributes, limit).is_err());
+        let many = format!("<a {}/>", (0..65).map(|i| format!("x{i}=\"\"")).collect::<Vec<_>>().join(" "));
+        let reply = parse_xml_within(&many, limit).expect_err("65 attributes").to_reply();
+        assert!(reply.text.contains("more than 64 attributes"), "{}", reply.text);
     }
 
     #[test]

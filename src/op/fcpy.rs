@@ -27,7 +27,7 @@ pub async fn finish(
     account: &Account,
     selection: &Selection,
     target: &FolderEntry,
-    filter: Vec<String>,
+    filter: String,
 ) -> AgapResult<Reply> {
     super::filtered::transfer_matches(gateway, account, selection, target, filter, Transfer::Copy).await
 }

@@ -17,12 +17,7 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 }
 
 /// Deletes the matches with one expunge.
-pub async fn finish(
-    gateway: &Gateway,
-    account: &Account,
-    selection: &Selection,
-    filter: Vec<String>,
-) -> AgapResult<Reply> {
+pub async fn finish(gateway: &Gateway, account: &Account, selection: &Selection, filter: String) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     let (parsed, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
     if parsed == Filter::All {

@@ -10,9 +10,8 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::filter::{FilterDefinition, matching_messages, parse_definition};
+use crate::filter::{FilterDefinition, matching_messages, read_definition};
 use crate::folder::{FolderEntry, FolderPath, FolderType};
-use crate::format::xml_reader::parse_xml;
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::session::Selection;
@@ -23,8 +22,7 @@ async fn definition(
     folder: &FolderEntry,
 ) -> AgapResult<Option<(String, FilterDefinition)>> {
     let Some(text) = account.filter_definition(gateway, folder).await? else { return Ok(None) };
-    let tree = parse_xml(&text)?;
-    Ok(Some((text, parse_definition(&tree, "MESSAGE")?)))
+    Ok(Some(read_definition(text, "MESSAGE", gateway.config.mail.max_item_size).await?))
 }
 
 /// The matches of the definition: (AGAP UID, folder path), folder by folder.
@@ -82,9 +80,8 @@ pub async fn retr(
 }
 
 /// STOR into a FILT folder: the new definition, checked against the folder tree first.
-pub async fn store(gateway: &Gateway, account: &Account, selection: &Selection, lines: &[String]) -> AgapResult<Reply> {
-    let text = lines.join("\n");
-    let definition = parse_definition(&parse_xml(&text)?, "MESSAGE")?;
+pub async fn store(gateway: &Gateway, account: &Account, selection: &Selection, text: String) -> AgapResult<Reply> {
+    let (text, definition) = read_definition(text, "MESSAGE", gateway.config.mail.max_item_size).await?;
     let tree = account.tree(gateway).await?;
     for folder in &definition.folders {
         let path = FolderPath::resolve(folder, None)

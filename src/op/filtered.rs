@@ -5,7 +5,7 @@
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
-use crate::filter::{Filter, matching_collection_items, matching_messages, parse_filter};
+use crate::filter::{Filter, matching_collection_items, matching_messages, parse_filter_blocking};
 use crate::folder::{FolderEntry, FolderType};
 use crate::gateway::Gateway;
 use crate::items::CollectionItems;
@@ -24,18 +24,18 @@ pub async fn matching(
     gateway: &Gateway,
     account: &Account,
     folder: &FolderEntry,
-    lines: &[String],
+    filter: &str,
 ) -> AgapResult<(Filter, Vec<u32>)> {
     if folder.collection.is_some() {
         let items = CollectionItems::of(gateway, account, folder)?;
-        let filter = parse_filter(lines, items.root())?;
+        let filter = parse_filter_blocking(filter.to_owned(), items.root().to_owned()).await?;
         let uids = matching_collection_items(&items, &filter).await?;
         return Ok((filter, uids));
     }
     if folder.kind != FolderType::Mesg {
         return Err(AgapError::invalid(format!("filters on {} folders are not supported", folder.kind)));
     }
-    let filter = parse_filter(lines, "MESSAGE")?;
+    let filter = parse_filter_blocking(filter.to_owned(), "MESSAGE".to_owned()).await?;
     let uids = matching_messages(account.mail.as_ref(), &folder.upstream, &filter).await?;
     Ok((filter, uids))
 }
@@ -60,7 +60,7 @@ pub async fn transfer_matches(
     account: &Account,
     selection: &Selection,
     target: &FolderEntry,
-    filter: Vec<String>,
+    filter: String,
     transfer: Transfer,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;

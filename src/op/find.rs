@@ -16,12 +16,7 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 }
 
 /// Lists the matches.
-pub async fn finish(
-    gateway: &Gateway,
-    account: &Account,
-    selection: &Selection,
-    filter: Vec<String>,
-) -> AgapResult<Reply> {
+pub async fn finish(gateway: &Gateway, account: &Account, selection: &Selection, filter: String) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
     let text = format!("OK FIND completed {}", super::filtered::matches_text(uids.len()));

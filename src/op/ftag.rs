@@ -25,7 +25,7 @@ pub async fn finish(
     account: &Account,
     selection: &Selection,
     change: &TagChange,
-    filter: Vec<String>,
+    filter: String,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;

@@ -65,11 +65,11 @@ pub async fn finish_content(
 ) -> AgapResult<Reply> {
     match content.kind.clone() {
         ContentKind::Stor => stor::finish(gateway, account, selection, content).await,
-        ContentKind::Find => find::finish(gateway, account, selection, content.into_lines()?).await,
-        ContentKind::Ftag(change) => ftag::finish(gateway, account, selection, &change, content.into_lines()?).await,
-        ContentKind::Fdel => fdel::finish(gateway, account, selection, content.into_lines()?).await,
-        ContentKind::Fmov(target) => fmov::finish(gateway, account, selection, &target, content.into_lines()?).await,
-        ContentKind::Fcpy(target) => fcpy::finish(gateway, account, selection, &target, content.into_lines()?).await,
+        ContentKind::Find => find::finish(gateway, account, selection, content.into_text()?).await,
+        ContentKind::Ftag(change) => ftag::finish(gateway, account, selection, &change, content.into_text()?).await,
+        ContentKind::Fdel => fdel::finish(gateway, account, selection, content.into_text()?).await,
+        ContentKind::Fmov(target) => fmov::finish(gateway, account, selection, &target, content.into_text()?).await,
+        ContentKind::Fcpy(target) => fcpy::finish(gateway, account, selection, &target, content.into_text()?).await,
     }
 }
 

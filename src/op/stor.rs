@@ -7,7 +7,7 @@ use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
 use crate::format::compose::{Defaults, compose_message};
-use crate::format::xml_reader::parse_xml;
+use crate::format::xml_reader::parse_xml_within;
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::session::{Content, ContentKind, Selection};
@@ -38,11 +38,11 @@ pub async fn finish(
     content: Content,
 ) -> AgapResult<Reply> {
     if selection.folder.kind == FolderType::Filt {
-        let lines = content.into_lines()?;
-        if lines.is_empty() {
+        let text = content.into_text()?;
+        if text.is_empty() {
             return Ok(Reply::ok("OK Filter not stored as it was empty"));
         }
-        return super::filt::store(gateway, account, selection, &lines).await;
+        return super::filt::store(gateway, account, selection, text).await;
     }
     let result = store(gateway, account, selection, content).await;
     match &result {
@@ -62,11 +62,15 @@ async fn store(
     selection: &Selection,
     content: Content,
 ) -> AgapResult<Option<(String, &'static str)>> {
-    let lines = content.into_lines()?;
-    if lines.is_empty() {
+    let text = content.into_text()?;
+    if text.is_empty() {
         return Ok(None);
     }
-    let tree = parse_xml(&lines.join("\n"))?;
+    let max_item_size = gateway.config.mail.max_item_size;
+    // Parsing up to the item limit of XML is CPU time a runtime worker must not spend.
+    let tree = tokio::task::spawn_blocking(move || parse_xml_within(&text, max_item_size))
+        .await
+        .map_err(|error| AgapError::internal(format!("parsing an item failed: {error}")))??;
     let folder = super::item::items_folder(selection)?.clone();
     if folder.collection.is_some() {
         let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
@@ -86,6 +90,8 @@ async fn store(
         unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
     };
     let message = compose_message(&tree, &defaults)?;
+    // The tree may be as large as the message: not held while the message goes upstream.
+    drop(tree);
     let uid = account.mail.append_message(&folder.upstream, &message, &[]).await?;
     let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
     Ok(Some((ids::format(u64::from(uid)), "Message")))
