@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(tree) = parse_xml(text) else { return };
     let defaults = Defaults { now: 1_700_000_000, host: "gateway.invalid".into(), unique: "fuzz.0".into() };
-    if let Ok(message) = compose_message(&tree, &defaults) {
+    if let Ok(message) = compose_message(tree, &defaults) {
         let _ = render_message(&message).map(|tree| tree.to_lines(1022));
     }
 });

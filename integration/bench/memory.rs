@@ -204,6 +204,25 @@ async fn hostile() {
     let (code, text, rise) = with_content(&gateway, &mut client, "FIND", attack.as_bytes()).await;
     hostile_row("FIND of 1,000 x '(a{100}){60}' (refused)", code, &text, rise);
     drop(gateway);
-    // FIND REGEX body over a 100 MiB message belongs with the filter path's body fetches and
-    // is measured there, not here.
+
+    // A body filter over a folder holding one 100 MiB message (and a small one): the large one
+    // is read only up to the item limit (a partial FETCH) and skipped.
+    let mut direct = imap(USER).await;
+    let _ = direct.create("Huge").await;
+    let mut huge = b"From: a@example.com\r\nSubject: huge\r\n\r\n".to_vec();
+    let line = b"hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay hay\r\n";
+    while huge.len() < 100 << 20 {
+        huge.extend_from_slice(line);
+    }
+    huge.extend_from_slice(b"needle\r\n");
+    direct.append("Huge", None, None, &huge).await.expect("APPEND");
+    drop(huge);
+    direct.append("Huge", None, None, b"Subject: small\r\n\r\nneedle\r\n".as_slice()).await.expect("APPEND");
+    let gateway = GatewayProcess::start("");
+    let mut client = logged_in(&gateway).await;
+    client.expect("SLCT /Huge", 200).await;
+    let (code, text, rise) = with_content(&gateway, &mut client, "FIND", b"REGEX /MESSAGE/TEXT = 'needle'\n\n").await;
+    hostile_row("FIND REGEX body over a 100 MiB message", code, &text, rise);
+    drop(gateway);
+    let _ = direct.delete("Huge").await;
 }

@@ -81,11 +81,13 @@ fn one_line(value: &str) -> String {
     value.split('\n').map(|line| line.trim()).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-fn text_of(element: &Element) -> AgapResult<String> {
-    match &element.content {
-        Content::Text(text) => Ok(text.clone()),
+/// The text of `element`, taken out of the tree: the message is composed from the tree it
+/// consumes, so that an item near the size limit is not held twice.
+fn text_of(element: Element) -> AgapResult<String> {
+    match element.content {
+        Content::Text(text) => Ok(text),
         Content::Binary(bytes) => {
-            String::from_utf8(bytes.clone()).map_err(|_| invalid(format!("<{}> must hold UTF-8 text", element.name)))
+            String::from_utf8(bytes).map_err(|_| invalid(format!("<{}> must hold UTF-8 text", element.name)))
         }
         Content::Children(_) => Err(invalid(format!("<{}> must hold text", element.name))),
     }
@@ -114,13 +116,13 @@ fn fields_of(header: &Element) -> AgapResult<Vec<Field>> {
                 .iter()
                 .map(|item| {
                     if item.name.eq_ignore_ascii_case("item") {
-                        text_of(item)
+                        text_of(item.clone())
                     } else {
                         Err(invalid("header values are <item>s"))
                     }
                 })
                 .collect::<AgapResult<Vec<_>>>()?,
-            _ => vec![text_of(child)?],
+            _ => vec![text_of(child.clone())?],
         };
         for value in values {
             let value = one_line(&value);
@@ -133,14 +135,14 @@ fn fields_of(header: &Element) -> AgapResult<Vec<Field>> {
     Ok(fields)
 }
 
-fn collect(element: &Element, parts: &mut Parts) -> AgapResult<()> {
-    let Content::Children(children) = &element.content else {
+fn collect(element: Element, parts: &mut Parts) -> AgapResult<()> {
+    let Content::Children(children) = element.content else {
         return Err(invalid(format!("<{}> must hold elements", element.name)));
     };
-    for child in children {
+    for mut child in children {
         let upper = child.name.to_ascii_uppercase();
         match upper.as_str() {
-            "HEADER" => parts.fields.extend(fields_of(child)?),
+            "HEADER" => parts.fields.extend(fields_of(&child)?),
             "TEXT" if parts.text.is_none() => parts.text = Some(text_of(child)?),
             "HTML" if parts.html.is_none() => parts.html = Some(text_of(child)?),
             // AMBIGUITIES PART-PATHS: parts may sit in a BODY wrapper.
@@ -154,9 +156,12 @@ fn collect(element: &Element, parts: &mut Parts) -> AgapResult<()> {
                 }
                 let header = child.child("HEADER");
                 let fields = header.map(fields_of).transpose()?.unwrap_or_default();
-                let body = match child.child("BODY").map(|body| &body.content) {
-                    Some(Content::Text(text)) => Body::Text(text.clone()),
-                    Some(Content::Binary(bytes)) => Body::Bytes(bytes.clone()),
+                let body = match child
+                    .child_mut("BODY")
+                    .map(|body| std::mem::replace(&mut body.content, Content::Binary(Vec::new())))
+                {
+                    Some(Content::Text(text)) => Body::Text(text),
+                    Some(Content::Binary(bytes)) => Body::Bytes(bytes),
                     Some(Content::Children(_)) => return Err(invalid("<BODY> of an attachment must hold data")),
                     None => Body::Bytes(Vec::new()),
                 };
@@ -290,37 +295,57 @@ fn write_fields(fields: &[Field], out: &mut Vec<u8>) {
 }
 
 /// LF line ends to CR LF (text in the XML has LF ends).
-fn crlf(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 40);
-    let mut previous = '\0';
-    for c in text.chars() {
-        if c == '\n' && previous != '\r' {
-            out.push('\r');
-        }
-        out.push(c);
-        previous = c;
+/// `text` with every bare LF made CR LF, in the same buffer: it grows by the CRs added (a
+/// large buffer grows in place, by remapping) and is filled from the back, so a text near the
+/// item limit is never held twice.
+fn crlf(text: String) -> String {
+    let bytes = text.as_bytes();
+    let added = (0..bytes.len()).filter(|&at| bytes[at] == b'\n' && (at == 0 || bytes[at - 1] != b'\r')).count();
+    if added == 0 {
+        return text;
     }
-    out
+    let mut bytes = text.into_bytes();
+    let old_len = bytes.len();
+    bytes.resize(old_len + added, 0);
+    let mut write = bytes.len();
+    for read in (0..old_len).rev() {
+        let byte = bytes[read];
+        write -= 1;
+        bytes[write] = byte;
+        if byte == b'\n' && (read == 0 || bytes[read - 1] != b'\r') {
+            write -= 1;
+            bytes[write] = b'\r';
+        }
+    }
+    // Only ASCII CRs were inserted, between whole characters.
+    String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// Text in `charset`; `None` when the charset cannot hold it (or encoding_rs cannot write it).
-fn in_charset(text: &str, charset: Option<&str>) -> Option<Vec<u8>> {
-    let Some(label) = charset else { return Some(text.as_bytes().to_vec()) };
+/// Text in `charset` (UTF-8 and unknown labels without a copy); the text back when the
+/// charset cannot hold it (or encoding_rs cannot write it).
+fn in_charset(text: String, charset: Option<&str>) -> Result<Vec<u8>, String> {
+    let Some(label) = charset else { return Ok(text.into_bytes()) };
     let Some(encoding) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
-        return Some(text.as_bytes().to_vec());
+        return Ok(text.into_bytes());
     };
+    if encoding == encoding_rs::UTF_8 {
+        return Ok(text.into_bytes());
+    }
     // encoding_rs decodes UTF-16 but, following the WHATWG standard, never encodes it.
     if encoding == encoding_rs::UTF_16BE {
-        return Some(text.encode_utf16().flat_map(u16::to_be_bytes).collect());
+        return Ok(text.encode_utf16().flat_map(u16::to_be_bytes).collect());
     }
     if encoding == encoding_rs::UTF_16LE {
-        return Some(text.encode_utf16().flat_map(u16::to_le_bytes).collect());
+        return Ok(text.encode_utf16().flat_map(u16::to_le_bytes).collect());
     }
     if encoding.output_encoding() != encoding {
-        return None;
+        return Err(text);
     }
-    let (bytes, _, had_errors) = encoding.encode(text);
-    (!had_errors).then(|| bytes.into_owned())
+    let (bytes, _, had_errors) = encoding.encode(&text);
+    if had_errors {
+        return Err(text);
+    }
+    Ok(bytes.into_owned())
 }
 
 fn set_charset_utf8(content_type: &str, charset: &str) -> String {
@@ -341,34 +366,31 @@ fn set_charset_utf8(content_type: &str, charset: &str) -> String {
 }
 
 /// Body bytes of a leaf in its declared charset and transfer encoding; may adjust the fields.
-fn encode_leaf(body: &Body, fields: &mut Vec<Field>) -> Vec<u8> {
+fn encode_leaf(body: Body, fields: &mut Vec<Field>) -> Vec<u8> {
     let content_type = field(fields, "content-type").map(str::to_owned);
     let parsed = content_type.as_deref().and_then(parsed_content_type);
     let is_text = parsed.as_ref().is_none_or(|ct| ct.ctype.eq_ignore_ascii_case("text"));
     let charset = parsed.as_ref().and_then(|ct| ct.attribute("charset")).map(str::to_owned);
     let text = match body {
-        Body::Text(text) => Some(text.clone()),
-        Body::Bytes(bytes) if is_text => String::from_utf8(bytes.clone()).ok(),
-        Body::Bytes(_) => None,
+        Body::Text(text) => Ok(text),
+        Body::Bytes(bytes) if is_text => String::from_utf8(bytes).map_err(|error| error.into_bytes()),
+        Body::Bytes(bytes) => Err(bytes),
     };
-    let data = match (&text, is_text) {
-        (Some(text), true) => match in_charset(&crlf(text), charset.as_deref()) {
-            Some(bytes) => bytes,
-            None => {
+    let data = match (text, is_text) {
+        (Ok(text), true) => match in_charset(crlf(text), charset.as_deref()) {
+            Ok(bytes) => bytes,
+            Err(text) => {
                 if let (Some(ct), Some(charset)) = (content_type.as_deref(), charset.as_deref()) {
                     let fixed = set_charset_utf8(ct, charset);
                     if let Some(f) = fields.iter_mut().find(|f| f.name.eq_ignore_ascii_case("content-type")) {
                         f.value = fixed;
                     }
                 }
-                crlf(text).into_bytes()
+                text.into_bytes()
             }
         },
-        (Some(text), false) => crlf(text).into_bytes(),
-        (None, _) => match body {
-            Body::Bytes(bytes) => bytes.clone(),
-            Body::Text(text) => text.as_bytes().to_vec(),
-        },
+        (Ok(text), false) => crlf(text).into_bytes(),
+        (Err(bytes), _) => bytes,
     };
     let declared = field(fields, "content-transfer-encoding").map(|v| v.trim().to_ascii_lowercase());
     match declared.as_deref() {
@@ -396,17 +418,19 @@ fn base64_body(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn leaf_bytes(fields: &[Field], body: &Body) -> Vec<u8> {
+/// The header fields, an empty line and the encoded body, in the body's own buffer: the
+/// header goes in front of it rather than the body being copied behind the header.
+fn leaf_bytes(fields: &[Field], body: Body) -> Vec<u8> {
     let mut fields = fields.to_vec();
-    let encoded = encode_leaf(body, &mut fields);
-    let mut out = Vec::with_capacity(encoded.len() + 256);
-    write_fields(&fields, &mut out);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&encoded);
-    out
+    let mut encoded = encode_leaf(body, &mut fields);
+    let mut header = Vec::new();
+    write_fields(&fields, &mut header);
+    header.extend_from_slice(b"\r\n");
+    encoded.splice(0..0, header);
+    encoded
 }
 
-fn text_leaf(subtype: &str, text: &str) -> MimePart<'static> {
+fn text_leaf(subtype: &str, text: String) -> MimePart<'static> {
     MimePart::new(
         ContentType::new(format!("text/{subtype}")).attribute("charset", "utf-8"),
         BodyPart::Text(crlf(text).into()),
@@ -435,7 +459,9 @@ fn declare_utf8(fields: &mut Vec<Field>, mime_type: &str) {
 }
 
 /// Composes the MIME message an AGAP `<MESSAGE>` describes.
-pub fn compose_message(tree: &Element, defaults: &Defaults) -> AgapResult<Vec<u8>> {
+///
+/// The tree is consumed: its texts and attachments become the message's parts without a copy.
+pub fn compose_message(tree: Element, defaults: &Defaults) -> AgapResult<Vec<u8>> {
     if !tree.name.eq_ignore_ascii_case("MESSAGE") {
         return Err(invalid(format!("<{}> is not a message", tree.name)));
     }
@@ -481,7 +507,7 @@ pub fn compose_message(tree: &Element, defaults: &Defaults) -> AgapResult<Vec<u8
             }
             (None, None, None) => Body::Text(String::new()),
         };
-        return Ok(leaf_bytes(&fields, &body));
+        return Ok(leaf_bytes(&fields, body));
     }
 
     let subtype = match &declared_multipart {
@@ -494,16 +520,16 @@ pub fn compose_message(tree: &Element, defaults: &Defaults) -> AgapResult<Vec<u8
         (Some(text), Some(html)) if subtype != "alternative" => {
             children.push(MimePart::new(
                 ContentType::new("multipart/alternative"),
-                vec![text_leaf("plain", &text), text_leaf("html", &html)],
+                vec![text_leaf("plain", text), text_leaf("html", html)],
             ));
         }
         (text, html) => {
-            children.extend(text.map(|text| text_leaf("plain", &text)));
-            children.extend(html.map(|html| text_leaf("html", &html)));
+            children.extend(text.map(|text| text_leaf("plain", text)));
+            children.extend(html.map(|html| text_leaf("html", html)));
         }
     }
-    for (_, attachment) in &attachments {
-        let mut attachment_fields = attachment.fields.clone();
+    for (_, attachment) in attachments {
+        let mut attachment_fields = attachment.fields;
         // Without a Content-Type a part is text/plain (or message/rfc822 in a digest, RFC 2046
         // 5.1.5): only bytes that are no text need one.
         let is_bytes = matches!(&attachment.body, Body::Bytes(bytes) if std::str::from_utf8(bytes).is_err());
@@ -511,7 +537,7 @@ pub fn compose_message(tree: &Element, defaults: &Defaults) -> AgapResult<Vec<u8
             attachment_fields
                 .insert(0, Field { name: "Content-Type".into(), value: "application/octet-stream".into() });
         }
-        children.push(MimePart::raw(BodyPart::Binary(leaf_bytes(&attachment_fields, &attachment.body).into())));
+        children.push(MimePart::raw(BodyPart::Binary(leaf_bytes(&attachment_fields, attachment.body).into())));
     }
     // The top-level header section is written here, so that the declared Content-Type keeps
     // its exact text; mail-builder writes the multipart body, and only finds the boundary in a
@@ -550,10 +576,34 @@ mod tests {
         Defaults { now: 1_700_000_000, host: "gateway.test".into(), unique: "abc123".into() }
     }
 
+    #[test]
+    fn bare_line_feeds_become_crlf_in_place() {
+        let reference = |text: &str| {
+            let mut out = String::new();
+            let mut previous = '\0';
+            for c in text.chars() {
+                if c == '\n' && previous != '\r' {
+                    out.push('\r');
+                }
+                out.push(c);
+                previous = c;
+            }
+            out
+        };
+        for text in ["", "a", "\n", "\n\n", "a\nb", "a\r\nb\n", "\r\n\n\r", "é\nü\r\n€\n", "x\n".repeat(1000).as_str()]
+        {
+            assert_eq!(crlf(text.to_owned()), reference(text), "{text:?}");
+        }
+        let unchanged = String::from("no line feed");
+        let pointer = unchanged.as_ptr();
+        let same = crlf(unchanged);
+        assert_eq!(same.as_ptr(), pointer, "nothing to add: the same buffer");
+    }
+
     fn round_trip(raw: &str) -> (Vec<String>, Vec<String>) {
         let first = render_message(raw.as_bytes()).expect("renders").to_lines(1022);
         let tree = parse_xml(&first.join("\n")).expect("parses");
-        let composed = compose_message(&tree, &defaults()).expect("composes");
+        let composed = compose_message(tree, &defaults()).expect("composes");
         let second = render_message(&composed).expect("renders again").to_lines(1022);
         (first, second)
     }
@@ -593,7 +643,7 @@ mod tests {
         let xml = "<MESSAGE><HEADER><from>a@example.com</from><subject>Hi ü</subject></HEADER><TEXT>body</TEXT>\
                    <HTML>&lt;b&gt;body&lt;/b&gt;</HTML><ATTACHMENT-1><HEADER><content-type>image/png</content-type></HEADER>\
                    <BODY ENCODED=\"base64\">AAEC</BODY></ATTACHMENT-1></MESSAGE>";
-        let composed = compose_message(&parse_xml(xml).expect("xml"), &defaults()).expect("composes");
+        let composed = compose_message(parse_xml(xml).expect("xml"), &defaults()).expect("composes");
         let text = String::from_utf8_lossy(&composed);
         assert!(text.contains("Message-ID: <abc123@gateway.test>"), "{text}");
         assert!(text.contains("Date: "), "{text}");
@@ -613,7 +663,7 @@ mod tests {
             "<MESSAGE><HEADER><a:b>x</a:b></HEADER></MESSAGE>",
         ] {
             let tree = parse_xml(xml).expect("well-formed");
-            assert!(compose_message(&tree, &defaults()).is_err(), "{xml}");
+            assert!(compose_message(tree, &defaults()).is_err(), "{xml}");
         }
     }
 }
@@ -645,7 +695,7 @@ mod corpus_tests {
             let raw = std::fs::read(&file).expect("read");
             let Some(first) = render_message(&raw) else { continue };
             let first = first.to_lines(1022);
-            let composed = parse_xml(&first.join("\n")).and_then(|tree| compose_message(&tree, &defaults));
+            let composed = parse_xml(&first.join("\n")).and_then(|tree| compose_message(tree, &defaults));
             // AGAP_ROUNDTRIP_SHOW=<part of a file name> prints everything about those files.
             if let (Ok(show), Ok(composed)) = (std::env::var("AGAP_ROUNDTRIP_SHOW"), &composed)
                 && file.to_string_lossy().contains(&show)

@@ -84,7 +84,7 @@ fn rebuilt_without(raw: &[u8], number: usize, defaults: &Defaults) -> Option<Vec
             }
         }
     }
-    compose_message(&Element::parent(tree.name, kept), defaults).ok()
+    compose_message(Element::parent(tree.name, kept), defaults).ok()
 }
 
 fn attachment_count(raw: &[u8]) -> Option<usize> {

@@ -283,6 +283,14 @@ impl Element {
         }
     }
 
+    /// The first child element named `name` (any case), to change or take its content.
+    pub fn child_mut(&mut self, name: &str) -> Option<&mut Element> {
+        match &mut self.content {
+            Content::Children(children) => children.iter_mut().find(|child| child.name.eq_ignore_ascii_case(name)),
+            _ => None,
+        }
+    }
+
     /// The rendering as lines, none longer than `max_chars`, made as they are taken.
     pub fn into_lines(self, max_chars: usize) -> Lines {
         Lines { max_chars, stack: vec![Pending::Element(self)], leaf: None }

@@ -89,9 +89,9 @@ async fn store(
         host: gateway.config.server.name.clone(),
         unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
     };
-    let message = compose_message(&tree, &defaults)?;
-    // The tree may be as large as the message: not held while the message goes upstream.
-    drop(tree);
+    // The tree may be as large as the message: composing consumes it, so the two are not held
+    // side by side, nor the tree while the message goes upstream.
+    let message = compose_message(tree, &defaults)?;
     let uid = account.mail.append_message(&folder.upstream, &message, &[]).await?;
     let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
     Ok(Some((ids::format(u64::from(uid)), "Message")))
