@@ -154,6 +154,16 @@ impl<'a> CollectionItems<'a> {
                 let mut fetched = self.dav.fetch_items(self.id(), self.kind(), &hrefs).await?;
                 fetched.sort_by(|a, b| a.item.href.cmp(&b.item.href));
                 seen.extend(fetched.iter().map(|data| self.version_of(data)));
+                // A listed item the answer left out (larger than the item limit, say) still
+                // exists: it keeps a UID, and reading it says why it cannot be read.
+                let answered: std::collections::HashSet<&str> =
+                    fetched.iter().map(|data| data.item.href.as_str()).collect();
+                let unread = batch.iter().filter(|item| !answered.contains(item.href.as_str()));
+                seen.extend(unread.map(|item| ItemVersion {
+                    href: item.href.clone(),
+                    etag: item.etag.clone(),
+                    has_alarm: false,
+                }));
             }
         }
         Ok(self

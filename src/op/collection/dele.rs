@@ -2,7 +2,7 @@
 //! of its parent, which stays.
 
 use crate::codec::Reply;
-use crate::error::AgapResult;
+use crate::error::{AgapError, AgapResult};
 use crate::format::icalendar::detach_alarm;
 use crate::items::CollectionItems;
 
@@ -14,13 +14,21 @@ pub async fn handle(items: &CollectionItems<'_>, uid: u32, text: &str) -> AgapRe
 
 /// Deletes item `uid`; returns what it was ("Alarm", "Event", ...).
 pub async fn delete(items: &CollectionItems<'_>, uid: u32, text: &str) -> AgapResult<&'static str> {
-    let (located, data) = items.fetch(uid, text).await?;
+    let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
+    let located = items.locate(uid).await?.ok_or_else(invalid)?;
     if located.alarm {
+        let (_, data) = items.fetch(uid, text).await?;
         let without = detach_alarm(&String::from_utf8_lossy(&data.body), items.kind())?;
         items.put(&data.item.href, &without, &super::unchanged_since_read(&data)).await?;
         return Ok("Alarm");
     }
-    items.dav().delete_item(&data.item.href, data.item.etag.as_deref()).await?;
-    items.forget(&data.item.href).await?;
+    // The whole resource goes: it is not read first, so an item too large to read (or to
+    // render) can still be deleted.
+    let href = &located.mapped.href;
+    let existed = items.dav().delete_item(href, None).await?;
+    items.forget(href).await?;
+    if !existed {
+        return Err(invalid());
+    }
     Ok(items.noun())
 }
