@@ -14,10 +14,16 @@ use agap_adapter_api::collection::{CollectionAccount, CollectionBackend, Collect
 use agap_adapter_dav::DavBackend;
 use url::Url;
 
-use crate::harness::{Client, TestGateway, password, radicale};
+use crate::harness::{Backend, Client, DavServer, TestGateway, backend_pair, dav_server, password};
 use crate::{Lcg, env_number, row};
 
 const USER: &str = "user60";
+
+/// The pair's Radicale: `fill` writes into Radicale's storage, which no other server reads.
+fn radicale() -> &'static Backend {
+    assert_eq!(backend_pair().dav, DavServer::Radicale, "the DAV benchmark needs Radicale (AGAP_TEST_BACKENDS unset)");
+    dav_server()
+}
 
 fn root() -> Url {
     Url::parse(&format!("http://127.0.0.1:{}/", radicale().port)).expect("url")

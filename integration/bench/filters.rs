@@ -73,7 +73,7 @@ async fn run_size(size: usize) {
     let user = "user30";
     let mailbox = format!("Filter{size}");
     let fill = Instant::now();
-    fill_synthetic(harness::dovecot().port, user, &mailbox, size).await;
+    fill_synthetic(harness::mail_server().port, user, &mailbox, size).await;
     println!("\nfilled {mailbox} with {size} synthetic messages in {:.1} s", fill.elapsed().as_secs_f64());
     let gateway = GatewayProcess::start("");
     let (mut client, _) = Client::connect(gateway.address).await;

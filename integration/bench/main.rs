@@ -1,6 +1,7 @@
 //! `cargo bench --bench gateway`: the gateway against talking to Dovecot (and Radicale: see
 //! collections.rs) directly, in one run,
-//! on one machine (a private Dovecot on loopback, as in the tests).
+//! on one machine (a private Dovecot on loopback, as in the tests; AGAP_TEST_BACKENDS selects
+//! another IMAP server as it does for the tests, see harness.rs).
 //!
 //! A folder is filled with AGAP_BENCH_MESSAGES messages (default 10,000) taken round-robin from
 //! ../shared/corpus/mail (those under 64 KB), then each operation runs AGAP_BENCH_ITERATIONS

@@ -25,7 +25,7 @@ impl GatewayProcess {
                 "[server]\nlisten = [\"127.0.0.1:{port}\"]\n[store]\nurl = \"sqlite://{}\"\n\
                  [imap]\nport = {}\nsecurity = \"plain\"\ncommand_timeout_secs = 120\n[log]\nfilter = \"warn\"\n{extra}\n",
                 dir.path().join("store.db").display(),
-                harness::dovecot().port
+                harness::mail_server().port
             ),
         )
         .expect("config");

@@ -111,7 +111,7 @@ async fn a_failing_login_does_not_hold_up_a_proven_one() {
 
 #[tokio::test]
 async fn an_imap_server_that_dies_mid_session_gives_410_and_the_session_survives() {
-    let backend = crate::harness::private_dovecot();
+    let backend = crate::harness::private_mail_server();
     let port = backend.port;
     let gateway = TestGateway::start_with(|config| {
         config.imap.port = port;
@@ -120,7 +120,7 @@ async fn an_imap_server_that_dies_mid_session_gives_410_and_the_session_survives
     .await;
     let mut client = gateway.login("alice").await;
     client.expect("LIST /*", 200).await;
-    drop(backend); // closes the script's stdin: Dovecot stops
+    drop(backend); // closes the script's stdin: the server stops
     let mut stopped = false;
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -129,7 +129,7 @@ async fn an_imap_server_that_dies_mid_session_gives_410_and_the_session_survives
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(stopped, "Dovecot did not stop");
+    assert!(stopped, "the IMAP server did not stop");
     // The pooled connection is dead, then a new one is refused: both are 410.
     for command in ["LIST /*", "STAT", "MAKE MESG /Never"] {
         let reply = client.expect(command, 410).await;

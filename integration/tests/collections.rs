@@ -1,5 +1,5 @@
-//! Calendars, tasks, journals and contacts through the gateway, against the real Radicale (and
-//! Dovecot for the mail side of the tree): reserved folders, MAKE/NAME/DELF, every item command
+//! Calendars, tasks, journals and contacts through the gateway, against the pair's real DAV
+//! server (and its IMAP server for the mail side of the tree): reserved folders, MAKE/NAME/DELF, every item command
 //! on CALE, TASK, JRNL and ADDR, examples 7.7, 7.8, 7.10 and 7.11, the UID map across sessions,
 //! restarts and changes made by another DAV client.
 
@@ -9,13 +9,8 @@ use std::sync::Arc;
 use agap_adapter_api::Credentials;
 use agap_adapter_api::collection::{CollectionAccount, CollectionBackend, CollectionInfo};
 use agap_adapter_dav::DavBackend;
-use url::Url;
 
-use crate::harness::{Client, TestGateway, password, radicale, with_dav};
-
-fn dav_root() -> Url {
-    Url::parse(&format!("http://127.0.0.1:{}/", radicale().port)).expect("url")
-}
+use crate::harness::{Client, TestGateway, dav_root, password, with_dav};
 
 /// The user's collections as another DAV client (not the gateway) sees them.
 async fn dav_account(user: &str) -> Arc<dyn CollectionAccount> {

@@ -1,14 +1,14 @@
-//! The WebDAV client of the DAV adapters against a real Radicale: discovery from the server root
+//! The WebDAV client of the DAV adapters against the pair's real DAV server: discovery from the server root
 //! (RFC 6764, RFC 5397) and listing of collections made by another DAV client.
 
 use agap_adapter_api::AdapterErrorKind;
 use agap_adapter_dav::{CollectionKind, DavClient};
 use url::Url;
 
-use crate::harness::{password, radicale};
+use crate::harness::{dav_root, password};
 
 fn root() -> Url {
-    Url::parse(&format!("http://127.0.0.1:{}/", radicale().port)).expect("url")
+    dav_root()
 }
 
 /// Creates a collection as another DAV client would: MKCALENDAR (RFC 4791 5.3.1) or extended

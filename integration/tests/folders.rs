@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use agap_gateway::ids;
 
-use crate::harness::{Client, TestGateway, imap, imap_append, imap_mailboxes};
+use crate::harness::{Client, TestGateway, dovecot, imap, imap_append, imap_mailboxes, imap_on};
 
 fn stat_field(reply: &crate::harness::Reply, name: &str) -> Option<String> {
     reply.lines.iter().find_map(|line| line.strip_prefix(&format!("{name} ")).map(str::to_owned))
@@ -322,8 +322,10 @@ async fn the_store_keeps_fold_types_across_restarts_and_losing_it_loses_no_data(
 
 #[tokio::test]
 async fn placeholders_another_client_created_are_fold_folders_and_delf_removes_them() {
-    let gateway = TestGateway::start().await;
-    let mut session = imap("user19").await;
+    // Dovecot's behaviour (Cyrus creates real folders for the parents): on Dovecot in every pair.
+    let port = dovecot().port;
+    let gateway = TestGateway::start_with(|config| config.imap.port = port).await;
+    let mut session = imap_on(port, "user19").await;
     session.create("Deep/a/b").await.expect("CREATE nested"); // Dovecot: \Noselect Deep and Deep/a
     let mut client = gateway.login("user19").await;
     assert!(client.expect("LIST /*", 200).await.lines.contains(&"FOLD /Deep".to_owned()));

@@ -1,10 +1,16 @@
 //! Real backends and a gateway for the integration tests.
 //!
-//! One Dovecot per test binary, started from integration/backends/dovecot.sh on a free loopback
-//! port with its own directory; it stops when this process exits, because the script watches its
-//! stdin, which only this process holds. A backend that cannot start fails the tests with the
-//! reason (never a silent skip). Each test starts its own gateway on port 0 with its own store,
-//! and uses its own Dovecot account so that tests can run in parallel.
+//! `AGAP_TEST_BACKENDS` selects the backend pair: `dovecot-radicale` (the default when unset),
+//! `cyrus` (Cyrus IMAP with Cyrus's own CalDAV/CardDAV), `dovecot-xandikos` or `cyrus-xandikos`.
+//! Any other value fails every test that starts a backend or a gateway, with the list of pairs
+//! (never a silent fallback to the default). The pair's mail server and DAV server are started
+//! once per test binary from integration/backends/ on free loopback ports, each with its own
+//! directory; they stop when this process exits, because each script watches its stdin, which
+//! only this process holds. A backend that cannot start fails the tests with the reason (never
+//! a silent skip). Tests about Dovecot itself (its TLS, a Dovecot-only behaviour) ask for
+//! `dovecot()`, which is the pair's mail server when that is Dovecot and a Dovecot of its own
+//! otherwise. Each test starts its own gateway on port 0 with its own store, and uses its own
+//! account so that tests can run in parallel.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
@@ -25,6 +31,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// A backend process and what it needs to stay alive.
 pub struct Backend {
     pub port: u16,
+    /// The CalDAV/CardDAV port of a server that also speaks IMAP (Cyrus's httpd).
+    pub dav_port: Option<u16>,
     _dir: tempfile::TempDir,
     _process: Mutex<Child>,
 }
@@ -35,6 +43,82 @@ impl Backend {
     pub fn dir(&self) -> &Path {
         self._dir.path()
     }
+
+    /// The port that answers HTTP: the DAV port of a mail server that has one, else `port`.
+    fn http_port(&self) -> u16 {
+        self.dav_port.unwrap_or(self.port)
+    }
+}
+
+/// The IMAP server of a backend pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailServer {
+    Dovecot,
+    Cyrus,
+}
+
+/// The CalDAV/CardDAV server of a backend pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DavServer {
+    Radicale,
+    /// Cyrus's httpd, on the DAV port of the pair's Cyrus IMAP.
+    Cyrus,
+    Xandikos,
+}
+
+/// The servers the tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendPair {
+    pub mail: MailServer,
+    pub dav: DavServer,
+}
+
+/// The environment variable that selects the pair.
+pub const BACKENDS_VARIABLE: &str = "AGAP_TEST_BACKENDS";
+
+/// Every pair by its name in `AGAP_TEST_BACKENDS`; the first is the default.
+const PAIRS: [(&str, BackendPair); 4] = [
+    ("dovecot-radicale", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Radicale }),
+    ("cyrus", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Cyrus }),
+    ("dovecot-xandikos", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Xandikos }),
+    ("cyrus-xandikos", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Xandikos }),
+];
+
+/// The pair named by `value` (`None`: the variable is unset).
+fn parse_backend_pair(value: Option<&str>) -> Result<BackendPair, String> {
+    let Some(name) = value else { return Ok(PAIRS[0].1) };
+    PAIRS.iter().find(|(known, _)| *known == name).map(|(_, pair)| *pair).ok_or_else(|| {
+        let names: Vec<&str> = PAIRS.iter().map(|(known, _)| *known).collect();
+        format!(
+            "{BACKENDS_VARIABLE}={name:?} names no backend pair; use one of {} (unset: {})",
+            names.join(", "),
+            names[0]
+        )
+    })
+}
+
+#[test]
+fn every_pair_name_parses_and_an_unknown_one_is_refused() {
+    assert_eq!(parse_backend_pair(None), Ok(PAIRS[0].1));
+    for (name, pair) in PAIRS {
+        assert_eq!(parse_backend_pair(Some(name)), Ok(pair));
+    }
+    for unknown in ["", "dovecot", "Cyrus", "cyrus-radicale"] {
+        let message = parse_backend_pair(Some(unknown)).expect_err(unknown);
+        assert!(message.contains("dovecot-radicale, cyrus, dovecot-xandikos, cyrus-xandikos"), "{message}");
+    }
+}
+
+/// The pair selected by `AGAP_TEST_BACKENDS`. Panics on an unknown value, in every test that
+/// asks, so that a typo cannot run the default pair under another name.
+pub fn backend_pair() -> BackendPair {
+    static PAIR: OnceLock<Result<BackendPair, String>> = OnceLock::new();
+    let selected = PAIR.get_or_init(|| match std::env::var(BACKENDS_VARIABLE) {
+        Ok(value) => parse_backend_pair(Some(&value)),
+        Err(std::env::VarError::NotPresent) => parse_backend_pair(None),
+        Err(std::env::VarError::NotUnicode(value)) => Err(format!("{BACKENDS_VARIABLE}={value:?} is not UTF-8")),
+    });
+    selected.clone().unwrap_or_else(|message| panic!("{message}"))
 }
 
 fn repo_root() -> PathBuf {
@@ -66,8 +150,9 @@ fn start_backend(script: &str) -> Backend {
 }
 
 fn start_backend_with(script: &str, environment: &[(&str, String)]) -> Backend {
+    backend_pair(); // an unknown pair fails before anything starts
     remove_stale_backend_dirs();
-    // Short paths: Dovecot's socket paths under the directory must fit in sun_path.
+    // Short paths: Dovecot's and Cyrus's socket paths under the directory must fit in sun_path.
     let dir = tempfile::Builder::new().prefix(BACKEND_DIR_PREFIX).tempdir_in("/tmp").expect("temporary directory");
     let port = free_port();
     let mut child = Command::new("bash")
@@ -83,20 +168,37 @@ fn start_backend_with(script: &str, environment: &[(&str, String)]) -> Backend {
         .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let ready = lines.by_ref().map_while(Result::ok).any(|line| line.starts_with("READY"));
-    if !ready {
+    let ready = lines.by_ref().map_while(Result::ok).find(|line| line.starts_with("READY"));
+    let Some(ready) = ready else {
         let mut stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
         }
         panic!("{script} did not start (is the backend installed? run integration/setup.sh):\n{stderr}");
-    }
-    Backend { port, _dir: dir, _process: Mutex::new(child) }
+    };
+    // Cyrus's line names its DAV port too (`READY <port> <dav_port>`): it confirms the one asked for.
+    let dav_port = ready
+        .split_whitespace()
+        .nth(2)
+        .map(|field| field.parse().unwrap_or_else(|_| panic!("{script}: no port in {ready:?}")));
+    let asked = environment.iter().find(|(key, _)| *key == "AGAP_CYRUS_DAV_PORT").map(|(_, value)| value.as_str());
+    assert_eq!(dav_port.map(|port: u16| port.to_string()).as_deref(), asked, "{script}: READY line {ready:?}");
+    Backend { port, dav_port, _dir: dir, _process: Mutex::new(child) }
 }
 
-/// A Dovecot of its own, for a test that stops it; it stops when dropped.
-pub fn private_dovecot() -> Backend {
-    start_backend("dovecot.sh")
+/// A Cyrus (IMAP; with `dav`, Cyrus's CalDAV/CardDAV httpd on a second port).
+fn start_cyrus(dav: bool) -> Backend {
+    let environment = if dav { vec![("AGAP_CYRUS_DAV_PORT", free_port().to_string())] } else { vec![] };
+    start_backend_with("cyrus.sh", &environment)
+}
+
+/// A mail server of the pair's kind, of its own (without DAV), for a test that stops it or
+/// counts what it holds; it stops when dropped.
+pub fn private_mail_server() -> Backend {
+    match backend_pair().mail {
+        MailServer::Dovecot => start_backend("dovecot.sh"),
+        MailServer::Cyrus => start_cyrus(false),
+    }
 }
 
 /// A Dovecot of its own with TLS: STARTTLS on `port`, IMAPS on the second port returned, with
@@ -119,16 +221,46 @@ pub fn private_dovecot_tls(certificate_pem: &str, key_pem: &str) -> (Backend, u1
     (backend, imaps_port)
 }
 
-/// The Dovecot shared by this test binary.
-pub fn dovecot() -> &'static Backend {
-    static DOVECOT: OnceLock<Backend> = OnceLock::new();
-    DOVECOT.get_or_init(|| start_backend("dovecot.sh"))
+/// The IMAP server of the selected pair, shared by this test binary. A Cyrus that is also the
+/// pair's DAV server has its DAV port.
+pub fn mail_server() -> &'static Backend {
+    static MAIL: OnceLock<Backend> = OnceLock::new();
+    MAIL.get_or_init(|| {
+        let pair = backend_pair();
+        match pair.mail {
+            MailServer::Dovecot => start_backend("dovecot.sh"),
+            MailServer::Cyrus => start_cyrus(pair.dav == DavServer::Cyrus),
+        }
+    })
 }
 
-/// The Radicale (CalDAV and CardDAV) shared by this test binary.
-pub fn radicale() -> &'static Backend {
-    static RADICALE: OnceLock<Backend> = OnceLock::new();
-    RADICALE.get_or_init(|| start_backend("radicale.sh"))
+/// The CalDAV/CardDAV server of the selected pair, shared by this test binary (for Cyrus DAV,
+/// the pair's Cyrus: its `dav_port` answers HTTP).
+pub fn dav_server() -> &'static Backend {
+    static DAV: OnceLock<Backend> = OnceLock::new();
+    match backend_pair().dav {
+        DavServer::Cyrus => mail_server(),
+        DavServer::Radicale => DAV.get_or_init(|| start_backend("radicale.sh")),
+        DavServer::Xandikos => DAV.get_or_init(|| start_backend("xandikos.sh")),
+    }
+}
+
+/// The root URL of the pair's DAV server, from which the gateway discovers principals and homes
+/// (RFC 6764: `/.well-known/caldav` and `/.well-known/carddav`, then the root itself). All three
+/// servers answer there: Radicale at the root, Cyrus by a redirect to `/dav/calendars` (or
+/// `/dav/addressbooks`), Xandikos (behind nginx) by a redirect to `/`.
+pub fn dav_root() -> url::Url {
+    url::Url::parse(&format!("http://127.0.0.1:{}/", dav_server().http_port())).expect("the DAV root URL")
+}
+
+/// A Dovecot for the tests of Dovecot's own behaviour: the pair's mail server when it is
+/// Dovecot, otherwise one of its own, shared by this test binary.
+pub fn dovecot() -> &'static Backend {
+    static DOVECOT: OnceLock<Backend> = OnceLock::new();
+    match backend_pair().mail {
+        MailServer::Dovecot => mail_server(),
+        MailServer::Cyrus => DOVECOT.get_or_init(|| start_backend("dovecot.sh")),
+    }
 }
 
 /// The password of a test account (config/accounts/users.passwd).
@@ -145,27 +277,28 @@ pub fn password(user: &str) -> String {
 mod corpus;
 pub use corpus::corpus_files;
 
-/// A configuration pointing at the test Dovecot, listening on a free port.
+/// A configuration pointing at the pair's IMAP server, listening on a free port.
 pub fn test_config(store_dir: &Path) -> Config {
     let mut config = Config::default();
     config.server.listen = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
     config.server.name = "test-gateway".into();
     config.store.url = format!("sqlite://{}", store_dir.join("gateway.db").display());
-    config.imap.port = dovecot().port;
-    // The test Dovecot listens on loopback without TLS: say so (the default is STARTTLS).
+    config.imap.port = mail_server().port;
+    // The test IMAP servers listen on loopback without TLS: say so (the default is STARTTLS).
     config.imap.security = agap_gateway::config::UpstreamSecurity::Plain;
     config.imap.command_timeout_secs = 20;
     config
 }
 
-/// Points a configuration at the test Radicale too.
+/// Points a configuration at the pair's DAV server too.
 pub fn with_dav(config: &mut Config) {
-    config.dav.url = Some(format!("http://127.0.0.1:{}/", radicale().port));
-    // The test Radicale listens on loopback without TLS: say so.
+    config.dav.url = Some(dav_root().to_string());
+    // The test DAV servers listen on loopback without TLS: say so.
     config.dav.allow_plain = true;
 }
 
-/// The master user of the test Dovecot (config/accounts/master-users.passwd).
+/// The master user of the test IMAP servers (config/accounts/master-users.passwd): a master
+/// passdb on Dovecot, a `proxyservers` entry on Cyrus; both log in with SASL PLAIN.
 pub const MASTER_USER: &str = "agapmaster";
 /// Its password.
 pub const MASTER_PASSWORD: &str = "agapmaster-pass";
@@ -207,12 +340,12 @@ pub struct TestGateway {
 }
 
 impl TestGateway {
-    /// Starts a gateway on the test Dovecot.
+    /// Starts a gateway on the pair's IMAP server.
     pub async fn start() -> TestGateway {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts a gateway on the test Dovecot and the test Radicale (calendars and contacts).
+    /// Starts a gateway on the pair's IMAP server and its DAV server (calendars and contacts).
     pub async fn start_with_dav() -> TestGateway {
         Self::start_with(with_dav).await
     }
@@ -399,17 +532,17 @@ impl Client {
     }
 }
 
-/// A direct IMAP session on the test Dovecot, as another mail client would have.
+/// A direct IMAP session on a test IMAP server, as another mail client would have.
 pub type ImapSession = async_imap::Session<TcpStream>;
 
-/// Logs in to the shared Dovecot directly.
+/// Logs in to the pair's IMAP server directly.
 pub async fn imap(user: &str) -> ImapSession {
-    imap_on(dovecot().port, user).await
+    imap_on(mail_server().port, user).await
 }
 
-/// Logs in directly to the Dovecot on `port`.
+/// Logs in directly to the IMAP server on `port`.
 pub async fn imap_on(port: u16, user: &str) -> ImapSession {
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to dovecot");
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the IMAP server");
     stream.set_nodelay(true).expect("TCP_NODELAY");
     let mut client = async_imap::Client::new(stream);
     client.read_response().await.expect("greeting").expect("greeting");

@@ -1,6 +1,6 @@
 //! Hostile input against the IMAP side (issue "hostile input"): what an AGAP client or a mail
 //! sender sends must never reach an IMAP command line as syntax, nor make the gateway read more
-//! of a message than `[mail] max_item_size`. Against the harness's real Dovecot; accounts
+//! of a message than `[mail] max_item_size`. Against the pair's real IMAP server; accounts
 //! user70..user74 only. The DAV, folder-record, secret and memory cases have suites of their own
 //! (hostile_dav.rs, hostile_records.rs, hostile_secrets.rs, hostile_memory.rs).
 
@@ -11,11 +11,11 @@ use agap_adapter_api::query::{FetchNeeds, Query};
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 use agap_adapter_imap::{ImapBackend, ImapSecurity, ImapSettings};
 
-use crate::harness::{TestGateway, dovecot, imap, imap_append_raw, imap_mailboxes, password};
+use crate::harness::{TestGateway, imap, imap_append_raw, imap_mailboxes, mail_server, password};
 
-/// The IMAP adapter on its own, logged in to the test Dovecot as `user`.
+/// The IMAP adapter on its own, logged in to the pair's IMAP server as `user`.
 async fn adapter_account(user: &str) -> Arc<dyn MailAccount> {
-    let settings = ImapSettings { port: dovecot().port, security: ImapSecurity::Plain, ..ImapSettings::default() };
+    let settings = ImapSettings { port: mail_server().port, security: ImapSecurity::Plain, ..ImapSettings::default() };
     let backend = ImapBackend::new(settings);
     backend.login(&Credentials::new(user, password(user))).await.expect("adapter login")
 }

@@ -1,5 +1,5 @@
 //! Hostile DAV servers in front of the gateway (issue 12): a fake CalDAV server on loopback,
-//! configured as the gateway's `[dav] url` while IMAP stays the harness Dovecot, that redirects
+//! configured as the gateway's `[dav] url` while IMAP stays the pair's IMAP server, that redirects
 //! to another origin or from https to http, names members outside the collection asked about,
 //! or sends an item larger than `[mail] max_item_size` (the adapter's counting of a streamed body
 //! is unit-tested beside it). Each test performs the attack and checks

@@ -1,6 +1,6 @@
 //! Hostile input against the gateway's memory and the IMAP lines it writes (issue 12): each
-//! test performs the attack on a real Dovecot and asserts the AGAP reply, that the session goes
-//! on, and that nothing changed upstream. The tests share a Dovecot of their own, so that
+//! test performs the attack on a real IMAP server (the pair's kind) and asserts the AGAP reply, that
+//! the session goes on, and that nothing changed upstream. The tests share a server of their own, so that
 //! what they count there is theirs alone.
 
 use std::sync::OnceLock;
@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 
-use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_dovecot};
+use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server};
 
 /// The item limit of these tests: small, so that the attacks are quick.
 const MAX_ITEM_SIZE: usize = 1 << 20;
 
 fn backend() -> &'static Backend {
-    static DOVECOT: OnceLock<Backend> = OnceLock::new();
-    DOVECOT.get_or_init(private_dovecot)
+    static MAIL: OnceLock<Backend> = OnceLock::new();
+    MAIL.get_or_init(private_mail_server)
 }
 
 async fn gateway() -> TestGateway {

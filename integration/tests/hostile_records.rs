@@ -2,16 +2,16 @@
 //! per-folder server annotations (docs/folders.md) survive concurrent writers, are never wiped
 //! when they do not parse, do not outlive their folders, and stay within the server's limits.
 //!
-//! Each test uses its own account on a Dovecot of this module's own, so that nothing else
-//! writes the annotations it checks.
+//! Each test uses its own account on an IMAP server (the pair's kind) of this module's own, so
+//! that nothing else writes the annotations it checks.
 
 use std::sync::OnceLock;
 
-use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_dovecot};
+use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server};
 
 fn backend() -> &'static Backend {
-    static DOVECOT: OnceLock<Backend> = OnceLock::new();
-    DOVECOT.get_or_init(private_dovecot)
+    static MAIL: OnceLock<Backend> = OnceLock::new();
+    MAIL.get_or_init(private_mail_server)
 }
 
 async fn start_gateway() -> TestGateway {

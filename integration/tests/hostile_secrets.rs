@@ -16,7 +16,8 @@ use base64::Engine;
 use md5::{Digest, Md5};
 
 use crate::harness::{
-    Client, FILE_ONLY_PASSWORD, MASTER_PASSWORD, MASTER_USER, TestGateway, dovecot, password, test_config, users_file,
+    Client, FILE_ONLY_PASSWORD, MASTER_PASSWORD, MASTER_USER, TestGateway, mail_server, password, test_config,
+    users_file,
 };
 
 /// The gateway binary with `config` (TOML) and `environment`, its standard output (the log)
@@ -90,7 +91,7 @@ async fn a_trace_level_log_of_logins_holds_no_password() {
     let config = format!(
         "[server]\nlisten = [\"127.0.0.1:0\"]\n[imap]\nport = {}\nsecurity = \"plain\"\nmaster_user = \"{MASTER_USER}\"\n\
          [auth]\nusers_file = \"{}\"\n[log]\nfilter = \"trace\"\n",
-        dovecot().port,
+        mail_server().port,
         users_file().display()
     );
     let gateway = GatewayProcess::start(
@@ -151,7 +152,7 @@ async fn check_config_prints_toml_without_the_secret() {
     }
 }
 
-/// The adapter on the test Dovecot with `adjust`ed settings.
+/// The adapter on the pair's IMAP server with `adjust`ed settings.
 fn imap_backend(adjust: impl FnOnce(&mut ImapSettings)) -> ImapBackend {
     let dir = tempfile::tempdir().expect("directory");
     let mut settings = test_config(dir.path()).imap.settings().expect("settings");

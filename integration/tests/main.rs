@@ -1,4 +1,5 @@
-//! Wire-level tests of the gateway against a real Dovecot (one test binary, habit 8 of GUIDE.md).
+//! Wire-level tests of the gateway against real backends, the pair that AGAP_TEST_BACKENDS selects
+//! (harness.rs; one test binary, habit 8 of GUIDE.md).
 
 mod harness;
 

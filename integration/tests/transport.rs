@@ -367,7 +367,7 @@ async fn upstream_imaps_and_starttls_verify_the_certificate() {
 async fn starttls_to_a_server_without_tls_is_refused_not_downgraded() {
     let certificate = TestCertificate::new();
     let ca_file = certificate.certificate_file();
-    // The shared test Dovecot has no TLS: STARTTLS fails, and no LOGIN goes out in clear.
+    // The pair's IMAP server has no TLS: STARTTLS fails, and no LOGIN goes out in clear.
     let code = login_through(
         |config| {
             config.imap.security = UpstreamSecurity::Starttls;
