@@ -1,5 +1,5 @@
 //! STOR and SUID (draft 4.39, 4.40; examples 7.9), and the corpus round trip: every message
-//! of ../shared/corpus/mail is APPENDed raw, RETRieved, STORed into another folder and
+//! of integration/corpus/mail is APPENDed raw, RETRieved, STORed into another folder and
 //! RETRieved again; the two renderings must be identical.
 
 use std::collections::BTreeMap;
@@ -89,7 +89,7 @@ async fn a_client_that_disconnects_mid_content_stores_nothing() {
     assert!(client.expect("", 200).await.lines.is_empty());
 }
 
-/// integration/fidelity-exceptions.tsv: corpus path (below corpus/mail), TAB, the reason.
+/// integration/fidelity-exceptions.tsv: corpus name (`mail/...`, below integration/corpus), TAB, the reason.
 fn exceptions() -> BTreeMap<String, String> {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/fidelity-exceptions.tsv"))
@@ -117,7 +117,6 @@ fn comparable(copy: &[String], original: &[String]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_corpus_message_survives_retr_stor_retr() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
     let files = crate::harness::corpus_files("mail");
     assert!(files.len() >= 200, "corpus missing");
     let mut session = imap("user34").await;
@@ -125,7 +124,7 @@ async fn every_corpus_message_survives_retr_stor_retr() {
     let mut appended = Vec::new();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     for (index, file) in files.iter().enumerate() {
-        let name = file.strip_prefix(&root).expect("below the corpus").to_string_lossy().into_owned();
+        let name = crate::harness::corpus_name(file);
         let raw = std::fs::read(file).expect("read");
         match session.append("Originals", None, None, &raw).await {
             Ok(()) => appended.push((name, index)),

@@ -321,7 +321,7 @@ mod tests {
 mod corpus_tests {
     use super::*;
 
-    /// Every message of ../shared/corpus/mail renders, and no line exceeds the protocol limit.
+    /// Every message of integration/corpus/mail renders, and no line exceeds the protocol limit.
     #[test]
     fn every_corpus_message_renders_within_the_line_limit() {
         let files = crate::format::corpus::corpus_files("mail");
