@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod collections;
 mod dav;
+mod demo;
 mod engine;
 mod examples;
 mod filt;
