@@ -78,9 +78,10 @@ impl Account {
         }
     }
 
-    /// Makes sure /CALENDAR, /TASK, /JOURNAL and /CONTACT exist (draft 2.9.4; AMBIGUITIES B.13):
-    /// a collection marked for the folder; else the first unmarked collection of its kind, which
-    /// gets the mark (the user's existing main calendar stays the main calendar); else a new one.
+    /// Makes sure /CALENDAR, /TASK, /JOURNAL and /CONTACT exist (draft 2.9.4;
+    /// docs/interpretations.md, RESERVED-FOLDERS): a collection marked for the folder; else the
+    /// first unmarked collection of its kind, which gets the mark (the user's existing main
+    /// calendar stays the main calendar); else a new one.
     async fn ensure_reserved_collections(&self) -> AgapResult<()> {
         let Some(collections) = &self.collections else { return Ok(()) };
         let existing = collections.list_collections().await?;
@@ -352,8 +353,9 @@ impl Account {
         Ok(self.mail.set_annotations(None, &[(entry, Some(value))]).await?)
     }
 
-    /// Creates the reserved folders the account lacks (draft 2.9.4; AMBIGUITIES B.13) and returns
-    /// the tree. A server refusing is logged, not fatal: the account stays usable without them.
+    /// Creates the reserved folders the account lacks (draft 2.9.4; docs/interpretations.md,
+    /// RESERVED-FOLDERS) and returns the tree. A server refusing is logged, not fatal: the account
+    /// stays usable without them.
     pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
         if self.annotations_upstream()
             && let Err(error) = self.migrate_legacy_records().await

@@ -27,8 +27,9 @@ fn credential_cap() -> Targets {
     })
 }
 
-/// The subscriber writing to `writer` with `filter`, under the credential cap.
-pub fn subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+/// The subscriber writing to `writer` with `filter`, under the credential cap; `colour` says
+/// whether levels are coloured with ANSI escapes (only for a terminal).
+pub fn subscriber<W>(filter: EnvFilter, writer: W, colour: bool) -> impl Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -36,14 +37,21 @@ where
     tracing_subscriber::registry()
         .with(filter)
         .with(credential_cap())
-        .with(tracing_subscriber::fmt::layer().with_writer(writer).with_target(false))
+        .with(tracing_subscriber::fmt::layer().with_writer(writer).with_target(false).with_ansi(colour))
+}
+
+/// Whether the log on standard output gets colour: only on a terminal, and never with
+/// `NO_COLOR` set (no-color.org); a file or pipe gets plain text.
+pub fn colour_for_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// Installs the log for the process (standard output), including records of the `log` crate,
 /// which async-imap and others write to.
 pub fn init(configured: &str) -> anyhow::Result<()> {
     use tracing_subscriber::util::SubscriberInitExt;
-    subscriber(operator_filter(configured), std::io::stdout).try_init()?;
+    subscriber(operator_filter(configured), std::io::stdout, colour_for_stdout()).try_init()?;
     Ok(())
 }
 
@@ -76,7 +84,7 @@ mod tests {
 
     fn logged(filter: &str) -> String {
         let buffer = Buffer::default();
-        let subscriber = subscriber(EnvFilter::new(filter), buffer.clone());
+        let subscriber = subscriber(EnvFilter::new(filter), buffer.clone(), false);
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(target: "async_imap::imap_stream", "encode: LOGIN alice s3cret");
             tracing::trace!(target: "imap_proto", "parse: s3cret");

@@ -4,7 +4,7 @@
 //! another IMAP server as it does for the tests, see harness.rs).
 //!
 //! A folder is filled with AGAP_BENCH_MESSAGES messages (default 10,000) taken round-robin from
-//! ../shared/corpus/mail (those under 64 KB), then each operation runs AGAP_BENCH_ITERATIONS
+//! integration/corpus/mail (those under 64 KB), then each operation runs AGAP_BENCH_ITERATIONS
 //! times (default 200; FIND a tenth of that) through an AGAP session and through a plain IMAP
 //! session, on random UIDs from a fixed seed. Printed: the median of each side and their ratio.
 

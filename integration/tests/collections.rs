@@ -624,7 +624,7 @@ fn dav_exceptions() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Issue 5's round trip over ../shared/corpus/ical and ../shared/corpus/vcard: PUT raw by another
+/// Issue 5's round trip over integration/corpus/ical and integration/corpus/vcard: PUT raw by another
 /// client, RETR, STOR the XML into another folder, RETR again: the renderings must be identical.
 /// Every file that does not make it is listed with its reason in
 /// integration/dav-fidelity-exceptions.tsv (the test fails on an unlisted failure, and on a listed
@@ -650,7 +650,6 @@ async fn every_corpus_calendar_and_card_survives_retr_stor_retr() {
         all_collections.push((kind, raw));
         all_collections.push((kind, copy));
     }
-    let corpus_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let mut files = crate::harness::corpus_files("ical");
     files.extend(crate::harness::corpus_files("vcard"));
     assert!(files.len() >= 370, "corpus missing");
@@ -658,7 +657,7 @@ async fn every_corpus_calendar_and_card_survives_retr_stor_retr() {
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let (mut identical, mut without_items, mut prepared_files) = (0, 0, 0);
     for (index, file) in files.iter().enumerate() {
-        let name = file.strip_prefix(&corpus_root).expect("below the corpus").to_string_lossy().into_owned();
+        let name = crate::harness::corpus_name(file);
         let raw = std::fs::read(file).expect("read");
         let (resources, prepared) = dav_resources(&raw, &format!("corpus-{index}"));
         let resources: Vec<(&str, &str, Vec<u8>)> = resources

@@ -95,7 +95,8 @@ async fn every_command_after_login_answers_per_sections_6_4_and_6_5() {
         };
         client.expect(verb, expected).await;
         if expected == 110 {
-            // The empty filter or item: FDEL refuses to delete everything (AMBIGUITIES B.3).
+            // The empty filter or item: FDEL refuses to delete everything (docs/interpretations.md,
+            // FDEL-EMPTY).
             client.expect("", if *verb == "FDEL" { 511 } else { 200 }).await;
         }
     }

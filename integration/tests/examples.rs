@@ -11,7 +11,7 @@ async fn inbox_with(user: &str, seen: usize, unseen: usize) {
 }
 
 fn without_change_ids(lines: &[String]) -> Vec<String> {
-    // FCID and UCID are reported too (AMBIGUITIES B.1); the figures omit them.
+    // FCID and UCID are reported too (docs/interpretations.md, STAT-FCID); the figures omit them.
     lines.iter().filter(|line| !line.starts_with("FCID ") && !line.starts_with("UCID ")).cloned().collect()
 }
 

@@ -46,11 +46,11 @@ async fn reserved_folders_exist_after_login_and_are_protected() {
     client.expect("NAME Sent-Renamed", 511).await;
     client.expect("DELF", 511).await;
     client.expect("MAKE MESG /SENT/sub", 511).await;
-    client.expect("MAKE MESG /TRASH/kept-folder", 200).await; // TRASH accepts subfolders (B.16)
+    client.expect("MAKE MESG /TRASH/kept-folder", 200).await; // TRASH accepts subfolders (TRASH-SUBFOLDERS)
     for reserved in ["SENT", "CALENDAR", "CONTACT", "NOTE"] {
         client.expect(&format!("MAKE MESG /{reserved}"), 511).await;
     }
-    client.expect("MAKE MESG /sent", 200).await; // names are case-sensitive (B.5) ...
+    client.expect("MAKE MESG /sent", 200).await; // names are case-sensitive (FOLDER-CASE) ...
     client.expect("SLCT /inbox", 511).await; // ... in both directions
 }
 
@@ -147,7 +147,7 @@ async fn list_follows_section_4_27() {
     client.expect("LIST /WORK/../*", 511).await;
     assert_eq!(client.expect("LIST", 200).await.lines, ["FOLD /WORK/YEAR-2010"]);
     client.expect("SLCT /nope", 511).await;
-    let root = client.expect("LIST", 200).await; // not selected: the root (AMBIGUITIES C)
+    let root = client.expect("LIST", 200).await; // not selected: the root (LIST-NOT-SELECTED)
     assert!(root.lines.contains(&"FOLD /WORK".to_owned()), "{root:?}");
 }
 

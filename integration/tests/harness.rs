@@ -275,7 +275,7 @@ pub fn password(user: &str) -> String {
 // One walk of the shared corpus for unit and integration tests alike.
 #[path = "../../src/format/corpus.rs"]
 mod corpus;
-pub use corpus::corpus_files;
+pub use corpus::*;
 
 /// A configuration pointing at the pair's IMAP server, listening on a free port.
 pub fn test_config(store_dir: &Path) -> Config {

@@ -4,8 +4,10 @@
 mod harness;
 
 mod auth;
+mod cli;
 mod collections;
 mod dav;
+mod demo;
 mod engine;
 mod examples;
 mod filt;

@@ -58,7 +58,7 @@ async fn example_7_16_tags_round_trip_and_other_clients_see_them() {
     assert!(flags.iter().any(|f| f.contains("Seen")), "{flags:?}");
     assert!(flags.iter().any(|f| f.contains("$Junk")), "{flags:?}");
     assert!(flags.iter().any(|f| f.contains("FLAG=^r^e^d")), "{flags:?}");
-    // The example of section 4.2 (AMBIGUITIES TAG-EXAMPLE-4.2).
+    // The example of section 4.2 (docs/interpretations.md, TAG-EXAMPLE-4.2).
     client.expect("STAG 1 = SEEN SPAM=YES", 200).await;
     client.expect("STAG 1 + SEEN FLAG=RED", 200).await;
     client.expect("STAG 1 - FLAG JUNK", 200).await;

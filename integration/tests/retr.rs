@@ -50,7 +50,7 @@ async fn example_7_6_retrieve_a_message_and_its_parts() {
     client.expect("RETR 99", 511).await;
     client.expect("RETR 1 ABC", 511).await;
     client.expect("RETR 1 /MESSAGE/NOPE", 511).await;
-    client.expect("RETR 1 /MESSAGE/HEADER/x-not-there", 511).await; // B.19
+    client.expect("RETR 1 /MESSAGE/HEADER/x-not-there", 511).await; // RETR-MISSING-PART
     client.expect("RETR 1 /MESSAGE/ATTACHMENT-1/BODY", 511).await;
 }
 

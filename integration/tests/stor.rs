@@ -1,5 +1,5 @@
 //! STOR and SUID (draft 4.39, 4.40; examples 7.9), and the corpus round trip: every message
-//! of ../shared/corpus/mail is APPENDed raw, RETRieved, STORed into another folder and
+//! of integration/corpus/mail is APPENDed raw, RETRieved, STORed into another folder and
 //! RETRieved again; the two renderings must be identical.
 
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ async fn example_7_9_store_a_message_and_suid() {
     let mut client = gateway.login("user31").await;
     client.expect("SLCT /OUTBOX", 200).await;
     assert_eq!(client.expect("SUID", 200).await.lines, Vec::<String>::new());
-    // The figure's <from> is not well-formed XML (AMBIGUITIES EXAMPLE-7.9-XML): 511.
+    // The figure's <from> is not well-formed XML (docs/interpretations.md, EXAMPLE-7.9-XML): 511.
     let verbatim = lines(
         "<MESSAGE><HEADER>\n<from>HCCP<&lt;news@example.com&&gt;</from>\n<to>newsletter@localhost.localdomain</to>\n\
          <subject>HCCP Newsletter</subject>\n</HEADER>\n<TEXT>This is your weekly newsletter.</TEXT>\n</MESSAGE>",
@@ -89,7 +89,8 @@ async fn a_client_that_disconnects_mid_content_stores_nothing() {
     assert!(client.expect("", 200).await.lines.is_empty());
 }
 
-/// integration/fidelity-exceptions.tsv: corpus path (below corpus/mail), TAB, the reason.
+/// integration/fidelity-exceptions.tsv: corpus name (`mail/...`, below integration/corpus), TAB,
+/// the reason.
 fn exceptions() -> BTreeMap<String, String> {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/fidelity-exceptions.tsv"))
@@ -102,7 +103,7 @@ fn exceptions() -> BTreeMap<String, String> {
 }
 
 /// A rendering without the Date and Message-ID that STOR adds to a message lacking them
-/// (AMBIGUITIES B.12).
+/// (docs/interpretations.md, ROUND-TRIP).
 fn comparable(copy: &[String], original: &[String]) -> Vec<String> {
     let has = |prefix: &str| original.iter().any(|l| l.to_ascii_lowercase().starts_with(prefix));
     let (had_date, had_id) = (has("<date>"), has("<message-id>"));
@@ -117,7 +118,6 @@ fn comparable(copy: &[String], original: &[String]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_corpus_message_survives_retr_stor_retr() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail");
     let files = crate::harness::corpus_files("mail");
     assert!(files.len() >= 200, "corpus missing");
     let mut session = imap("user34").await;
@@ -125,7 +125,7 @@ async fn every_corpus_message_survives_retr_stor_retr() {
     let mut appended = Vec::new();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     for (index, file) in files.iter().enumerate() {
-        let name = file.strip_prefix(&root).expect("below the corpus").to_string_lossy().into_owned();
+        let name = crate::harness::corpus_name(file);
         let raw = std::fs::read(file).expect("read");
         match session.append("Originals", None, None, &raw).await {
             Ok(()) => appended.push((name, index)),

@@ -1,10 +1,15 @@
 //! Golden transcripts: integration/transcripts/*.agap hold `C:` lines to send and `S:` lines the
 //! gateway must answer, in order, against a fresh gateway and the test Dovecot. In `S:` lines,
 //! `{*}` matches any text; in `C:` lines, `{password}` is the account's test password. A line
-//! `# account: NAME` names the account.
+//! `# account: NAME` names the account; `# dav: yes` adds the test Radicale (calendars and
+//! contacts). `C:` lines after a `110` reply are content up to the empty `C:` line, and get no
+//! reply of their own.
 //!
 //! AGAP_REGENERATE_TRANSCRIPTS=1 rewrites the files from what the gateway answers (keeping an
 //! expected line wherever it still matches); otherwise every line is compared.
+//!
+//! The README's first session is integration/transcripts/first-session.agap, copied into the
+//! README verbatim: `readme_first_session_is_the_golden_transcript` keeps the two identical.
 
 use std::path::{Path, PathBuf};
 
@@ -49,19 +54,29 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
         .unwrap_or_else(|| panic!("{}: no '# account:' line", path.display()))
         .trim()
         .to_owned();
-    let gateway = TestGateway::start().await;
+    let with_dav = text.lines().any(|line| line.trim() == "# dav: yes");
+    let gateway = if with_dav { TestGateway::start_with_dav().await } else { TestGateway::start().await };
     let (mut client, welcome) = Client::connect(gateway.address()).await;
     let mut pending_welcome = Some(welcome);
     let mut output = Vec::new();
     let mut failures = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut index = 0;
+    // Inside STOR or FIND content (after a 110): lines are sent without a reply until the empty one.
+    let mut in_content = false;
     while index < lines.len() {
         let line = lines[index];
         index += 1;
-        if let Some(command) = line.strip_prefix("C: ") {
+        // `C:` alone is the empty line that ends a content.
+        if let Some(command) = line.strip_prefix("C: ").or((line == "C:").then_some("")) {
             output.push(line.to_owned());
             client.send(&command.replace("{password}", &password(&account))).await;
+            if in_content {
+                in_content = !command.is_empty();
+                if in_content {
+                    continue;
+                }
+            }
             if regenerate {
                 // Take the whole reply, then skip the expected S: lines it replaces.
                 loop {
@@ -72,6 +87,7 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
                     if expected.is_some() {
                         index += 1;
                     }
+                    in_content = actual.starts_with("110 ");
                     if !actual.starts_with('.') {
                         break;
                     }
@@ -85,6 +101,7 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
                 Some(welcome) => welcome,
                 None => client.read_line().await.unwrap_or_else(|| "<connection closed>".into()),
             };
+            in_content = actual.starts_with("110 ");
             if regenerate {
                 output.push(format!("S: {}", if matches(expected, &actual) { expected.to_owned() } else { actual }));
             } else if !matches(expected, &actual) {
@@ -111,6 +128,29 @@ async fn golden_transcripts_replay_exactly() {
         failures.extend(replay(file, regenerate).await);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The README's "First session" block: the fenced block after the line naming the golden file.
+#[test]
+fn readme_first_session_is_the_golden_transcript() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let golden_name = "integration/transcripts/first-session.agap";
+    let golden = std::fs::read_to_string(root.join(golden_name)).expect("the golden transcript");
+    let marker = format!("<!-- {golden_name} -->");
+    let after = &readme[readme.find(&marker).expect("the README names the golden file") + marker.len()..];
+    let block = after.trim_start().strip_prefix("```text\n").expect("a ```text block follows the marker");
+    let block = &block[..block.find("```\n").expect("the block ends")];
+    assert!(
+        block == golden,
+        "the README's first session differs from {golden_name}: copy the file into the README\n{}",
+        block
+            .lines()
+            .zip(golden.lines())
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("README: {a}\ngolden: {b}"))
+            .unwrap_or_default()
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! STLS, SGZP and implicit TLS towards clients (draft 3.1, 4.7-4.9; AMBIGUITIES `TLS-GZIP-ORDER`,
-//! `CAPA-GZIP-TLS`, B.10), the AUTH-before-STLS switch, and TLS towards the IMAP server (IMAPS,
-//! STARTTLS) against a Dovecot with a certificate made at test time. Users user49..user55.
+//! STLS, SGZP and implicit TLS towards clients (draft 3.1, 4.7-4.9; docs/interpretations.md,
+//! `TLS-GZIP-ORDER`, `CAPA-GZIP-TLS`, GZIP-FRAMING), the AUTH-before-STLS switch, and TLS towards
+//! the IMAP server (IMAPS, STARTTLS) against a Dovecot with a certificate made at test time. Users
+//! user49..user55.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -219,7 +220,7 @@ async fn auth_over_stls_and_stls_again_answers_200() {
     assert_eq!(client.expect("STLS", 200).await.text, "OK Using TLS");
     client.login("user49").await;
     assert!(client.expect("STAT", 200).await.lines.contains(&"PATH /INBOX".to_owned()));
-    // B.6: after login STLS is 510.
+    // AFTER-LOGIN: after login STLS is 510.
     client.expect("STLS", 510).await;
 }
 
@@ -264,7 +265,7 @@ async fn sgzp_then_stls() {
     let certificate = TestCertificate::new();
     let gateway = gateway_with_tls(&certificate).await;
     let client = LayeredClient::welcomed(gateway.address()).await;
-    // TLS inside the gzip streams (AMBIGUITIES TLS-GZIP-ORDER: works here).
+    // TLS inside the gzip streams (docs/interpretations.md, TLS-GZIP-ORDER: works here).
     let client = client.sgzp().await.stls(&certificate.connector()).await;
     client.whole_session("user53").await;
 }

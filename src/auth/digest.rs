@@ -1,6 +1,6 @@
-//! The MD5 and SHA1 proofs (draft 4.6, 4.10; AMBIGUITIES B.11): a fresh random prefix per AUTH,
-//! and HASH = lower-case hex of the digest of the UTF-8 bytes of prefix + password, compared in
-//! constant time.
+//! The MD5 and SHA1 proofs (draft 4.6, 4.10; docs/interpretations.md, HASH-INPUT): a fresh random
+//! prefix per AUTH, and HASH = lower-case hex of the digest of the UTF-8 bytes of prefix +
+//! password, compared in constant time.
 
 use md5::Md5;
 use rand::RngExt;

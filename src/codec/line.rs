@@ -1,9 +1,10 @@
 //! Splitting the client's byte stream into lines (draft 2.1, 2.2).
 //!
 //! A line ends with LF, optionally preceded by CR. Its length limit counts Unicode characters
-//! including the line end (reading B.7 of AMBIGUITIES.md: with the default 1024, a 1023-character
-//! line plus CR LF is too long). An over-long line or one that is not UTF-8 is not a stream error:
-//! it becomes a normal item, the rest of it is discarded, and decoding goes on with the next line.
+//! including the line end (docs/interpretations.md, LINE-LENGTH: with the default 1024, a
+//! 1023-character line plus CR LF is too long). An over-long line or one that is not UTF-8 is not a
+//! stream error: it becomes a normal item, the rest of it is discarded, and decoding goes on with
+//! the next line.
 
 use bytes::{Buf, BytesMut};
 

@@ -2,7 +2,7 @@
 //! `<ABOUT>`, `<FOLDERS>` of `<FOLDER>` paths and `<RULES>` (an AND group) of AND, OR, NOT, UID,
 //! TAG, IS and REGEX elements, into the same tree as the command form.
 //!
-//! Element and attribute names are accepted in upper or lower case (AMBIGUITIES
+//! Element and attribute names are accepted in upper or lower case (docs/interpretations.md,
 //! `FILT-KEYWORD-CASE`). At least one folder and one rule are required (`FILT-EMPTY-RULES`:
 //! 511). Text is trimmed: the figures indent it (Fig 28).
 

@@ -31,7 +31,8 @@ pub fn matches(filter: &Filter, item: &ItemView<'_>) -> bool {
             let has = |wanted: &str| {
                 item.tags.iter().any(|tag| tag.name() == wanted && (value.is_none() || tag.value() == value.as_deref()))
             };
-            // AMBIGUITIES C (7.6): NEW is no defined tag; `TAG NEW` matches the unseen items.
+            // docs/interpretations.md, NEW-COUNT: NEW is no defined tag; `TAG NEW` matches the
+            // unseen items.
             has(name) || (name == "NEW" && value.is_none() && !item.tags.iter().any(|tag| tag.name() == "SEEN"))
         }
         Filter::Is { path, op, value } => {

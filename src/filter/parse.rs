@@ -1,7 +1,7 @@
 //! The command filter syntax (draft 4.3.1).
 //!
-//! Grammar, as read here (AMBIGUITIES `FILTER-EXAMPLE-1`, literal reading): a group is a
-//! sequence of operands joined by AND unless it starts with OR; a connective keyword binds
+//! Grammar, as read here (docs/interpretations.md, `FILTER-EXAMPLE-1`, literal reading): a group is
+//! a sequence of operands joined by AND unless it starts with OR; a connective keyword binds
 //! every operand after it up to the end of its group, and that whole segment is one operand
 //! of the connective before it. So `r OR ( a b ) c` is `r AND ((a AND b) OR c)`, as is
 //! `r AND( OR ( a b ) c)`: both forms of example 1 give the same tree.

@@ -1,4 +1,5 @@
-//! Calendar and contact collections in the folder tree (draft 2.9.3, 2.9.4; AMBIGUITIES B.15).
+//! Calendar and contact collections in the folder tree (draft 2.9.3, 2.9.4;
+//! docs/interpretations.md, NESTED-COLLECTIONS).
 //!
 //! CalDAV and CardDAV collections are flat upstream; the AGAP tree above them is the gateway's.
 //! A collection the gateway created (or renamed) carries a mark, a dead property holding

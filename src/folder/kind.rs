@@ -76,8 +76,8 @@ impl fmt::Display for FolderType {
 impl FromStr for FolderType {
     type Err = ();
 
-    /// Case-insensitive (draft 4.28); MMSG and MSG are other spellings of MESG (AMBIGUITIES
-    /// `MESG-MMSG`, `LIST-MSG`).
+    /// Case-insensitive (draft 4.28); MMSG and MSG are other spellings of MESG
+    /// (docs/interpretations.md, `MESG-MMSG`, `LIST-MSG`).
     fn from_str(name: &str) -> Result<Self, ()> {
         Ok(match name.to_ascii_uppercase().as_str() {
             "MESG" | "MMSG" | "MSG" => Self::Mesg,

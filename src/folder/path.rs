@@ -139,7 +139,7 @@ pub enum ListPattern {
 
 impl ListPattern {
     /// Parses a LIST argument, relative paths against the selected folder (or the root when none
-    /// is selected: AMBIGUITIES C, 4.27).
+    /// is selected: docs/interpretations.md, LIST-NOT-SELECTED).
     pub fn parse(argument: &str, base: Option<&FolderPath>) -> AgapResult<ListPattern> {
         let stars = argument.matches('*').count();
         if stars == 0 {

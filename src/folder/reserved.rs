@@ -46,12 +46,13 @@ impl ReservedFolder {
         }
     }
 
-    /// Whether a user may create folders inside it (draft 2.9.2; AMBIGUITIES B.16).
+    /// Whether a user may create folders inside it (draft 2.9.2; docs/interpretations.md,
+    /// TRASH-SUBFOLDERS).
     pub fn accepts_subfolders(self) -> bool {
         self == Self::Trash
     }
 
-    /// The reserved folder with this root name (case-sensitive, draft 2.9.1 and B.5).
+    /// The reserved folder with this root name (case-sensitive, draft 2.9.1 and FOLDER-CASE).
     pub fn from_agap_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|reserved| reserved.agap_name() == name)
     }

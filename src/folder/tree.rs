@@ -190,8 +190,8 @@ impl FolderTree {
     }
 
     /// Adds the calendar and contact collections where their marks (or names) place them
-    /// (AMBIGUITIES B.15). A collection whose place is taken, or that claims a reserved name
-    /// without being that reserved folder, is not shown, with a log warning.
+    /// (docs/interpretations.md, NESTED-COLLECTIONS). A collection whose place is taken, or that
+    /// claims a reserved name without being that reserved folder, is not shown, with a log warning.
     pub fn add_collections(&mut self, collections: &[CollectionInfo]) {
         let mut sorted: Vec<&CollectionInfo> = collections.iter().collect();
         // Marked collections first, so that a foreign one never takes a marked one's place.

@@ -1,5 +1,5 @@
 //! `<MESSAGE>` to MIME (draft 4.39), with mail-builder, so that what RETR renders comes back
-//! the same when it is STORed again (AMBIGUITIES B.12).
+//! the same when it is STORed again (docs/interpretations.md, ROUND-TRIP).
 //!
 //! - Header fields are written in the order of the XML: ASCII values as they are (folded only
 //!   at their own whitespace); non-ASCII address fields parsed and written with encoded display
@@ -145,7 +145,7 @@ fn collect(element: Element, parts: &mut Parts) -> AgapResult<()> {
             "HEADER" => parts.fields.extend(fields_of(&child)?),
             "TEXT" if parts.text.is_none() => parts.text = Some(text_of(child)?),
             "HTML" if parts.html.is_none() => parts.html = Some(text_of(child)?),
-            // AMBIGUITIES PART-PATHS: parts may sit in a BODY wrapper.
+            // docs/interpretations.md, PART-PATHS: parts may sit in a BODY wrapper.
             "BODY" => collect(child, parts)?,
             _ if upper.starts_with("ATTACHMENT-") => {
                 let number: u32 = upper["ATTACHMENT-".len()..]

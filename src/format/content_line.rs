@@ -195,8 +195,8 @@ impl Stamp {
 }
 
 /// Reads `yyyy-mm-ddThh:mm:ssZ`, the basic `yyyymmddThhmmssZ`, `yyyy-mm-dd` and `yyyymmdd`.
-/// `T24:00:00Z` is the next day's midnight (ISO 8601; AMBIGUITIES `DTEND-24`). A date-time without
-/// `Z` is taken as UTC too: the draft says all times are UTC.
+/// `T24:00:00Z` is the next day's midnight (ISO 8601; docs/interpretations.md, `DTEND-24`). A
+/// date-time without `Z` is taken as UTC too: the draft says all times are UTC.
 pub fn parse_stamp(text: &str) -> Option<Stamp> {
     let text = text.trim();
     let compact: String = text.chars().filter(|c| *c != '-' && *c != ':').collect();

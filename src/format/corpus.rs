@@ -1,12 +1,28 @@
-//! The shared test corpus (../shared/corpus), for the format modules' unit tests and, included by
-//! path, for the integration harness.
+//! The test corpus (integration/corpus: real-world messages, calendars and contacts, with their
+//! provenance and licences), for the format modules' unit tests and, included by path, for the
+//! integration harness and the bench.
 
 use std::path::{Path, PathBuf};
 
-/// Every file below ../shared/corpus/<kind>, sorted.
+/// The corpus folder, relative to the repository root: the one place that names it.
+pub const CORPUS_DIR: &str = "integration/corpus";
+
+/// The corpus folder inside this checkout.
+pub fn corpus_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS_DIR)
+}
+
+/// A corpus file's name as the exception lists write it: its path below the corpus folder, with
+/// `/` as separator (`mail/mikel-mail/...`).
+#[allow(dead_code)]
+pub fn corpus_name(file: &Path) -> String {
+    file.strip_prefix(corpus_root()).unwrap_or(file).to_string_lossy().replace('\\', "/")
+}
+
+/// Every file below the corpus folder `kind` (`mail`, `ical`, `vcard`), sorted.
 pub fn corpus_files(kind: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut pending = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(kind)];
+    let mut pending = vec![corpus_root().join(kind)];
     while let Some(dir) = pending.pop() {
         for entry in
             std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display())).flatten()
@@ -31,8 +47,8 @@ pub enum RoundTrip {
     Failed(String),
 }
 
-/// The known failures of `calendar-exceptions.tsv` beside this file: corpus path (relative to
-/// ../shared/corpus) <TAB> reason; lines starting with `#` are comments.
+/// The known failures of `calendar-exceptions.tsv` beside this file: corpus name (see
+/// [`corpus_name`]) <TAB> reason; lines starting with `#` are comments.
 #[allow(dead_code)]
 pub fn exceptions() -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/format/calendar-exceptions.tsv");
@@ -48,12 +64,11 @@ pub fn exceptions() -> Vec<(String, String)> {
 /// passes.
 #[allow(dead_code)]
 pub fn check_round_trips(kind: &str, label: &str, trip: impl Fn(&str) -> RoundTrip) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let listed = exceptions();
     let (mut identical, mut total, mut no_item) = (0, 0, 0);
     let mut problems = Vec::new();
     for file in corpus_files(kind) {
-        let relative = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let relative = corpus_name(&file);
         let bytes = std::fs::read(&file).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
         let outcome = trip(&text);

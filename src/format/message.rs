@@ -2,8 +2,8 @@
 //!
 //! - HEADER: every field of the message in order, the element named as the field is spelled in
 //!   the message; a field that occurs several times becomes one element with `<item>` children
-//!   (AMBIGUITIES `MULTI-HEADER`, Fig 17). Values are unfolded and decoded (RFC 2047, any
-//!   charset). Address fields holding encoded words or non-ASCII text are written from their
+//!   (docs/interpretations.md, `MULTI-HEADER`, Fig 17). Values are unfolded and decoded (RFC 2047,
+//!   any charset). Address fields holding encoded words or non-ASCII text are written from their
 //!   parsed form (`"Müller, Hans" <h@example.com>`) so that they parse back the same. A field
 //!   name that cannot be an XML element name becomes `<FIELD NAME="...">`.
 //! - TEXT and HTML: the first text/plain and text/html body parts, decoded to UTF-8.
@@ -321,7 +321,7 @@ mod tests {
 mod corpus_tests {
     use super::*;
 
-    /// Every message of ../shared/corpus/mail renders, and no line exceeds the protocol limit.
+    /// Every message of integration/corpus/mail renders, and no line exceeds the protocol limit.
     #[test]
     fn every_corpus_message_renders_within_the_line_limit() {
         let files = crate::format::corpus::corpus_files("mail");

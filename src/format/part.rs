@@ -3,10 +3,10 @@
 //! last name to take one item of a list value.
 //!
 //! Names match case-insensitively (header fields keep their spelling in the rendering, but a
-//! client cannot know it). The draft's other spellings are aliases (AMBIGUITIES `PART-PATHS`,
-//! `HEADER-PATHS`): a path without the root element (`header/subject`, `/HEADER/subject`), and
-//! `BODY` between MESSAGE and TEXT, HTML or ATTACHMENT-n. List items are counted from 1, like
-//! attachments (AMBIGUITIES `LIST-INDEX-BASE`).
+//! client cannot know it). The draft's other spellings are aliases (docs/interpretations.md,
+//! `PART-PATHS`, `HEADER-PATHS`): a path without the root element (`header/subject`,
+//! `/HEADER/subject`), and `BODY` between MESSAGE and TEXT, HTML or ATTACHMENT-n. List items are
+//! counted from 1, like attachments (docs/interpretations.md, `LIST-INDEX-BASE`).
 
 use crate::error::{AgapError, AgapResult};
 

@@ -98,8 +98,9 @@ impl Iterator for Base64Lines {
 ///
 /// The element's XML is split into lines, each empty line folded into the line before it as
 /// a character reference (`a&#10;` then `b` reads as "a", LF, LF, "b"): an empty line ends STOR
-/// content (draft 4.39), and what RETR sends must be fit to STOR again (AMBIGUITIES B.12). The
-/// open tag starts the first line and the close tag ends the last, so neither can be empty.
+/// content (draft 4.39), and what RETR sends must be fit to STOR again (docs/interpretations.md,
+/// ROUND-TRIP). The open tag starts the first line and the close tag ends the last, so neither can
+/// be empty.
 #[derive(Debug)]
 struct TextCursor {
     /// Byte offset of the next segment of the text; `None` once the close tag went out.

@@ -9,7 +9,7 @@
 //!   attribute, lower case. LANGUAGE, VALUE, CONTEXT, CHARSET and ENCODING are not shown.
 //! - Binary values (ENCODING=b, vCard 4 `data:` URIs) are binary content; their media type is
 //!   the TYPE attribute as a full media type: `LOGO;TYPE=JPEG` -> `TYPE="image/jpeg"` (of the two
-//!   readings AMBIGUITIES allows, the one that needs no table to go back).
+//!   readings the draft allows, the one that needs no table to go back).
 //! - Values: the raw value with `\n` as a line feed, `\,` `\;` kept; quoted-printable (vCard
 //!   2.1) is decoded. Dates `YYYY-MM-DD`, timestamps UTC `yyyy-mm-ddThh:mm:ssZ`, UTC offsets
 //!   `+01:00`; partial dates (`--0412`) as vCard 4 writes them.

@@ -1,8 +1,8 @@
 //! CAPA (draft 4.7): what this gateway really offers on this connection.
 //!
-//! Names from the list of 4.7 (AMBIGUITIES `CAPA-GZIP-TLS`: SGZP and STLS, not Fig 45's GZIP
-//! and TLS). STLS and SGZP appear only while they would switch something on; AUTH-PLAIN only
-//! while AUTH would be accepted (not before STLS where TLS is required), as IMAP drops its
+//! Names from the list of 4.7 (docs/interpretations.md, `CAPA-GZIP-TLS`: SGZP and STLS, not Fig
+//! 45's GZIP and TLS). STLS and SGZP appear only while they would switch something on; AUTH-PLAIN
+//! only while AUTH would be accepted (not before STLS where TLS is required), as IMAP drops its
 //! AUTH= capabilities under LOGINDISABLED.
 
 use crate::codec::Reply;

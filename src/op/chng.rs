@@ -1,6 +1,6 @@
 //! CHNG path? (draft 4.13): the FCID of `/` and of every folder. The optional path argument is
-//! never described by the draft (AMBIGUITIES C); here it limits the list to that folder and
-//! everything below it.
+//! never described by the draft (docs/interpretations.md, CHNG-PATH); here it limits the list to
+//! that folder and everything below it.
 
 use crate::account::Account;
 use crate::codec::Reply;

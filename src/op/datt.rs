@@ -1,7 +1,7 @@
 //! DATT UID AttNum (draft 4.16): deletes one attachment (numbered from 1 as in RETR). The
 //! message is replaced upstream by a version without it, with the same flags; the reply says
-//! the new UID. 0 or a non-number is 511 (AMBIGUITIES B.19, Fig 71), past the last attachment
-//! 521; nothing changes then.
+//! the new UID. 0 or a non-number is 511 (docs/interpretations.md, DATT-ZERO, Fig 71), past the
+//! last attachment 521; nothing changes then.
 
 use crate::account::Account;
 use crate::codec::Reply;

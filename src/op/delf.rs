@@ -1,6 +1,6 @@
 //! DELF (draft 4.18): deletes the selected folder and everything below it, bottom-up (IMAP
 //! servers refuse to delete a mailbox that still has children). It cannot be undone
-//! (AMBIGUITIES C: no copy to TRASH).
+//! (docs/interpretations.md, DELF-TRASH: no copy to TRASH).
 
 use agap_adapter_api::AdapterErrorKind;
 

@@ -1,5 +1,5 @@
-//! FDEL (draft 4.21): deletes every match. The empty filter is refused (AMBIGUITIES B.3: 4.21
-//! calls it wrong), so a client cannot empty a folder by accident.
+//! FDEL (draft 4.21): deletes every match. The empty filter is refused (docs/interpretations.md,
+//! FDEL-EMPTY: 4.21 calls it wrong), so a client cannot empty a folder by accident.
 
 use crate::account::Account;
 use crate::codec::Reply;

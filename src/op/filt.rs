@@ -1,11 +1,11 @@
 //! FILT folders (draft 2.11.6, 4.22, 4.34, 4.38, 4.39): a saved filter over other folders.
 //!
 //! STOR stores a `<FILTER>` (an invalid one leaves the previous definition in place); RETR
-//! without a UID returns the definition as stored (AMBIGUITIES B.20), with a UID is 511; FIND
-//! takes no filter (AMBIGUITIES `FIND-FILT-110`: answered directly) and lists `UID /path` for
-//! every match in the listed folders, in their order; STAT's TOTAL counts the matches. The
-//! definition lives upstream as an annotation of the FILT mailbox where the server has
-//! METADATA, so every gateway instance sees it.
+//! without a UID returns the definition as stored (docs/interpretations.md, FILT-READBACK), with a
+//! UID is 511; FIND takes no filter (docs/interpretations.md, `FIND-FILT-110`: answered directly)
+//! and lists `UID /path` for every match in the listed folders, in their order; STAT's TOTAL counts
+//! the matches. The definition lives upstream as an annotation of the FILT mailbox where the server
+//! has METADATA, so every gateway instance sees it.
 
 use crate::account::Account;
 use crate::codec::Reply;

@@ -11,7 +11,7 @@ use crate::session::{Content, ContentKind, Selection};
 
 /// Checks the tag list and the folder, then asks for the filter.
 pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
-    // 6.4 lists only 510 for FTAG without arguments (AMBIGUITIES NOARG-510-511).
+    // 6.4 lists only 510 for FTAG without arguments (docs/interpretations.md, NOARG-510-511).
     let list = super::require_argument("FTAG", argument)?;
     let change = super::stag::parse_tag_list(list)?;
     let folder = super::item::items_folder(selection)?;

@@ -43,7 +43,8 @@ pub async fn require_message(account: &Account, folder: &FolderEntry, uid: u32, 
 }
 
 /// An item command's arguments: the UID (checked), its text as given, and the rest of the
-/// line (empty when there is none). A missing argument is 510 (AMBIGUITIES `NOARG-510-511`).
+/// line (empty when there is none). A missing argument is 510 (docs/interpretations.md,
+/// `NOARG-510-511`).
 #[derive(Debug, Clone, Copy)]
 pub struct UidArguments<'a> {
     /// The UID as the backend knows it.
@@ -64,7 +65,7 @@ pub fn uid_arguments<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<Ui
 /// How a destination path may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathForm {
-    /// Only absolute paths (COPY, CPYF, MOVF: AMBIGUITIES `RELATIVE-DEST`).
+    /// Only absolute paths (COPY, CPYF, MOVF: docs/interpretations.md, `RELATIVE-DEST`).
     Absolute,
     /// Relative to the selected folder as well (MOVE, FCPY, FMOV).
     AbsoluteOrRelative,

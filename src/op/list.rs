@@ -1,5 +1,6 @@
-//! LIST path/filter? (draft 4.27). Lines are `TYPE /absolute/path` (AMBIGUITIES `LIST-RELATIVE`:
-//! absolute paths, as the text says); a missing path is 511 (`LIST-511-521`, as in 4.27).
+//! LIST path/filter? (draft 4.27). Lines are `TYPE /absolute/path` (docs/interpretations.md,
+//! `LIST-RELATIVE`: absolute paths, as the text says); a missing path is 511 (`LIST-511-521`, as in
+//! 4.27).
 
 use crate::account::Account;
 use crate::codec::Reply;

@@ -16,7 +16,7 @@ pub async fn handle(
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
     let argument = super::require_argument("MAKE", argument)?;
-    // AMBIGUITIES B.4: MAKE with one argument is 511 (Fig 107).
+    // docs/interpretations.md, MAKE-ONE-ARG: MAKE with one argument is 511 (Fig 107).
     let (type_name, path) = argument.split_once(' ').ok_or_else(|| AgapError::invalid("Missing folder name"))?;
     let kind: FolderType =
         type_name.parse().map_err(|()| AgapError::invalid(format!("Unknown folder type {type_name}")))?;
@@ -41,7 +41,7 @@ pub async fn handle(
         return Err(AgapError::invalid("The parent folder does not accept subfolders."));
     }
     if let Some(items) = kind.item_kind() {
-        // A collection: flat upstream, its place in the tree kept in its mark (B.15).
+        // A collection: flat upstream, its place in the tree kept in its mark (NESTED-COLLECTIONS).
         account.collections()?.create_collection(items, &mark(kind, &path), path.name()).await?;
         return Ok(Reply::ok(format!("OK Folder {path} created")));
     }

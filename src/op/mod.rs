@@ -81,8 +81,8 @@ pub fn expect_no_argument(verb: &str, argument: Option<&str>) -> AgapResult<()> 
     }
 }
 
-/// Requires an argument; its absence is 510 (draft Figs 43, 59, 106, 125; AMBIGUITIES
-/// `NOARG-510-511`).
+/// Requires an argument; its absence is 510 (draft Figs 43, 59, 106, 125;
+/// docs/interpretations.md, `NOARG-510-511`).
 pub fn require_argument<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<&'a str> {
     argument.ok_or_else(|| AgapError::unknown_command(format!("{verb} needs an argument")))
 }
@@ -176,7 +176,7 @@ async fn dispatch_selected_simple(
     }
 }
 
-/// Commands of the not-selected state (6.5 plus the readings of AMBIGUITIES.md).
+/// Commands of the not-selected state (6.5 plus the readings of docs/interpretations.md).
 pub async fn dispatch_not_selected(
     gateway: &Gateway,
     account: Account,
@@ -195,7 +195,8 @@ pub async fn dispatch_not_selected(
         Verb::Delf | Verb::Name | Verb::Suid => {
             (Err(AgapError::invalid("Please select first a folder")), State::NotSelected(account))
         }
-        // AMBIGUITIES B.2: everything else, item commands and NOOP included, is 510.
+        // docs/interpretations.md, NOTSEL-CODE: everything else, item commands and NOOP included,
+        // is 510.
         other => {
             (Err(AgapError::unknown_command(format!("{other} needs a selected folder"))), State::NotSelected(account))
         }
@@ -204,7 +205,8 @@ pub async fn dispatch_not_selected(
 
 fn unsupported(verb: Verb) -> AgapError {
     match verb {
-        // Commands of other states (6.4 "other: 510"; AMBIGUITIES B.6 for CAPA, STLS, SGZP).
+        // Commands of other states (6.4 "other: 510"; docs/interpretations.md, AFTER-LOGIN for
+        // CAPA, STLS, SGZP).
         Verb::Auth | Verb::Capa | Verb::User | Verb::Pass | Verb::Hash | Verb::Stls | Verb::Sgzp | Verb::Fsto => {
             AgapError::unknown_command(format!("{verb} is not valid after login"))
         }

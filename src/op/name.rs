@@ -41,7 +41,8 @@ pub async fn handle(
         return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", new_upstream)));
     }
     // Mailboxes at and below the folder are renamed by IMAP; collections there (flat upstream,
-    // AMBIGUITIES B.15) get new marks. A folder may be either, or a parent of both.
+    // docs/interpretations.md, NESTED-COLLECTIONS) get new marks. A folder may be either, or a
+    // parent of both.
     if tree.has_mailbox_within(&entry.upstream) {
         account.check_records_replaceable(&upstream_key(&new_upstream)).await?;
         account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;

@@ -1,5 +1,6 @@
-//! SPAM UID reason? (draft 4.36): a report about a message. It sets no tag (4.36, AMBIGUITIES
-//! C); the report is logged, and optionally the message goes to JUNK (`mail.spam_report`).
+//! SPAM UID reason? (draft 4.36): a report about a message. It sets no tag (4.36;
+//! docs/interpretations.md, SPAM-TAG); the report is logged, and optionally the message goes to
+//! JUNK (`mail.spam_report`).
 
 use crate::account::Account;
 use crate::codec::Reply;

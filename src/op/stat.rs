@@ -1,6 +1,6 @@
 //! STAT (draft 4.38): PATH, TYPE, FCID, UCID (item folders), TAGS, then TOTAL (item folders)
-//! and NEW (message folders: the unseen count, AMBIGUITIES C on 7.6). FCID and UCID are
-//! reported although examples 7.1 and 7.15 omit them (AMBIGUITIES B.1).
+//! and NEW (message folders: the unseen count, docs/interpretations.md, NEW-COUNT). FCID and UCID
+//! are reported although examples 7.1 and 7.15 omit them (docs/interpretations.md, STAT-FCID).
 
 use crate::account::Account;
 use crate::codec::Reply;

@@ -30,7 +30,7 @@ pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&s
 }
 
 /// Stores the item; the selection remembers its UID for SUID, and forgets it on failure
-/// (AMBIGUITIES `SUID-FAILED`: a failing STOR leaves no UID).
+/// (docs/interpretations.md, `SUID-FAILED`: a failing STOR leaves no UID).
 pub async fn finish(
     gateway: &Gateway,
     account: &Account,

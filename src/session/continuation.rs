@@ -1,6 +1,7 @@
 //! Content lines after a 110 reply (draft 5.2.2, 4.22, 4.39): collected up to the empty line
 //! that ends them, never taken for commands, and bounded in memory. Content that breaks a limit
-//! is still read to its end (AMBIGUITIES B.9), then refused as a whole: nothing is half-stored.
+//! is still read to its end (docs/interpretations.md, EARLY-REJECT), then refused as a whole:
+//! nothing is half-stored.
 //!
 //! The lines are kept in one buffer, joined by LF, whose capacity never passes the limit: what
 //! is counted is what is held (a `String` per line cost 24 bytes and an allocation each, so a

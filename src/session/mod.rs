@@ -1,6 +1,6 @@
 //! One AGAP connection's conversation (draft section 3): the state, and the one table that
 //! decides which commands each state accepts and with which code the others are refused
-//! (section 6 and the readings of AMBIGUITIES.md).
+//! (section 6 and the readings of docs/interpretations.md).
 
 mod channel;
 mod continuation;

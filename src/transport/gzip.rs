@@ -1,5 +1,5 @@
-//! The SGZP layer (draft 4.8): one gzip stream per direction over the layer below (AMBIGUITIES
-//! B.10), flushed with a sync flush at every reply.
+//! The SGZP layer (draft 4.8): one gzip stream per direction over the layer below
+//! (docs/interpretations.md, GZIP-FRAMING), flushed with a sync flush at every reply.
 
 use std::io;
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! A client connection's byte stream as a stack of layers: TCP, then TLS (STLS, draft 4.9, or an
 //! implicit-TLS listener) and gzip (SGZP, 4.8) in whichever order the client asked for them
-//! (AMBIGUITIES `TLS-GZIP-ORDER`: both orders work here). Each switch takes the stream out of the
-//! line decoder, puts the new layer on top and decodes lines from the result.
+//! (docs/interpretations.md, `TLS-GZIP-ORDER`: both orders work here). Each switch takes the stream
+//! out of the line decoder, puts the new layer on top and decodes lines from the result.
 //!
 //! Pipelining past STLS or SGZP is not allowed: the client must read the 200 before it sends a
 //! byte of the new layer (4.8, 4.9: "effective only after a 200 response line"). Bytes already

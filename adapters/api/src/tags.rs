@@ -1,9 +1,9 @@
 //! Item tags (draft 2.10, 4.2): `NAME` or `NAME=value`, and how `=`, `+` and `-` change a set.
 //!
 //! Names are case-insensitive and kept in upper case; values are case-sensitive. `NAME`,
-//! `NAME=` and `NAME=value` are three different tags (AMBIGUITIES `TAG-EMPTY-VALUE`: the empty
-//! value is kept). Adapters map tags to what their server stores (IMAP flags and keywords,
-//! iCalendar properties) and back.
+//! `NAME=` and `NAME=value` are three different tags (docs/interpretations.md, `TAG-EMPTY-VALUE`:
+//! the empty value is kept). Adapters map tags to what their server stores (IMAP flags and
+//! keywords, iCalendar properties) and back.
 
 use std::fmt;
 
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn the_example_of_section_4_2_leaves_seen_and_spam_yes() {
-        // AMBIGUITIES TAG-EXAMPLE-4.2: the rules imply {SEEN, SPAM=YES}.
+        // docs/interpretations.md, TAG-EXAMPLE-4.2: the rules imply {SEEN, SPAM=YES}.
         let after_set = TagChange::Set(tags(&["SEEN", "SPAM=YES"])).apply(&[]);
         let after_add = TagChange::Add(tags(&["SEEN", "FLAG=RED"])).apply(&after_set);
         let after_remove = TagChange::Remove(tags(&["FLAG", "JUNK"])).apply(&after_add);

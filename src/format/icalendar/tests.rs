@@ -3,7 +3,7 @@ use crate::format::corpus::{RoundTrip, check_round_trips};
 use crate::format::xml_reader::parse_xml;
 
 /// Fig 2 with Fig 4 as its alarm, as a CalDAV server holds it: basic timestamps, and DTEND
-/// 24:00 as the next day's 00:00 (AMBIGUITIES `DTEND-24`).
+/// 24:00 as the next day's 00:00 (docs/interpretations.md, `DTEND-24`).
 const FIG_2_4: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n\
 UID:20110531T114600Z-123456@agap.at\r\nDTSTAMP:20110531T121000Z\r\nDTSTART:20110607T180000Z\r\n\
 DTEND:20110608T000000Z\r\nSUMMARY:AGAP RFC Party\r\nDESCRIPTION:Celebration of a new revision!\\n0.4\r\n\
@@ -41,7 +41,8 @@ UID:20110531T184600Z-123456@agap.at\r\nDTSTAMP:20110607T135238Z\r\nDTSTART:20110
 SUMMARY:Revise AGAP Internet-Draft\r\nDESCRIPTION:1. The draft was revised\\, saved and\r\n  closed.\\n2. It is ready to be published.\\n\r\n\
 ATTACH;FMTTYPE=text/plain;VALUE=BINARY;ENCODING=BASE64:\r\n  ABCDEFGHIJ==\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n";
 
-/// Fig 15 without the pretty-printing indentation inside DESCRIPTION (AMBIGUITIES C).
+/// Fig 15 without the pretty-printing indentation inside DESCRIPTION (docs/interpretations.md,
+/// FIG15-INDENT).
 const FIG_15: &str = "<VJOURNAL>
   <UID>20110531T184600Z-123456@agap.at</UID>
   <DTSTAMP>2011-06-07T13:52:38Z</DTSTAMP>
@@ -328,7 +329,7 @@ pub(super) fn round_trip(text: &str) -> RoundTrip {
         Ok(view) => view,
         Err(e) => return RoundTrip::Failed(format!("stored text does not render: {e}")),
     };
-    // B.12: a UID the gateway had to add. The alarm is a separate item (attach_alarm).
+    // ROUND-TRIP: a UID the gateway had to add. The alarm is a separate item (attach_alarm).
     let mut second_item = second.item;
     if first.item.child("UID").is_none() {
         second_item = without(&second_item, "UID");

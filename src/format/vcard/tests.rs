@@ -164,7 +164,7 @@ fn round_trip(text: &str) -> RoundTrip {
         Ok(view) => view,
         Err(e) => return RoundTrip::Failed(format!("stored text does not render: {e}")),
     };
-    // B.12: a UID the gateway had to add, a VERSION it had to choose; VERSION always comes
+    // ROUND-TRIP: a UID the gateway had to add, a VERSION it had to choose; VERSION always comes
     // first (calcard writes it right after BEGIN, as RFC 6350 6.7.9 requires).
     let mut second_item = second.item;
     if first.item.child("UID").is_none() {
