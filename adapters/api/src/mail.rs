@@ -116,7 +116,8 @@ pub struct MailCapabilities {
     pub move_command: bool,
     /// RFC 4315 UIDPLUS.
     pub uidplus: bool,
-    /// RFC 5464 METADATA: annotations on the server and on mailboxes.
+    /// RFC 5464 METADATA, and the server lets the user write the gateway's private server
+    /// annotations (Cyrus, for one, refuses entries it has no definition for).
     pub metadata: bool,
 }
 

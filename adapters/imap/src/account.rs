@@ -35,7 +35,11 @@ impl ImapAccount {
     }
 
     pub(crate) fn facts(&self) -> ServerFacts {
-        self.pool.facts().unwrap_or(ServerFacts { delimiter: Some('/'), capabilities: Vec::new() })
+        self.pool.facts().unwrap_or(ServerFacts {
+            delimiter: Some('/'),
+            capabilities: Vec::new(),
+            vendor_annotations: false,
+        })
     }
 
     /// The wire form of a name: each level in modified UTF-7, joined by the server's separator.
@@ -153,7 +157,7 @@ impl MailAccount for ImapAccount {
             create_special_use: facts.has("CREATE-SPECIAL-USE"),
             move_command: facts.has("MOVE"),
             uidplus: facts.has("UIDPLUS"),
-            metadata: facts.has("METADATA"),
+            metadata: facts.has("METADATA") && facts.vendor_annotations,
         }
     }
 
@@ -473,7 +477,7 @@ mod tests {
     use agap_adapter_api::mail::MailBackend;
 
     use super::*;
-    use crate::scripted::scripted_server;
+    use crate::scripted::{scripted_server, scripted_server_with};
     use crate::{ImapBackend, ImapSettings};
 
     #[test]
@@ -490,6 +494,26 @@ mod tests {
         assert_eq!(special_use_of(&NameAttribute::Extension("\\sent".into())), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Sent), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Marked), None);
+    }
+
+    /// Logs in to a scripted server announcing METADATA that answers SETMETADATA with `answer`.
+    async fn metadata_capability_after(answer: &'static str) -> bool {
+        let (port, _lines) = scripted_server_with("IMAP4rev1 METADATA", move |tag, command| {
+            let reply = if command.starts_with("SETMETADATA") { answer } else { "OK done" };
+            let listing = if command.starts_with("LIST") { "* LIST () \"/\" \"\"\r\n" } else { "" };
+            format!("{listing}{tag} {reply}\r\n")
+        })
+        .await;
+        let backend = ImapBackend::new(ImapSettings { port, ..ImapSettings::default() });
+        let account = backend.login(&Credentials::new("user", "password")).await.expect("login");
+        account.capabilities().metadata
+    }
+
+    #[tokio::test]
+    async fn records_stay_upstream_only_where_the_server_lets_the_user_write_them() {
+        assert!(metadata_capability_after("OK done").await);
+        assert!(!metadata_capability_after("NO Permission denied").await, "Cyrus without a definition");
+        assert!(!metadata_capability_after("BAD unknown entry").await);
     }
 
     #[tokio::test]

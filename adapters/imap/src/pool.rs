@@ -25,6 +25,9 @@ pub struct ServerFacts {
     pub delimiter: Option<char>,
     /// Capabilities, upper case.
     pub capabilities: Vec<String>,
+    /// Whether the user may write the gateway's private server annotations: METADATA does not
+    /// promise it (Cyrus refuses every entry it has no definition for), so a probe tells.
+    pub vendor_annotations: bool,
 }
 
 impl ServerFacts {
@@ -206,8 +209,9 @@ impl UserPool {
         .filter(|c| connection.has_capability(c))
         .map(String::from)
         .collect();
+        let vendor_annotations = connection.has_capability("METADATA") && probe_vendor_annotations(connection).await?;
         if let Ok(mut facts) = self.facts.lock() {
-            *facts = Some(ServerFacts { delimiter, capabilities });
+            *facts = Some(ServerFacts { delimiter, capabilities, vendor_annotations });
         }
         Ok(())
     }
@@ -288,6 +292,27 @@ impl UserPool {
         for connection in expired {
             tokio::spawn(connection.logout());
         }
+    }
+}
+
+/// An entry of the gateway's own, written and removed once per user to learn whether the server
+/// lets the user keep private server annotations there.
+const PROBE_ENTRY: &str = "/private/vendor/agap-gateway/probe";
+
+/// Writes and removes [`PROBE_ENTRY`]: a refusal (or a BAD) means the gateway keeps its folder
+/// records elsewhere; only a server that is unavailable fails the login.
+async fn probe_vendor_annotations(connection: &mut ImapConnection) -> AdapterResult<bool> {
+    let written = connection.execute(&format!("SETMETADATA \"\" ({PROBE_ENTRY} \"1\")")).await;
+    match written {
+        Ok(_) => {
+            connection.execute(&format!("SETMETADATA \"\" ({PROBE_ENTRY} NIL)")).await?;
+            Ok(true)
+        }
+        Err(error) if matches!(error.kind(), AdapterErrorKind::Refused | AdapterErrorKind::Protocol) => {
+            tracing::info!(%error, "the IMAP server keeps no private server annotations of the gateway; folder records go to the gateway's store");
+            Ok(false)
+        }
+        Err(error) => Err(error),
     }
 }
 

@@ -9,6 +9,14 @@ use tokio::net::TcpListener;
 pub(crate) async fn scripted_server<R: AsRef<[u8]>>(
     answer: impl Fn(&str, &str) -> R + Send + 'static,
 ) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    scripted_server_with("IMAP4rev1 UIDPLUS", answer).await
+}
+
+/// As [`scripted_server`], announcing `capabilities` after login.
+pub(crate) async fn scripted_server_with<R: AsRef<[u8]>>(
+    capabilities: &'static str,
+    answer: impl Fn(&str, &str) -> R + Send + 'static,
+) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     let (seen, lines) = tokio::sync::mpsc::unbounded_channel();
@@ -25,7 +33,7 @@ pub(crate) async fn scripted_server<R: AsRef<[u8]>>(
             let (tag, rest) = command.split_once(' ').unwrap_or((&command, ""));
             let reply = match rest.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str() {
                 "LOGIN" => format!("{tag} OK logged in\r\n").into_bytes(),
-                "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK done\r\n").into_bytes(),
+                "CAPABILITY" => format!("* CAPABILITY {capabilities}\r\n{tag} OK done\r\n").into_bytes(),
                 _ => answer(tag, rest).as_ref().to_vec(),
             };
             if write.write_all(&reply).await.is_err() {
