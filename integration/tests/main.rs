@@ -8,6 +8,7 @@ mod cli;
 mod collections;
 mod dav;
 mod demo;
+mod docs;
 mod engine;
 mod examples;
 mod filt;
