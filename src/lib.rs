@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod blocking;
 pub mod codec;
 pub mod command;
 pub mod config;

@@ -178,12 +178,11 @@ pub async fn read_definition(
     root: &'static str,
     max_item_size: usize,
 ) -> AgapResult<(String, FilterDefinition)> {
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::off_the_runtime("reading a filter definition", move || {
         let tree = crate::format::xml_reader::parse_xml_within(&xml, max_item_size)?;
         Ok((xml, parse_definition(&tree, root)?))
     })
     .await
-    .map_err(|error| AgapError::internal(format!("reading a filter definition failed: {error}")))?
 }
 
 #[cfg(test)]

@@ -416,9 +416,7 @@ where
 /// [`parse_filter`] of content (lines joined by LF) on a thread for blocking work, so that
 /// compiling a filter's regular expressions never holds up a runtime worker.
 pub async fn parse_filter_blocking(text: String, root: String) -> AgapResult<Filter> {
-    tokio::task::spawn_blocking(move || parse_filter(text.split('\n'), &root))
-        .await
-        .map_err(|error| AgapError::internal(format!("parsing a filter failed: {error}")))?
+    crate::blocking::off_the_runtime("parsing a filter", move || parse_filter(text.split('\n'), &root)).await
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! invalid XML or an item of another type is 511; nothing is stored in part.
 
 use crate::account::Account;
+use crate::blocking::off_the_runtime;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
@@ -67,10 +68,7 @@ async fn store(
         return Ok(None);
     }
     let max_item_size = gateway.config.mail.max_item_size;
-    // Parsing up to the item limit of XML is CPU time a runtime worker must not spend.
-    let tree = tokio::task::spawn_blocking(move || parse_xml_within(&text, max_item_size))
-        .await
-        .map_err(|error| AgapError::internal(format!("parsing an item failed: {error}")))??;
+    let tree = off_the_runtime("parsing an item", move || parse_xml_within(&text, max_item_size)).await?;
     let folder = super::item::items_folder(selection)?.clone();
     if folder.collection.is_some() {
         let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
