@@ -71,6 +71,11 @@ pub enum DavServer {
 pub struct BackendPair {
     pub mail: MailServer,
     pub dav: DavServer,
+    /// Whether the mail server lets a user write the gateway's own server annotations, where the
+    /// gateway then keeps its folder records (docs/backends.md). Dovecot does; Cyrus only with
+    /// `annotation_allow_undefined: yes`, which the `cyrus` pair sets and `cyrus-xandikos` does
+    /// not, so that both places of the records are tested.
+    pub records_upstream: bool,
 }
 
 /// The environment variable that selects the pair.
@@ -78,10 +83,10 @@ pub const BACKENDS_VARIABLE: &str = "AGAP_TEST_BACKENDS";
 
 /// Every pair by its name in `AGAP_TEST_BACKENDS`; the first is the default.
 const PAIRS: [(&str, BackendPair); 4] = [
-    ("dovecot-radicale", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Radicale }),
-    ("cyrus", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Cyrus }),
-    ("dovecot-xandikos", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Xandikos }),
-    ("cyrus-xandikos", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Xandikos }),
+    ("dovecot-radicale", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Radicale, records_upstream: true }),
+    ("cyrus", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Cyrus, records_upstream: true }),
+    ("dovecot-xandikos", BackendPair { mail: MailServer::Dovecot, dav: DavServer::Xandikos, records_upstream: true }),
+    ("cyrus-xandikos", BackendPair { mail: MailServer::Cyrus, dav: DavServer::Xandikos, records_upstream: false }),
 ];
 
 /// The pair named by `value` (`None`: the variable is unset).
@@ -107,6 +112,20 @@ fn every_pair_name_parses_and_an_unknown_one_is_refused() {
         let message = parse_backend_pair(Some(unknown)).expect_err(unknown);
         assert!(message.contains("dovecot-radicale, cyrus, dovecot-xandikos, cyrus-xandikos"), "{message}");
     }
+}
+
+/// The selected pair's mail server as the exception lists name it (`dovecot`, `cyrus`).
+pub fn mail_server_name() -> &'static str {
+    match backend_pair().mail {
+        MailServer::Dovecot => "dovecot",
+        MailServer::Cyrus => "cyrus",
+    }
+}
+
+/// Whether the selected pair's mail server keeps the gateway's folder records (else the gateway's
+/// store does, and losing the store loses folder types and filter definitions, never data).
+pub fn records_upstream() -> bool {
+    backend_pair().records_upstream
 }
 
 /// The pair selected by `AGAP_TEST_BACKENDS`. Panics on an unknown value, in every test that
@@ -186,18 +205,33 @@ fn start_backend_with(script: &str, environment: &[(&str, String)]) -> Backend {
     Backend { port, dav_port, _dir: dir, _process: Mutex::new(child) }
 }
 
-/// A Cyrus (IMAP; with `dav`, Cyrus's CalDAV/CardDAV httpd on a second port).
-fn start_cyrus(dav: bool) -> Backend {
-    let environment = if dav { vec![("AGAP_CYRUS_DAV_PORT", free_port().to_string())] } else { vec![] };
+/// A Cyrus (IMAP; with `dav`, Cyrus's CalDAV/CardDAV httpd on a second port); with
+/// `keeps_records`, it lets users write the gateway's annotations.
+fn start_cyrus(dav: bool, keeps_records: bool) -> Backend {
+    let undefined_annotations = if keeps_records { "yes" } else { "no" };
+    let mut environment = vec![("AGAP_CYRUS_UNDEFINED_ANNOTATIONS", undefined_annotations.to_owned())];
+    if dav {
+        environment.push(("AGAP_CYRUS_DAV_PORT", free_port().to_string()));
+    }
     start_backend_with("cyrus.sh", &environment)
 }
 
 /// A mail server of the pair's kind, of its own (without DAV), for a test that stops it or
 /// counts what it holds; it stops when dropped.
 pub fn private_mail_server() -> Backend {
+    private_mail_server_with(backend_pair().records_upstream)
+}
+
+/// A mail server of the pair's kind, of its own, that keeps the gateway's folder records, for the
+/// tests of those records: on every pair, even one whose Cyrus keeps them in the store.
+pub fn private_mail_server_keeping_records() -> Backend {
+    private_mail_server_with(true)
+}
+
+fn private_mail_server_with(keeps_records: bool) -> Backend {
     match backend_pair().mail {
         MailServer::Dovecot => start_backend("dovecot.sh"),
-        MailServer::Cyrus => start_cyrus(false),
+        MailServer::Cyrus => start_cyrus(false, keeps_records),
     }
 }
 
@@ -229,7 +263,7 @@ pub fn mail_server() -> &'static Backend {
         let pair = backend_pair();
         match pair.mail {
             MailServer::Dovecot => start_backend("dovecot.sh"),
-            MailServer::Cyrus => start_cyrus(pair.dav == DavServer::Cyrus),
+            MailServer::Cyrus => start_cyrus(pair.dav == DavServer::Cyrus, pair.records_upstream),
         }
     })
 }

@@ -3,15 +3,16 @@
 //! when they do not parse, do not outlive their folders, and stay within the server's limits.
 //!
 //! Each test uses its own account on an IMAP server (the pair's kind) of this module's own, so
-//! that nothing else writes the annotations it checks.
+//! that nothing else writes the annotations it checks. That server keeps the gateway's records
+//! on every pair (a Cyrus with `annotation_allow_undefined: yes`), as these tests are about them.
 
 use std::sync::OnceLock;
 
-use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server};
+use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server_keeping_records};
 
 fn backend() -> &'static Backend {
     static MAIL: OnceLock<Backend> = OnceLock::new();
-    MAIL.get_or_init(private_mail_server)
+    MAIL.get_or_init(private_mail_server_keeping_records)
 }
 
 async fn start_gateway() -> TestGateway {
