@@ -8,7 +8,9 @@
 
 use std::sync::OnceLock;
 
-use crate::harness::{Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server_keeping_records};
+use crate::harness::{
+    Backend, Client, ImapSession, TestGateway, imap_mailboxes, imap_on, private_mail_server_keeping_records,
+};
 
 fn backend() -> &'static Backend {
     static MAIL: OnceLock<Backend> = OnceLock::new();
