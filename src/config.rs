@@ -362,12 +362,24 @@ impl Default for LimitsConfig {
 pub struct LogConfig {
     /// A tracing filter such as `info` or `agap_gateway=debug,info`.
     pub filter: String,
+    /// How each record is written.
+    pub format: LogFormat,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { filter: "info".into() }
+        Self { filter: "info".into(), format: LogFormat::Text }
     }
+}
+
+/// `[log] format`: lines for people, or one JSON object per line for log collectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Time, level and message on one line (coloured on a terminal).
+    Text,
+    /// One JSON object per record: `timestamp`, `level`, `fields` (`message` among them), `spans`.
+    Json,
 }
 
 /// A value of the configuration that must never be shown: `Debug` and `Serialize` (what

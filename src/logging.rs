@@ -11,6 +11,8 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
+use crate::config::{LogConfig, LogFormat};
+
 /// Targets whose trace output holds credentials sent upstream; nothing finer than `debug` is
 /// logged from them, whatever the operator's filter says.
 pub const CREDENTIAL_TARGETS: [&str; 2] = ["async_imap", "imap_proto"];
@@ -27,17 +29,30 @@ fn credential_cap() -> Targets {
     })
 }
 
-/// The subscriber writing to `writer` with `filter`, under the credential cap; `colour` says
-/// whether levels are coloured with ANSI escapes (only for a terminal).
-pub fn subscriber<W>(filter: EnvFilter, writer: W, colour: bool) -> impl Subscriber + Send + Sync
+/// How records are written: text (coloured with ANSI escapes only for a terminal) or JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Text lines, coloured or not.
+    Text {
+        /// Whether levels get ANSI colour.
+        colour: bool,
+    },
+    /// One JSON object per record.
+    Json,
+}
+
+/// The subscriber writing to `writer` with `filter`, under the credential cap.
+pub fn subscriber<W>(filter: EnvFilter, writer: W, style: Style) -> impl Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    use tracing_subscriber::fmt::layer;
+    let (text, json) = match style {
+        Style::Text { colour } => (Some(layer().with_writer(writer).with_target(false).with_ansi(colour)), None),
+        Style::Json => (None, Some(layer().with_writer(writer).with_target(false).json().with_current_span(false))),
+    };
     // Both filters are global layers: an event is recorded only if each of them enables it.
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(credential_cap())
-        .with(tracing_subscriber::fmt::layer().with_writer(writer).with_target(false).with_ansi(colour))
+    tracing_subscriber::registry().with(filter).with(credential_cap()).with(text).with(json)
 }
 
 /// Whether the log on standard output gets colour: only on a terminal, and never with
@@ -49,9 +64,13 @@ pub fn colour_for_stdout() -> bool {
 
 /// Installs the log for the process (standard output), including records of the `log` crate,
 /// which async-imap and others write to.
-pub fn init(configured: &str) -> anyhow::Result<()> {
+pub fn init(config: &LogConfig) -> anyhow::Result<()> {
     use tracing_subscriber::util::SubscriberInitExt;
-    subscriber(operator_filter(configured), std::io::stdout, colour_for_stdout()).try_init()?;
+    let style = match config.format {
+        LogFormat::Text => Style::Text { colour: colour_for_stdout() },
+        LogFormat::Json => Style::Json,
+    };
+    subscriber(operator_filter(&config.filter), std::io::stdout, style).try_init()?;
     Ok(())
 }
 
@@ -83,8 +102,12 @@ mod tests {
     }
 
     fn logged(filter: &str) -> String {
+        logged_as(filter, Style::Text { colour: false })
+    }
+
+    fn logged_as(filter: &str, style: Style) -> String {
         let buffer = Buffer::default();
-        let subscriber = subscriber(EnvFilter::new(filter), buffer.clone(), false);
+        let subscriber = subscriber(EnvFilter::new(filter), buffer.clone(), style);
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(target: "async_imap::imap_stream", "encode: LOGIN alice s3cret");
             tracing::trace!(target: "imap_proto", "parse: s3cret");
@@ -104,5 +127,17 @@ mod tests {
         }
         assert!(logged("trace").contains("trace line"), "other targets keep the operator's level");
         assert!(!logged("info").contains("debug line"), "the cap never widens the operator's filter");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_per_record_under_the_same_cap() {
+        let text = logged_as("trace", Style::Json);
+        assert!(!text.contains("s3cret"), "{text}");
+        let records: Vec<serde_json::Value> =
+            text.lines().map(|line| serde_json::from_str(line).expect("a JSON object per line")).collect();
+        assert_eq!(records.len(), 2, "{text}");
+        assert_eq!(records[1]["level"], "TRACE");
+        assert_eq!(records[1]["fields"]["message"], "trace line");
+        assert!(records[0]["timestamp"].is_string());
     }
 }

@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", config.render_toml()?);
         return Ok(());
     }
-    agap_gateway::logging::init(&config.log.filter)?;
+    agap_gateway::logging::init(&config.log)?;
 
     let running = agap_gateway::server::start(config).await?;
     // One line per listener, on standard output whatever the log filter (scripts wait for it).
