@@ -343,7 +343,8 @@ async fn an_alias_goes_when_another_client_expunges_its_message() {
     for subject in ["first", "second"] {
         crate::harness::imap_append_raw(&mut session, "INBOX", with_attachments(subject).as_bytes()).await;
     }
-    let gateway = TestGateway::start().await;
+    // One IMAP connection, so that the first command after the expunge brings its news.
+    let gateway = TestGateway::start_with(|config| config.imap.max_connections_per_user = 1).await;
     let mut client = gateway.login(user).await;
     client.expect("SLCT /INBOX", 200).await;
     client.expect("DATT 1 1", 200).await;
@@ -370,7 +371,8 @@ async fn a_read_that_misses_drops_the_alias() {
     let user = "user94";
     let mut session = imap(user).await;
     crate::harness::imap_append_raw(&mut session, "INBOX", with_attachments("only").as_bytes()).await;
-    let gateway = TestGateway::start().await;
+    // One IMAP connection, so that the first command after the expunge brings its news.
+    let gateway = TestGateway::start_with(|config| config.imap.max_connections_per_user = 1).await;
     let mut client = gateway.login(user).await;
     client.expect("SLCT /INBOX", 200).await;
     client.expect("DATT 1 1", 200).await;
@@ -379,8 +381,8 @@ async fn a_read_that_misses_drops_the_alias() {
     session.run_command_and_check_ok("EXPUNGE").await.expect("EXPUNGE");
     assert_eq!(stored_aliases(&gateway, user).await.len(), 1);
     // The gateway's IMAP connection may learn of the expunge only after the first command
-    // (RFC 3501 7.4.1; Dovecot reports it then), which still sees the message, emptied.
-    client.expect("RETR 1", 511).await;
+    // (RFC 3501 7.4.1), which may still see the message (Cyrus) or see it emptied (Dovecot).
+    client.command("RETR 1").await;
     client.expect("RETR 1", 511).await;
     assert_eq!(stored_aliases(&gateway, user).await, []);
 }
