@@ -15,7 +15,7 @@ use crate::folder::{
 };
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::store::Observation;
+use crate::store::{Observation, mailbox_ucid_fingerprint, ucid_scope};
 
 /// A logged-in account.
 #[derive(Debug, Clone)]
@@ -408,8 +408,24 @@ impl Account {
             with_items.iter().copied().filter(|entry| entry.collection.is_none()).collect();
         let names: Vec<_> = mailboxes.iter().map(|entry| entry.upstream.clone()).collect();
         let statuses = self.mail.mailbox_statuses(&names).await?;
-        let mut items_of: HashMap<&FolderPath, Upstream> =
-            mailboxes.iter().map(|entry| &entry.path).zip(statuses.into_iter().map(Upstream::Mailbox)).collect();
+        let generations = if mailboxes.is_empty() {
+            HashMap::new()
+        } else {
+            gateway.store.message_alias_generations(&self.user).await?
+        };
+        let mut items_of: HashMap<&FolderPath, Upstream> = mailboxes
+            .iter()
+            .zip(statuses)
+            .map(|(entry, status)| {
+                // The generation of message aliases in this UID space (docs/interpretations.md,
+                // DATT-KEEPS-UID).
+                let alias_generation = generations
+                    .get(&entry.store_key())
+                    .filter(|(uid_validity, _)| *uid_validity == status.uid_validity)
+                    .map(|(_, generation)| generation.clone());
+                (&entry.path, Upstream::Mailbox { status, alias_generation })
+            })
+            .collect();
         for entry in with_items.iter().filter(|entry| entry.collection.is_some()) {
             let items = crate::items::CollectionItems::of(gateway, self, entry)?;
             let mut map = items.stored_map().await?;
@@ -434,8 +450,7 @@ impl Account {
                 fingerprint: fcid_fingerprint(tree, path, entry, upstream),
             });
             if let Some(upstream) = upstream {
-                observations
-                    .push(Observation { scope: format!("ucid:{key}"), fingerprint: upstream.ucid_fingerprint() });
+                observations.push(Observation { scope: ucid_scope(&key), fingerprint: upstream.ucid_fingerprint() });
             }
         }
         let values = gateway.store.observe(&self.user, &observations, gateway.now_ms()).await?;
@@ -455,7 +470,11 @@ impl Account {
 
 /// What an item folder holds upstream.
 enum Upstream {
-    Mailbox(MailboxStatus),
+    Mailbox {
+        status: MailboxStatus,
+        /// The generation of the mailbox's message aliases, once it has had some.
+        alias_generation: Option<String>,
+    },
     Collection {
         /// The UID map, as stored or just brought up to date (`listed`).
         map: crate::store::ItemMap,
@@ -465,10 +484,13 @@ enum Upstream {
 }
 
 impl Upstream {
-    /// What the UCID stands for: IMAP's UID space, or the generation of the UID map.
+    /// What the UCID stands for: IMAP's UID space (and the message aliases kept for it), or the
+    /// generation of the UID map.
     fn ucid_fingerprint(&self) -> String {
         match self {
-            Upstream::Mailbox(status) => status.uid_validity.to_string(),
+            Upstream::Mailbox { status, alias_generation } => {
+                mailbox_ucid_fingerprint(status.uid_validity, alias_generation.as_deref())
+            }
             Upstream::Collection { map, .. } => map.generation.clone(),
         }
     }
@@ -478,7 +500,7 @@ impl Upstream {
     /// message folders only).
     fn counts(&self) -> (u64, u64) {
         match self {
-            Upstream::Mailbox(status) => (u64::from(status.messages), u64::from(status.unseen)),
+            Upstream::Mailbox { status, .. } => (u64::from(status.messages), u64::from(status.unseen)),
             Upstream::Collection { map, .. } => {
                 let alarms = map.items.iter().filter(|item| item.alarm_uid.is_some()).count();
                 (u64::try_from(map.items.len() + alarms).unwrap_or(u64::MAX), 0)
@@ -609,7 +631,7 @@ fn fcid_fingerprint(
 ) -> String {
     let mut hasher = Sha256::new();
     match upstream {
-        Some(Upstream::Mailbox(status)) => {
+        Some(Upstream::Mailbox { status, .. }) => {
             hasher.update(format!("items {} {} {}\n", status.uid_validity, status.uid_next, status.messages));
         }
         Some(Upstream::Collection { map, version, listed }) => {

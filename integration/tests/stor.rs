@@ -239,15 +239,15 @@ async fn datt_removes_one_attachment_keeps_the_rest_and_the_tags() {
     client.expect("DATT 99 1", 511).await;
     assert_eq!(client.expect("DATT 1 10", 521).await.text, "ERROR There are not so many attachments (2)");
     let reply = client.expect("DATT 1 1", 200).await;
-    assert_eq!(reply.text, "OK Attachment deleted; the message has the new UID 2");
-    client.expect("RETR 1", 511).await;
-    let rendering = client.expect("RETR 2", 200).await.lines;
+    assert_eq!(reply.text, "OK Attachment deleted", "the message keeps its UID (DATT-KEEPS-UID)");
+    client.expect("RETR 2", 511).await;
+    let rendering = client.expect("RETR 1", 200).await.lines;
     assert!(
         rendering.iter().any(|l| l.contains("b.png")) && !rendering.iter().any(|l| l.contains("a.pdf")),
         "{rendering:?}"
     );
     assert!(rendering.contains(&"<ATTACHMENT-1>".to_owned()) && !rendering.contains(&"<ATTACHMENT-2>".to_owned()));
-    assert_eq!(client.expect("GTAG 2", 200).await.lines, ["FLAG=Red", "SEEN"], "tags survive");
+    assert_eq!(client.expect("GTAG 1", 200).await.lines, ["FLAG=Red", "SEEN"], "tags survive");
     client.expect("FIND", 110).await;
-    assert_eq!(client.expect("", 200).await.lines, ["2"]);
+    assert_eq!(client.expect("", 200).await.lines, ["1"]);
 }

@@ -9,7 +9,8 @@ use agap_adapter_api::query::{FetchNeeds, Query};
 use super::tree::{Comparison, Filter};
 use crate::format::content_line::TAGS_PROPERTY;
 
-/// The query a mail backend can answer for `filter` (message UIDs are IMAP UIDs in decimal).
+/// The query a mail backend can answer for `filter`, with UIDs as AGAP UIDs (the IMAP UIDs of
+/// messages DATT never replaced; `mail_uids` translates the rest).
 pub fn mail_query(filter: &Filter) -> Query {
     match filter {
         Filter::All => Query::All,

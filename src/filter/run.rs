@@ -10,21 +10,28 @@ use crate::format::Element;
 use crate::format::message::{render_header_only, render_message};
 use crate::ids;
 use crate::items::{CollectionItems, FETCH_BATCH, wire_uid};
+use crate::mail_uids::UidAliases;
 
 use super::eval::{ItemView, matches};
 use super::plan::{collection_query, fetch_needs, mail_query};
 use super::tree::Filter;
 
-/// The UIDs of the messages of `mailbox` that match `filter`, ascending.
-pub async fn matching_messages(mail: &dyn MailAccount, mailbox: &MailboxName, filter: &Filter) -> AgapResult<Vec<u32>> {
-    let query = mail_query(filter);
+/// The AGAP UIDs of the messages of `mailbox` that match `filter`, ascending; `aliases`
+/// translates between them and IMAP UIDs (docs/interpretations.md, DATT-KEEPS-UID).
+pub async fn matching_messages(
+    mail: &dyn MailAccount,
+    mailbox: &MailboxName,
+    filter: &Filter,
+    aliases: &UidAliases,
+) -> AgapResult<Vec<u32>> {
+    let query = aliases.imap_query(mail_query(filter));
     let needs = fetch_needs(filter);
     // A query the backend cannot narrow at all is not sent: every message is a candidate.
     let found = if query_is_open(&query) { None } else { Some(mail.search(mailbox, &query).await?) };
     if let Some(found) = &found
         && found.exact
     {
-        return Ok(found.uids.clone());
+        return Ok(aliases.agap_uids(found.uids.iter().copied()));
     }
     let mut matching = Vec::new();
     let mut check = |item: agap_adapter_api::query::FetchedItem| {
@@ -35,9 +42,10 @@ pub async fn matching_messages(mail: &dyn MailAccount, mailbox: &MailboxName, fi
         } else {
             Some(render_header_only(&item.data))
         };
-        let uid = ids::format(u64::from(item.uid));
+        let agap_uid = aliases.agap_uid(item.uid);
+        let uid = ids::format(u64::from(agap_uid));
         if matches(filter, &ItemView { uid: &uid, tags: &item.tags, tree: tree.as_ref() }) {
-            matching.push(item.uid);
+            matching.push(agap_uid);
         }
     };
     mail.visit_items(mailbox, found.as_ref().map(|f| f.uids.as_slice()), &needs, &mut check).await?;

@@ -1,7 +1,8 @@
 //! DATT UID AttNum (draft 4.16): deletes one attachment (numbered from 1 as in RETR). The
-//! message is replaced upstream by a version without it, with the same flags; the reply says
-//! the new UID. 0 or a non-number is 511 (docs/interpretations.md, DATT-ZERO, Fig 71), past the
-//! last attachment 521; nothing changes then.
+//! message is replaced upstream by a version without it, with the same flags, and keeps its UID
+//! (docs/interpretations.md, DATT-KEEPS-UID). 0 or a non-number is 511
+//! (docs/interpretations.md, DATT-ZERO, Fig 71), past the last attachment 521; nothing changes
+//! then.
 
 use crate::account::Account;
 use crate::codec::Reply;
@@ -10,6 +11,7 @@ use crate::format::compose::Defaults;
 use crate::format::datt::{Removal, remove_attachment};
 use crate::gateway::Gateway;
 use crate::ids;
+use crate::mail_uids::{Messages, Replaced};
 use crate::session::Selection;
 
 /// Removes the attachment.
@@ -28,11 +30,8 @@ pub async fn handle(
         .ok_or_else(|| AgapError::invalid(format!("INVALID Attachment number {number_text:?}")))?;
     let folder = super::item::message_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
-    let raw = account
-        .mail
-        .fetch_message(&folder.upstream, uid, gateway.config.mail.max_item_size)
-        .await?
-        .ok_or_else(|| AgapError::invalid(format!("INVALID UID {uid_text}")))?;
+    let messages = Messages::of(gateway, account, &folder).await?;
+    let raw = messages.fetch(uid, uid_text, gateway.config.mail.max_item_size).await?;
     let now = gateway.now_ms();
     let defaults = Defaults {
         now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
@@ -46,11 +45,11 @@ pub async fn handle(
         }
         Removal::Unparseable => return Err(AgapError::invalid(format!("message {uid_text} cannot be parsed"))),
     };
-    let new_uid = account.mail.replace_message(&folder.upstream, uid, &new).await?;
-    Ok(match new_uid {
-        Some(new_uid) => {
+    Ok(match messages.replace(uid, uid_text, &new).await? {
+        Replaced::KeepsUid => Reply::ok("OK Attachment deleted"),
+        Replaced::NewUid(Some(new_uid)) => {
             Reply::ok(format!("OK Attachment deleted; the message has the new UID {}", ids::format(u64::from(new_uid))))
         }
-        None => Reply::ok("OK Attachment deleted; the message has a new UID"),
+        Replaced::NewUid(None) => Reply::ok("OK Attachment deleted; the message has a new UID"),
     })
 }

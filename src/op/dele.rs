@@ -21,7 +21,8 @@ pub async fn handle(
         let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
         return super::collection::dele::handle(&items, uid, argument).await;
     }
-    super::item::require_message(account, &folder, uid, argument).await?;
-    account.mail.expunge_messages(&folder.upstream, &[uid]).await?;
+    let messages = crate::mail_uids::Messages::of(gateway, account, &folder).await?;
+    messages.require(uid, argument).await?;
+    messages.expunge(&[uid]).await?;
     Ok(Reply::ok("OK Message deleted"))
 }

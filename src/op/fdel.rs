@@ -40,6 +40,6 @@ pub async fn finish(gateway: &Gateway, account: &Account, selection: &Selection,
         }
         return Ok(super::filtered::outcome("FDEL", done, uids.len(), "deleted"));
     }
-    account.mail.expunge_messages(&folder.upstream, &uids).await?;
+    crate::mail_uids::Messages::of(gateway, account, folder).await?.expunge(&uids).await?;
     Ok(super::filtered::outcome("FDEL", uids.len(), uids.len(), "deleted"))
 }

@@ -10,10 +10,11 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::filter::{FilterDefinition, matching_messages, read_definition};
+use crate::filter::{FilterDefinition, read_definition};
 use crate::folder::{FolderEntry, FolderPath, FolderType};
 use crate::gateway::Gateway;
 use crate::ids;
+use crate::mail_uids::Messages;
 use crate::session::Selection;
 
 async fn definition(
@@ -37,7 +38,7 @@ async fn matches(gateway: &Gateway, account: &Account, folder: &FolderEntry) -> 
         if searched.kind != FolderType::Mesg || !searched.selectable {
             continue;
         }
-        for uid in matching_messages(account.mail.as_ref(), &searched.upstream, &definition.rules).await? {
+        for uid in Messages::of(gateway, account, searched).await?.matching(&definition.rules).await? {
             found.push((ids::format(u64::from(uid)), path.clone()));
         }
     }

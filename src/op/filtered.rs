@@ -5,10 +5,11 @@
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
-use crate::filter::{Filter, matching_collection_items, matching_messages, parse_filter_blocking};
+use crate::filter::{Filter, matching_collection_items, parse_filter_blocking};
 use crate::folder::{FolderEntry, FolderType};
 use crate::gateway::Gateway;
 use crate::items::CollectionItems;
+use crate::mail_uids::Messages;
 use crate::session::{Content, ContentKind, Selection};
 
 use super::transfer::Transfer;
@@ -36,7 +37,7 @@ pub async fn matching(
         return Err(AgapError::invalid(format!("filters on {} folders are not supported", folder.kind)));
     }
     let filter = parse_filter_blocking(filter.to_owned(), "MESSAGE".to_owned()).await?;
-    let uids = matching_messages(account.mail.as_ref(), &folder.upstream, &filter).await?;
+    let uids = Messages::of(gateway, account, folder).await?.matching(&filter).await?;
     Ok((filter, uids))
 }
 
@@ -75,9 +76,10 @@ pub async fn transfer_matches(
         let done = super::collection::transfer::many(&source, &destination, &uids, transfer).await?;
         return Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what));
     }
+    let messages = Messages::of(gateway, account, folder).await?;
     let pairs = match transfer {
-        Transfer::Copy => account.mail.copy_messages(&folder.upstream, Some(&uids), &target.upstream).await?,
-        Transfer::Move => account.mail.move_messages(&folder.upstream, Some(&uids), &target.upstream).await?,
+        Transfer::Copy => messages.copy_to(Some(&uids), &target.upstream).await?,
+        Transfer::Move => messages.move_to(Some(&uids), &target.upstream).await?,
     };
     // Servers without UIDPLUS report no pairs; the command then succeeded for all.
     let done = if pairs.is_empty() { uids.len() } else { pairs.len() };

@@ -5,7 +5,7 @@ use agap_adapter_api::tags::TagChange;
 
 use crate::account::Account;
 use crate::codec::Reply;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::session::{Content, ContentKind, Selection};
 
@@ -46,13 +46,14 @@ pub async fn finish(
         }
         return Ok(super::filtered::outcome("FTAG", done, uids.len(), "tagged"));
     }
+    let messages = crate::mail_uids::Messages::of(gateway, account, folder).await?;
     let mut done = 0;
     for uid in &uids {
-        match account.mail.change_message_tags(&folder.upstream, *uid, change).await {
+        match messages.change_tags(*uid, change).await {
             Ok(true) => done += 1,
             // Removed by another client meanwhile: not tagged, counted as such.
             Ok(false) => {}
-            Err(error) if done == 0 => return Err(AgapError::from(error)),
+            Err(error) if done == 0 => return Err(error),
             Err(error) => {
                 tracing::warn!(%error, "FTAG stopped early");
                 break;

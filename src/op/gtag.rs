@@ -2,7 +2,7 @@
 
 use crate::account::Account;
 use crate::codec::Reply;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::session::Selection;
 
@@ -21,7 +21,6 @@ pub async fn handle(
         let tags = super::collection::tags::get(&items, uid, argument).await?;
         return Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()));
     }
-    let tags = account.mail.message_tags(&folder.upstream, uid).await?;
-    let tags = tags.ok_or_else(|| AgapError::invalid(format!("INVALID UID {argument}")))?;
+    let tags = crate::mail_uids::Messages::of(gateway, account, &folder).await?.tags(uid, argument).await?;
     Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()))
 }

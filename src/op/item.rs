@@ -2,7 +2,6 @@
 //! name an upstream message, destinations exist, have the same type and allow the operation
 //! (folder tags of draft 2.10.2).
 
-use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath, FolderTree};
 use crate::ids;
@@ -25,21 +24,14 @@ pub fn message_folder(selection: &Selection) -> AgapResult<&FolderEntry> {
     Ok(folder)
 }
 
-/// An AGAP UID as the mail backend knows it (decimal IMAP UID).
+/// An AGAP UID in the gateway's form: a decimal 32-bit number (for messages, the IMAP UID unless
+/// `mail_uids` says otherwise).
 pub fn parse_uid(text: &str) -> AgapResult<u32> {
     let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
     if !ids::is_valid(text) || text.starts_with('0') {
         return Err(invalid());
     }
     text.parse::<u32>().ok().filter(|uid| *uid > 0).ok_or_else(invalid)
-}
-
-/// Checks that the message exists: IMAP ignores unknown UIDs silently, AGAP answers 511.
-pub async fn require_message(account: &Account, folder: &FolderEntry, uid: u32, text: &str) -> AgapResult<()> {
-    match account.mail.message_tags(&folder.upstream, uid).await? {
-        Some(_) => Ok(()),
-        None => Err(AgapError::invalid(format!("INVALID UID {text}"))),
-    }
 }
 
 /// An item command's arguments: the UID (checked), its text as given, and the rest of the

@@ -8,6 +8,7 @@ use crate::format::Element;
 use crate::format::message::{render_header_only, render_message};
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
+use crate::mail_uids::Messages;
 use crate::session::Selection;
 
 /// Sends a rendering or a part.
@@ -28,16 +29,11 @@ pub async fn handle(
         return super::collection::retr::handle(gateway, account, &folder, (uid, uid_text), rest, max_chars).await;
     }
     let part = if rest.is_empty() { None } else { Some(PartPath::parse(rest, "MESSAGE")?) };
-    let invalid_uid = || AgapError::invalid(format!("INVALID UID {uid_text}"));
+    let messages = Messages::of(gateway, account, &folder).await?;
     let tree = match part.as_ref().and_then(PartPath::header_field) {
-        Some(field) => {
-            let fields = [field.to_owned()];
-            let header = account.mail.fetch_header_fields(&folder.upstream, uid, &fields).await?;
-            render_header_only(&header.ok_or_else(invalid_uid)?)
-        }
+        Some(field) => render_header_only(&messages.header_fields(uid, uid_text, &[field.to_owned()]).await?),
         None => {
-            let limit = gateway.config.mail.max_item_size;
-            let raw = account.mail.fetch_message(&folder.upstream, uid, limit).await?.ok_or_else(invalid_uid)?;
+            let raw = messages.fetch(uid, uid_text, gateway.config.mail.max_item_size).await?;
             render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid_text} cannot be parsed")))?
         }
     };

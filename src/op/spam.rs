@@ -23,7 +23,7 @@ pub async fn handle(
         return Err(AgapError::invalid("invalid reason"));
     }
     let folder = super::item::message_folder(selection)?.clone();
-    super::item::require_message(account, &folder, uid, uid_text).await?;
+    crate::mail_uids::Messages::of(gateway, account, &folder).await?.require(uid, uid_text).await?;
     tracing::info!(user = %account.user, folder = %selection.path, uid, reason, "spam report");
     if gateway.config.mail.spam_report == SpamReport::MoveToJunk
         && folder.reserved != Some(crate::folder::ReservedFolder::Junk)

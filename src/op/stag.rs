@@ -39,7 +39,8 @@ pub async fn handle(
         super::collection::tags::change(&items, uid, uid_text, &change).await?;
         return Ok(Reply::ok("OK STAG completed"));
     }
-    if !account.mail.change_message_tags(&folder.upstream, uid, &change).await? {
+    let messages = crate::mail_uids::Messages::of(gateway, account, &folder).await?;
+    if !messages.change_tags(uid, &change).await? {
         return Err(AgapError::invalid(format!("INVALID UID {uid_text}")));
     }
     Ok(Reply::ok("OK STAG completed"))

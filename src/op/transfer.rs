@@ -7,9 +7,10 @@ use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::items::{CollectionItems, wire_uid};
+use crate::mail_uids::Messages;
 use crate::session::Selection;
 
-use super::item::{PathForm, check_source_allows, check_target_allows, destination, items_folder, require_message};
+use super::item::{PathForm, check_source_allows, check_target_allows, destination, items_folder};
 
 /// Copy or move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,13 +83,14 @@ pub async fn run(
             }
         });
     }
+    let messages = Messages::of(gateway, account, &source).await?;
     if let Some((uid, text)) = uid {
-        require_message(account, &source, uid, text).await?;
+        messages.require(uid, text).await?;
     }
     let uids = uid.map(|(uid, _)| vec![uid]);
     let pairs = match transfer {
-        Transfer::Copy => account.mail.copy_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
-        Transfer::Move => account.mail.move_messages(&source.upstream, uids.as_deref(), &target.upstream).await?,
+        Transfer::Copy => messages.copy_to(uids.as_deref(), &target.upstream).await?,
+        Transfer::Move => messages.move_to(uids.as_deref(), &target.upstream).await?,
     };
     Ok(match (uid, pairs.first()) {
         (Some(_), Some((_, new_uid))) => {

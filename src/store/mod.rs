@@ -1,5 +1,6 @@
 //! The gateway's own store: only what cannot be read upstream (folder types of FOLD folders,
-//! change counters, the UID map of calendar and contact collections). Behind a trait so that a shared PostgreSQL store can
+//! change counters, the UID map of calendar and contact collections, the AGAP UIDs of messages
+//! that DATT replaced). Behind a trait so that a shared PostgreSQL store can
 //! serve several gateway instances.
 
 mod sqlite;
@@ -70,6 +71,42 @@ pub struct ItemMap {
     pub items: Vec<MappedItem>,
 }
 
+/// A message whose AGAP UID is not its IMAP UID: the UID it had when DATT replaced it upstream
+/// (docs/interpretations.md, DATT-KEEPS-UID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageAlias {
+    /// The UID clients know it by (an IMAP UID that no longer exists).
+    pub agap_uid: u32,
+    /// Where it is stored now.
+    pub imap_uid: u32,
+}
+
+/// The message aliases of one mailbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailboxAliases {
+    /// The UID space (IMAP UIDVALIDITY) they belong to.
+    pub uid_validity: u32,
+    /// Names this set of aliases; part of the mailbox's UCID (see [`mailbox_ucid_fingerprint`]).
+    pub generation: String,
+    /// The aliases, by ascending AGAP UID.
+    pub aliases: Vec<MessageAlias>,
+}
+
+/// The scope of a folder's UCID counter (see [`GatewayStore::observe`]).
+pub fn ucid_scope(key: &str) -> String {
+    format!("ucid:{key}")
+}
+
+/// What the UCID of a mailbox stands for: its UID space, and once the mailbox has had message
+/// aliases in it, their generation, so that a store that lost them gives a new UCID
+/// (docs/interpretations.md, DATT-KEEPS-UID).
+pub fn mailbox_ucid_fingerprint(uid_validity: u32, alias_generation: Option<&str>) -> String {
+    match alias_generation {
+        None => uid_validity.to_string(),
+        Some(generation) => format!("{uid_validity} aliases {generation}"),
+    }
+}
+
 /// What the gateway remembers per account.
 #[async_trait]
 pub trait GatewayStore: Send + Sync + std::fmt::Debug {
@@ -118,4 +155,38 @@ pub trait GatewayStore: Send + Sync + std::fmt::Debug {
 
     /// Forgets the map of `collection` (after the collection was deleted).
     async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()>;
+
+    /// The message aliases of mailbox `key`; `None` when it has no alias generation.
+    async fn message_aliases(&self, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>>;
+
+    /// The alias generation of every mailbox of the account that has one: key to (UID space,
+    /// generation).
+    async fn message_alias_generations(&self, account: &str) -> StoreResult<HashMap<String, (u32, String)>>;
+
+    /// Records atomically that the message known as `agap_uid`, stored as `current` in UID space
+    /// `uid_validity`, is now stored as `new` (one hop: an earlier alias of `agap_uid` is
+    /// replaced). Refused (false, nothing changed) unless `agap_uid` still names `current` and
+    /// `new` is a larger IMAP UID no alias names: another session replaced the message meanwhile,
+    /// or the server answered nonsense. The first alias of a UID space makes the mailbox's
+    /// generation (dropping aliases of an earlier UID space) and carries the UCID counter over
+    /// to the new fingerprint, so the UCID stays what clients know.
+    async fn record_message_alias(
+        &self,
+        account: &str,
+        key: &str,
+        uid_validity: u32,
+        agap_uid: u32,
+        current: u32,
+        new: u32,
+    ) -> StoreResult<bool>;
+
+    /// Gives mailbox `key` a new alias generation in `uid_validity`, which gives it a new UCID
+    /// (for a replaced message whose new UID the server did not report).
+    async fn renew_message_alias_generation(&self, account: &str, key: &str, uid_validity: u32) -> StoreResult<()>;
+
+    /// Drops the aliases that point to any of `imap_uids` (those messages are gone).
+    async fn drop_message_aliases(&self, account: &str, key: &str, imap_uids: &[u32]) -> StoreResult<()>;
+
+    /// Forgets the aliases and the generation of mailbox `key` (its UID space is gone).
+    async fn forget_message_aliases(&self, account: &str, key: &str) -> StoreResult<()>;
 }

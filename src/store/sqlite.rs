@@ -1,5 +1,7 @@
 //! The embedded store: SQLite through sqlx, in WAL mode, migrated at start-up.
 
+mod aliases;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, SqlSafeStr, Sqlite};
 
-use super::{GatewayStore, ItemMap, ItemVersion, MappedItem, Observation, StoreError, StoreResult};
+use super::{GatewayStore, ItemMap, ItemVersion, MailboxAliases, MappedItem, Observation, StoreError, StoreResult};
 
 fn failed(error: impl std::fmt::Display) -> StoreError {
     StoreError(error.to_string())
@@ -151,6 +153,10 @@ impl GatewayStore for SqliteStore {
              WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
             "DELETE FROM filter_definition
              WHERE account = ?1 AND (upstream = ?2 OR substr(upstream, 1, length(?2) + 1) = ?2 || '/')",
+            "DELETE FROM message_alias
+             WHERE account = ?1 AND (mailbox = ?2 OR substr(mailbox, 1, length(?2) + 1) = ?2 || '/')",
+            "DELETE FROM message_alias_generation
+             WHERE account = ?1 AND (mailbox = ?2 OR substr(mailbox, 1, length(?2) + 1) = ?2 || '/')",
         ] {
             sqlx::query(statement).bind(account).bind(key).execute(&mut *transaction).await.map_err(failed)?;
         }
@@ -317,6 +323,38 @@ impl GatewayStore for SqliteStore {
             sqlx::query(statement).bind(account).bind(collection).execute(&mut *transaction).await.map_err(failed)?;
         }
         transaction.commit().await.map_err(failed)
+    }
+
+    async fn message_aliases(&self, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>> {
+        aliases::message_aliases(&self.pool, account, key).await
+    }
+
+    async fn message_alias_generations(&self, account: &str) -> StoreResult<HashMap<String, (u32, String)>> {
+        aliases::generations(&self.pool, account).await
+    }
+
+    async fn record_message_alias(
+        &self,
+        account: &str,
+        key: &str,
+        uid_validity: u32,
+        agap_uid: u32,
+        current: u32,
+        new: u32,
+    ) -> StoreResult<bool> {
+        aliases::record(&self.pool, account, key, uid_validity, agap_uid, current, new).await
+    }
+
+    async fn renew_message_alias_generation(&self, account: &str, key: &str, uid_validity: u32) -> StoreResult<()> {
+        aliases::renew(&self.pool, account, key, uid_validity).await
+    }
+
+    async fn drop_message_aliases(&self, account: &str, key: &str, imap_uids: &[u32]) -> StoreResult<()> {
+        aliases::drop_targets(&self.pool, account, key, imap_uids).await
+    }
+
+    async fn forget_message_aliases(&self, account: &str, key: &str) -> StoreResult<()> {
+        aliases::forget(&self.pool, account, key).await
     }
 }
 
