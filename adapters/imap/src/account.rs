@@ -537,6 +537,29 @@ mod tests {
         assert!(refused.reason().contains(&MAX_MAILBOXES.to_string()), "{refused}");
     }
 
+    #[tokio::test]
+    async fn a_body_answered_nil_is_no_message() {
+        let (port, _lines) = scripted_server(|tag, command| {
+            let mut reply = String::new();
+            if command.starts_with("LIST") {
+                reply.push_str("* LIST (\\Noselect) \"/\" \"\"\r\n");
+            } else if command.starts_with("SELECT") {
+                reply.push_str("* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n");
+            } else if command.starts_with("UID FETCH 1 ") {
+                reply.push_str("* 1 FETCH (UID 1 BODY[]<0> NIL)\r\n* 1 EXPUNGE\r\n");
+            } else if command.starts_with("UID FETCH 2 ") {
+                reply.push_str("* 1 FETCH (UID 2 BODY[]<0> {2}\r\nhi)\r\n");
+            }
+            reply + &format!("{tag} OK done\r\n")
+        })
+        .await;
+        let backend = ImapBackend::new(ImapSettings { port, ..ImapSettings::default() });
+        let account = backend.login(&Credentials::new("user", "password")).await.expect("login");
+        let inbox = MailboxName::new(vec!["INBOX".to_owned()]);
+        assert_eq!(account.fetch_message(&inbox, 1, 100).await.expect("answered"), None, "expunged elsewhere");
+        assert_eq!(account.fetch_message(&inbox, 2, 100).await.expect("answered").as_deref(), Some(&b"hi"[..]));
+    }
+
     #[test]
     fn entry_names_that_could_break_the_command_line_are_refused() {
         assert!(check_entry_name("/private/vendor/agap-gateway/folder/61/62").is_ok());

@@ -83,8 +83,11 @@ async fn fetch_section(connection: &mut ImapConnection, uid: u32, section: &str)
                 && fetched_uid(attributes) == Some(uid)
             {
                 for attribute in attributes {
-                    if let AttributeValue::BodySection { data, .. } = attribute {
-                        body = Some(data.as_deref().unwrap_or_default().to_vec());
+                    // NIL is what a server answers for a message another client expunged that
+                    // this connection has not been told of yet (Dovecot, with EXPUNGEISSUED):
+                    // no message, not an empty one.
+                    if let AttributeValue::BodySection { data: Some(data), .. } = attribute {
+                        body = Some(data.to_vec());
                     }
                 }
             }
