@@ -618,7 +618,7 @@ impl CollectionAccount for DavAccount {
         let mut token = token.map(str::to_owned);
         // Latest state per href: Some(etag) changed, None removed.
         let mut changes: BTreeMap<String, Option<Option<String>>> = BTreeMap::new();
-        for _ in 0..MAX_SYNC_PAGES {
+        for page in 0..MAX_SYNC_PAGES {
             let body = requests::sync_collection(token.as_deref())?;
             let reply = self.client.send_xml("REPORT", &url, Some("0"), body).await?;
             match reply.status {
@@ -629,6 +629,13 @@ impl CollectionAccount for DavAccount {
                     return Ok(None);
                 }
                 StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => {
+                    return Ok(None);
+                }
+                // A token the server cannot take should be 403 valid-sync-token (RFC 6578 3.2);
+                // some fail on it instead (Xandikos 0.2.8: 500). Starting over with a full sync
+                // is right either way: if the server is down, that fails in its turn.
+                status if status.is_server_error() && page == 0 && token.is_some() => {
+                    tracing::warn!(collection = path, %status, "the server failed a sync from a token; starting a full sync");
                     return Ok(None);
                 }
                 _ => return Err(reply.error()),
@@ -717,6 +724,18 @@ mod tests {
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].header("depth"), Some("1"));
         assert!(log[0].header("authorization").is_some_and(|a| a.starts_with("Basic ")));
+    }
+
+    #[tokio::test]
+    async fn a_sync_token_the_server_fails_on_means_a_full_sync() {
+        // Xandikos 0.2.8 answers an unknown token with 500 rather than 403 valid-sync-token.
+        let (base, log) = serve(|_| answer(500, "AssertionError")).await;
+        let account = account_on(base);
+        assert_eq!(account.sync_changes("/cal/", Some("http://x.invalid/sync/nope")).await.expect("a full sync"), None);
+        // Without a token there is nothing to start over from: the failure is the server's.
+        let error = account.sync_changes("/cal/", None).await.expect_err("down");
+        assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error:?}");
+        assert_eq!(log.lock().expect("log").len(), 2);
     }
 
     #[tokio::test]
