@@ -153,9 +153,10 @@ impl AgapError {
 impl From<AdapterError> for AgapError {
     fn from(error: AdapterError) -> Self {
         let kind = match error.kind() {
-            AdapterErrorKind::NotFound | AdapterErrorKind::AlreadyExists | AdapterErrorKind::Refused => {
-                ErrorKind::InvalidParameter
-            }
+            AdapterErrorKind::NotFound
+            | AdapterErrorKind::AlreadyExists
+            | AdapterErrorKind::Refused
+            | AdapterErrorKind::UidInUse => ErrorKind::InvalidParameter,
             AdapterErrorKind::TooLarge => ErrorKind::TooLarge,
             AdapterErrorKind::Unavailable | AdapterErrorKind::Conflict => ErrorKind::UpstreamUnavailable,
             // The session's credentials stopped working upstream (a changed password, say).

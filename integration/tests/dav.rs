@@ -278,26 +278,34 @@ mod backend {
         let all = account.query_items(&id, ItemKind::Events, &Query::All).await.expect("query");
         assert!(all.exact);
         assert_eq!(hrefs(&all.items), [dentist.clone(), party.clone()]);
+        // A query answers a superset of the matches (exact: false), which the core checks: a
+        // server may narrow it (a text-match, a time-range) or fail the report (then every
+        // event comes). Never too few, never what is no event.
+        let superset = |found: &agap_adapter_api::collection::FoundItems, matches: &[&String]| {
+            assert!(!found.exact, "{found:?}");
+            let found = hrefs(&found.items);
+            for href in matches {
+                assert!(found.contains(href), "{href} in {found:?}");
+            }
+            assert!(found.iter().all(|href| *href == dentist || *href == party), "{found:?}");
+        };
         let text = Query::FieldContains { field: "summary".into(), text: "DENTIST".into() };
-        let found = account.query_items(&id, ItemKind::Events, &text).await.expect("query");
-        assert!(!found.exact);
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&dentist), "the VTODO is no event, the party no dentist");
+        superset(&account.query_items(&id, ItemKind::Events, &text).await.expect("query"), &[&dentist]);
+        // Beyond ASCII: not every server folds case there (RFC 4791 7.5.1 asks only for
+        // i;ascii-casemap); nothing is left out all the same.
         let umlaut = Query::FieldContains { field: "SUMMARY".into(), text: "MÜLLER".into() };
-        let found = account.query_items(&id, ItemKind::Events, &umlaut).await.expect("query");
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&dentist), "Radicale folds case beyond ASCII");
+        superset(&account.query_items(&id, ItemKind::Events, &umlaut).await.expect("query"), &[&dentist]);
+        let exact_umlaut = Query::FieldContains { field: "SUMMARY".into(), text: "Müller".into() };
+        superset(&account.query_items(&id, ItemKind::Events, &exact_umlaut).await.expect("query"), &[&dentist]);
         let march = Query::TimeRange { start: Some("20240301T000000Z".into()), end: Some("20240401T000000Z".into()) };
-        let found = account.query_items(&id, ItemKind::Events, &march).await.expect("query");
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&dentist), "the server answered the time-range");
+        superset(&account.query_items(&id, ItemKind::Events, &march).await.expect("query"), &[&dentist]);
         let either = Query::Or(vec![
             Query::FieldContains { field: "SUMMARY".into(), text: "garden".into() },
             Query::FieldContains { field: "SUMMARY".into(), text: "dentist".into() },
         ]);
-        let found = account.query_items(&id, ItemKind::Events, &either).await.expect("query");
-        assert!(!found.exact);
-        assert_eq!(hrefs(&found.items), [dentist.clone(), party.clone()], "a superset");
-        let both = Query::And(vec![text.clone(), march.clone()]);
-        let found = account.query_items(&id, ItemKind::Events, &both).await.expect("query");
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&dentist));
+        superset(&account.query_items(&id, ItemKind::Events, &either).await.expect("query"), &[&dentist, &party]);
+        let both = Query::And(vec![text.clone(), march.clone(), umlaut.clone()]);
+        superset(&account.query_items(&id, ItemKind::Events, &both).await.expect("query"), &[&dentist]);
 
         let error = account.delete_item(&party, Some("\"stale\"")).await.expect_err("stale");
         assert_eq!(error.kind(), AdapterErrorKind::Conflict, "{error:?}");
@@ -332,21 +340,27 @@ mod backend {
         let got = account.get_item(&jurgen, ItemKind::Contacts).await.expect("get").expect("exists");
         assert_eq!(lines(&got.body), lines(&vcard("jurgen", "Jürgen Groß", "j@example.net")));
 
+        // Supersets of the matches, as for calendars: an addressbook-query the server fails
+        // (Xandikos 0.2.8: 500 for any prop-filter) gives every contact.
+        let superset = |found: &agap_adapter_api::collection::FoundItems, matches: &[&String]| {
+            assert!(!found.exact, "{found:?}");
+            let found = hrefs(&found.items);
+            for href in matches {
+                assert!(found.contains(href), "{href} in {found:?}");
+            }
+            assert!(found.iter().all(|href| expected.contains(href)), "{found:?}");
+        };
         let fn_ann = Query::FieldContains { field: "FN".into(), text: "aNN".into() };
-        let found = account.query_items(&id, ItemKind::Contacts, &fn_ann).await.expect("query");
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&ann));
+        superset(&account.query_items(&id, ItemKind::Contacts, &fn_ann).await.expect("query"), &[&ann]);
         let either = Query::Or(vec![
             fn_ann.clone(),
             Query::FieldContains { field: "EMAIL".into(), text: "@EXAMPLE.ORG".into() },
         ]);
-        let found = account.query_items(&id, ItemKind::Contacts, &either).await.expect("query");
-        assert_eq!(hrefs(&found.items), [ann.clone(), bob.clone()]);
+        superset(&account.query_items(&id, ItemKind::Contacts, &either).await.expect("query"), &[&ann, &bob]);
         let not_ann = Query::Not(Box::new(fn_ann.clone()));
-        let found = account.query_items(&id, ItemKind::Contacts, &not_ann).await.expect("query");
-        assert!(!hrefs(&found.items).contains(&ann) && hrefs(&found.items).contains(&bob), "{found:?}");
+        superset(&account.query_items(&id, ItemKind::Contacts, &not_ann).await.expect("query"), &[&bob, &jurgen]);
         let umlaut = Query::FieldContains { field: "FN".into(), text: "JÜRGEN".into() };
-        let found = account.query_items(&id, ItemKind::Contacts, &umlaut).await.expect("query");
-        assert_eq!(hrefs(&found.items), std::slice::from_ref(&jurgen));
+        superset(&account.query_items(&id, ItemKind::Contacts, &umlaut).await.expect("query"), &[&jurgen]);
 
         let fetched =
             account.fetch_items(&id, ItemKind::Contacts, &[jurgen.clone(), ann.clone()]).await.expect("fetch");
@@ -378,14 +392,28 @@ mod backend {
         assert_eq!(fetched[0].body, got.body, "multiget and GET give the same bytes");
         assert_eq!(fetched[0].item, got.item);
 
-        let copied = account.copy_item(&a, ItemKind::Events, &second).await.expect("copy");
+        // A server may keep an iCalendar UID unique among all of a user's calendars (RFC 6638
+        // 3.2.4.1, which Cyrus asks of every event): then the copy is refused as UidInUse (the
+        // core copies with a fresh UID), and a resource with another UID goes in instead.
+        let copied = match account.copy_item(&a, ItemKind::Events, &second).await {
+            Ok(copied) => copied,
+            Err(error) => {
+                assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "{error:?}");
+                assert!(account.get_item(&format!("{second}a.ics"), ItemKind::Events).await.expect("get").is_none());
+                let a_body = event("a-copy", "Alpha", "20240101T100000Z");
+                let target = format!("{second}a.ics");
+                account.put_item(&target, ItemKind::Events, &a_body, &Precondition::Absent).await.expect("put")
+            }
+        };
         assert_eq!(copied.href, format!("{second}a.ics"));
         assert!(copied.etag.is_some());
         assert!(account.get_item(&a, ItemKind::Events).await.expect("get").is_some(), "the source stays");
         let copy = account.get_item(&copied.href, ItemKind::Events).await.expect("get").expect("copy");
-        assert_eq!(lines(&copy.body), lines(&a_body));
+        let summary =
+            |body: &[u8]| lines(body).into_iter().filter(|line| line.starts_with("SUMMARY")).collect::<Vec<_>>();
+        assert_eq!(summary(&copy.body), summary(&a_body));
         let error = account.copy_item(&a, ItemKind::Events, &second).await.expect_err("exists");
-        assert_eq!(error.kind(), AdapterErrorKind::AlreadyExists, "{error:?}");
+        assert!([AdapterErrorKind::AlreadyExists, AdapterErrorKind::UidInUse].contains(&error.kind()), "{error:?}");
 
         let moved = account.move_item(&b, ItemKind::Events, &second).await.expect("move");
         assert_eq!(moved.href, format!("{second}b&c.ics"));

@@ -132,6 +132,8 @@ async fn a_calendar_item_over_the_item_limit_is_refused_and_the_session_goes_on(
         "<VEVENT>".to_owned(),
         "<UID>limits-large-event@agap.invalid</UID>".to_owned(),
         "<DTSTART>2026-12-07T10:00:00Z</DTSTART>".to_owned(),
+        // An end every server accepts (Cyrus 3.6 refuses a DATE-TIME start without one).
+        "<DURATION>PT1H</DURATION>".to_owned(),
         "<SUMMARY>large</SUMMARY>".to_owned(),
         format!("<DESCRIPTION>{description}</DESCRIPTION>"),
         "</VEVENT>".to_owned(),

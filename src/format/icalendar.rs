@@ -17,6 +17,8 @@
 //! - The first VALARM of the main component is the alarm item; the parent shows its UID in a
 //!   last `<VALARM>` child. Further VALARMs stay upstream, unseen (one alarm per item, draft).
 //! - The AGAP tags live in an `X-AGAP-TAGS` property of the main component, never shown.
+//! - A `<VALARM>` naming an alarm not stored yet is kept in an `X-AGAP-VALARM` property, shown
+//!   as that `<VALARM>` until an alarm arrives.
 
 use agap_adapter_api::collection::ItemKind;
 use base64::Engine;
@@ -71,6 +73,12 @@ pub enum CalendarInput {
     /// An alarm of one.
     Alarm(Element),
 }
+
+/// The property of a main component that keeps the UID its `<VALARM>` named while no such
+/// alarm is stored yet (example 7.11 STORs the event before its alarm): RETR shows the link as
+/// it was sent, and the alarm resolves it when it arrives. Never shown as a property of its
+/// own (docs/interpretations.md, ALARM-LINK-7.11).
+const ALARM_LINK_PROPERTY: &str = "X-AGAP-VALARM";
 
 /// PRODID of resources the gateway creates.
 const PRODID: &str = "-//agap-gateway//AGAP 04//EN";
@@ -171,6 +179,31 @@ fn component_type(kind: ItemKind) -> AgapResult<ICalendarComponentType> {
 }
 
 fn parse(ics: &str) -> AgapResult<ICalendar> {
+    let mut calendar = parse_as_calcard_reads(ics)?;
+    keep_binary_values(&mut calendar);
+    Ok(calendar)
+}
+
+/// Gives VALUE=BINARY values their bytes back: calcard decodes ENCODING=BASE64 and keeps the
+/// bytes as text when they are UTF-8 (a text/plain ATTACH, say), so they would render as text
+/// and be written back without their encoding. RFC 5545 3.2.20 and 3.3.1: a BINARY value is
+/// inline base64 data, whatever the bytes are.
+fn keep_binary_values(calendar: &mut ICalendar) {
+    for component in &mut calendar.components {
+        for entry in &mut component.entries {
+            let binary = entry.params.iter().any(|parameter| {
+                parameter.name == ICalendarParameterName::Value
+                    && parameter_text(&parameter.name, &parameter.value).eq_ignore_ascii_case("BINARY")
+            });
+            if binary && let [ICalendarValue::Text(text)] = entry.values.as_mut_slice() {
+                let bytes = std::mem::take(text).into_bytes();
+                entry.values = vec![ICalendarValue::Binary(bytes)];
+            }
+        }
+    }
+}
+
+fn parse_as_calcard_reads(ics: &str) -> AgapResult<ICalendar> {
     match Parser::new(ics).entry() {
         // A bare component (no VCALENDAR around it, seen in the wild) is read as if wrapped.
         Entry::ICalendar(mut calendar)
@@ -336,6 +369,35 @@ fn is_tags(entry: &ICalendarEntry) -> bool {
     entry.name.as_str().eq_ignore_ascii_case(TAGS_PROPERTY)
 }
 
+fn is_alarm_link(entry: &ICalendarEntry) -> bool {
+    entry.name.as_str().eq_ignore_ascii_case(ALARM_LINK_PROPERTY)
+}
+
+/// The pending alarm link of a component, if it has one (see [`ALARM_LINK_PROPERTY`]).
+fn alarm_link(node: &Node) -> Option<String> {
+    // The value as calcard unescaped it: the link is an identifier, shown as it was sent.
+    let entry = node.entries.iter().find(|entry| is_alarm_link(entry))?;
+    let link: String = entry
+        .values
+        .iter()
+        .filter_map(|value| match value {
+            ICalendarValue::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    Some(link).filter(|link| !link.is_empty())
+}
+
+/// The entry keeping a pending alarm link.
+fn alarm_link_entry(link: &str) -> ICalendarEntry {
+    ICalendarEntry {
+        name: ICalendarProperty::Other(ALARM_LINK_PROPERTY.into()),
+        params: Vec::new(),
+        values: vec![ICalendarValue::Text(link.to_owned())],
+    }
+}
+
 /// The UID of the alarm of a parent: its own UID property, else derived from the parent's.
 fn alarm_uid(alarm: &Node, parent_uid: &str) -> String {
     alarm.uid().filter(|uid| !uid.is_empty()).unwrap_or_else(|| format!("{parent_uid}-alarm"))
@@ -357,7 +419,7 @@ pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
         |id: &str| resolver.resolve(id).or_else(|| custom.iter().find(|(known, _)| known == id).map(|(_, tz)| *tz));
     let main = &root.children[main];
     let uid = main.uid().unwrap_or_default();
-    let shown = |entry: &&ICalendarEntry| !is_tags(entry) && is_xml_name(entry.name.as_str());
+    let shown = |entry: &&ICalendarEntry| !is_tags(entry) && !is_alarm_link(entry) && is_xml_name(entry.name.as_str());
     let mut children: Vec<Element> =
         main.entries.iter().filter(shown).map(|entry| property_element(entry, &resolve)).collect();
     let alarm = main.first_alarm().map(|index| {
@@ -382,6 +444,12 @@ pub fn render_calendar(ics: &str, kind: ItemKind) -> AgapResult<CalendarView> {
         children.push(Element::text("VALARM", alarm_uid.clone()));
         AlarmView { uid: alarm_uid, element: Element::parent("VALARM", elements) }
     });
+    // A link to an alarm not stored yet is shown as sent; it is no alarm item.
+    if alarm.is_none()
+        && let Some(link) = alarm_link(main)
+    {
+        children.push(Element::text("VALARM", link));
+    }
     Ok(CalendarView { uid, item: Element::parent(name, children), alarm, tags: read_tags(&text_lines, first, last) })
 }
 
@@ -446,8 +514,9 @@ fn content_line(element: &Element) -> AgapResult<Option<String>> {
     if !valid_name {
         return Err(invalid(format!("<{}> is not an iCalendar property", element.name)));
     }
-    if name == TAGS_PROPERTY || matches!(element.content, Content::Children(_)) {
-        // Tags come from the stored resource; nested components other than VALARM are ignored.
+    if name == TAGS_PROPERTY || name == ALARM_LINK_PROPERTY || matches!(element.content, Content::Children(_)) {
+        // Tags come from the stored resource, the alarm link from <VALARM>; nested components
+        // other than VALARM are ignored.
         return Ok(None);
     }
     let mut line = name.clone();
@@ -556,19 +625,20 @@ fn timezone_id(node: &Node) -> Option<String> {
 /// The iCalendar resource (whole VCALENDAR text, CRLF, folded) for a STORed item. When
 /// `previous` (the resource it replaces) is given, keep from it: the other components
 /// (RECURRENCE-ID overrides and the VTIMEZONEs they use), the alarm of the main component when
-/// the item's <VALARM> names that alarm's UID, and the tags. An item without <UID> gets a fresh
-/// one. Returns the text and the item's iCalendar UID.
+/// the item's <VALARM> names that alarm's UID, and the tags. A <VALARM> naming no stored alarm
+/// is kept as a link for the alarm to come (ALARM-LINK-7.11). An item without <UID> gets a
+/// fresh one. Returns the text and the item's iCalendar UID.
 pub fn calendar_from_xml(item: &Element, kind: ItemKind, previous: Option<&str>) -> AgapResult<(String, String)> {
     let name = component_name(kind)?;
     if !item.name.eq_ignore_ascii_case(name) {
         return Err(invalid(format!("<{}> is not a {name}", item.name)));
     }
     let mut lines = Vec::new();
-    let mut alarm_link = None;
+    let mut named_alarm = None;
     let mut uid = None;
     for child in children(item) {
         if child.name.eq_ignore_ascii_case("VALARM") {
-            alarm_link = Some(element_text(child)?.trim().to_owned());
+            named_alarm = Some(element_text(child)?.trim().to_owned()).filter(|link| !link.is_empty());
             continue;
         }
         if child.name.eq_ignore_ascii_case("UID") {
@@ -606,12 +676,14 @@ pub fn calendar_from_xml(item: &Element, kind: ItemKind, previous: Option<&str>)
             let old_uid = old.uid().unwrap_or_default();
             // The client keeps the alarm (and the unseen further ones) by naming it; otherwise
             // the item has no alarm any more.
-            let keeps_alarm = old
-                .first_alarm()
-                .is_some_and(|first| alarm_link.as_deref() == Some(alarm_uid(&old.children[first], &old_uid).as_str()));
+            let keeps_alarm = old.first_alarm().is_some_and(|first| {
+                named_alarm.as_deref() == Some(alarm_uid(&old.children[first], &old_uid).as_str())
+            });
             if keeps_alarm {
                 main.children =
                     old.children.into_iter().filter(|child| child.kind == ICalendarComponentType::VAlarm).collect();
+            } else if let Some(link) = &named_alarm {
+                main.entries.push(alarm_link_entry(link));
             }
             root.children.insert(index, main);
             let mut zones = Vec::new();
@@ -623,6 +695,9 @@ pub fn calendar_from_xml(item: &Element, kind: ItemKind, previous: Option<&str>)
             root
         }
         None => {
+            if let Some(link) = &named_alarm {
+                main.entries.push(alarm_link_entry(link));
+            }
             let header = parse(&format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nEND:VCALENDAR\r\n"))?;
             let mut root = Node::from_calendar(&header)?;
             root.children = vec![main];
@@ -670,7 +745,37 @@ pub fn attach_alarm(parent_ics: &str, kind: ItemKind, alarm: &Element) -> AgapRe
         Some(first) => main.children[first] = node,
         None => main.children.push(node),
     }
+    // The alarm that arrives is the item's one alarm: a link still waiting is resolved by it.
+    main.entries.retain(|entry| !is_alarm_link(entry));
     Ok(write(&root.into_calendar()))
+}
+
+/// `ics` as a copy of its own: a fresh iCalendar UID in place of the main component's, in every
+/// component that shares it (the overrides of a recurring item), everything else kept (tags,
+/// alarms, other components). For a server that keeps a UID unique among all of a user's
+/// calendars (docs/interpretations.md, COPY-FRESH-UID). Returns the text and the new UID.
+pub fn with_fresh_uid(ics: &str, kind: ItemKind) -> AgapResult<(String, String)> {
+    let mut root = Node::from_calendar(&parse(ics)?)?;
+    let component = component_type(kind)?;
+    let index = main_index(&root, &component)?;
+    let old = root.children[index].uid();
+    let fresh = fresh_uid();
+    let uid_entry = || ICalendarEntry {
+        name: ICalendarProperty::Uid,
+        params: Vec::new(),
+        values: vec![ICalendarValue::Text(fresh.clone())],
+    };
+    for (position, child) in root.children.iter_mut().enumerate() {
+        let shares = child.kind == component && old.is_some() && child.uid() == old;
+        if !shares && position != index {
+            continue;
+        }
+        match child.entries.iter_mut().find(|entry| entry.name == ICalendarProperty::Uid) {
+            Some(entry) => *entry = uid_entry(),
+            None => child.entries.insert(0, uid_entry()),
+        }
+    }
+    Ok((write(&root.into_calendar()), fresh))
 }
 
 /// `ics` without the first VALARM of its main component (DELE of an alarm item).

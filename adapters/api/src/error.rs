@@ -32,6 +32,10 @@ pub enum AdapterErrorKind {
     Unsupported,
     /// The object is larger than the caller allowed; it was not read whole.
     TooLarge,
+    /// The server keeps an item's iCalendar UID unique beyond the target collection (per user,
+    /// as RFC 6638 3.2.4.1 `unique-scheduling-object-resource` asks of scheduling objects) and
+    /// another collection holds it: a copy there needs a UID of its own.
+    UidInUse,
 }
 
 /// An upstream failure with a human-readable reason (never containing credentials).

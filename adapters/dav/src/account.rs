@@ -176,6 +176,35 @@ fn report_fallback(status: StatusCode) -> bool {
         )
 }
 
+/// The preconditions by which a server refuses a second resource with an item's UID: RFC 4791
+/// 5.3.2.1 and RFC 6352 6.3.2.1 `no-uid-conflict` (within the target collection), RFC 6638
+/// 3.2.4.1 `unique-scheduling-object-resource` (within the user's calendars; Cyrus asks it of
+/// every event). Each may name the resource that holds the UID.
+const UID_CONDITIONS: [&str; 2] = ["no-uid-conflict", "unique-scheduling-object-resource"];
+
+/// The error of a write into `collection` (a canonical collection path) that `reply` refused:
+/// for a UID already in use, `AlreadyExists` when the resource holding it is in `collection`,
+/// `UidInUse` when it is elsewhere (a copy then needs a UID of its own); otherwise as
+/// [`Reply::error`].
+fn write_refused(reply: &Reply, collection: &str) -> AdapterError {
+    let Some(body) = reply.dav_error() else { return reply.error() };
+    let Some(condition) = body.condition.as_deref().filter(|condition| UID_CONDITIONS.contains(condition)) else {
+        return reply.error();
+    };
+    let elsewhere = match &body.href {
+        Some(href) => matches!(inside(&reply.url, collection, href), Ok(None)),
+        // Unnamed: each condition in the scope its RFC gives it.
+        None => condition == "unique-scheduling-object-resource",
+    };
+    let kind = if elsewhere { AdapterErrorKind::UidInUse } else { AdapterErrorKind::AlreadyExists };
+    reply.error_of_kind(Some(kind))
+}
+
+/// The collection (canonical, ending in '/') a canonical member path lies in.
+fn parent_collection(href: &str) -> &str {
+    href.rfind('/').map_or(href, |slash| &href[..=slash])
+}
+
 impl DavAccount {
     /// The client of this account.
     pub fn client(&self) -> &DavClient {
@@ -320,7 +349,9 @@ impl DavAccount {
     }
 
     /// COPY or MOVE (RFC 4918 9.8, 9.9) without overwriting; GET, PUT and (for MOVE) DELETE
-    /// where the server offers neither or refuses the destination.
+    /// where the server offers neither or refuses the destination. A UID the server will not
+    /// have twice is `AlreadyExists` when the target holds it, `UidInUse` when another
+    /// collection does (see [`write_refused`]).
     async fn transfer(&self, method: &str, href: &str, kind: ItemKind, to_collection: &str) -> AdapterResult<ItemRef> {
         let source = normalize(&self.base, href)?;
         let target = format!("{}{}", normalize_collection(&self.base, to_collection)?, last_segment(&source));
@@ -369,7 +400,7 @@ impl DavAccount {
                 }
                 Ok(copied)
             }
-            _ => Err(reply.error()),
+            _ => Err(write_refused(&reply, parent_collection(&target))),
         }
     }
 }
@@ -586,7 +617,7 @@ impl CollectionAccount for DavAccount {
                 }
                 _ => AdapterError::new(AdapterErrorKind::Conflict, format!("{href} changed meanwhile")),
             }),
-            _ => Err(reply.error()),
+            _ => Err(write_refused(&reply, parent_collection(&href))),
         }
     }
 
@@ -618,7 +649,7 @@ impl CollectionAccount for DavAccount {
         let mut token = token.map(str::to_owned);
         // Latest state per href: Some(etag) changed, None removed.
         let mut changes: BTreeMap<String, Option<Option<String>>> = BTreeMap::new();
-        for _ in 0..MAX_SYNC_PAGES {
+        for page in 0..MAX_SYNC_PAGES {
             let body = requests::sync_collection(token.as_deref())?;
             let reply = self.client.send_xml("REPORT", &url, Some("0"), body).await?;
             match reply.status {
@@ -629,6 +660,13 @@ impl CollectionAccount for DavAccount {
                     return Ok(None);
                 }
                 StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => {
+                    return Ok(None);
+                }
+                // A token the server cannot take should be 403 valid-sync-token (RFC 6578 3.2);
+                // some fail on it instead (Xandikos 0.2.8: 500). Starting over with a full sync
+                // is right either way: if the server is down, that fails in its turn.
+                status if status.is_server_error() && page == 0 && token.is_some() => {
+                    tracing::warn!(collection = path, %status, "the server failed a sync from a token; starting a full sync");
                     return Ok(None);
                 }
                 _ => return Err(reply.error()),
@@ -720,6 +758,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sync_token_the_server_fails_on_means_a_full_sync() {
+        // Xandikos 0.2.8 answers an unknown token with 500 rather than 403 valid-sync-token.
+        let (base, log) = serve(|_| answer(500, "AssertionError")).await;
+        let account = account_on(base);
+        assert_eq!(account.sync_changes("/cal/", Some("http://x.invalid/sync/nope")).await.expect("a full sync"), None);
+        // Without a token there is nothing to start over from: the failure is the server's.
+        let error = account.sync_changes("/cal/", None).await.expect_err("down");
+        assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error:?}");
+        assert_eq!(log.lock().expect("log").len(), 2);
+    }
+
+    #[tokio::test]
     async fn writes_map_statuses_to_error_kinds() {
         let (base, log) = serve(|request| match (request.method.as_str(), request.path.as_str()) {
             ("PUT", "/cal/exists.ics") => answer(412, ""),
@@ -768,6 +818,58 @@ mod tests {
         assert_eq!(puts[1].header("if-match"), Some("\"1\""));
         assert_eq!(puts[0].header("content-type"), Some("text/calendar; charset=utf-8"));
         assert!(log.iter().all(|r| !r.body.contains("s3cret")));
+    }
+
+    /// A COPY the server refuses as Cyrus 3.6 does (405, "Can not copy resources within same
+    /// user"), whose GET and PUT stand-in the PUT answers with `put_error`.
+    async fn copy_with_put_refused(put_error: &'static str) -> AdapterError {
+        let (base, _) = serve(move |request| match request.method.as_str() {
+            "COPY" => answer(
+                405,
+                r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict/><D:responsedescription>Can not copy resources within same user</D:responsedescription></D:error>"#,
+            ),
+            "GET" => (200, vec![("ETag", "\"src\"".to_owned())], "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_owned()),
+            "PUT" => answer(403, put_error),
+            _ => answer(500, ""),
+        })
+        .await;
+        account_on(base).copy_item("/cal/one/a.ics", ItemKind::Events, "/cal/two/").await.expect_err("refused")
+    }
+
+    #[tokio::test]
+    async fn a_uid_the_server_keeps_unique_beyond_the_target_is_told_apart_from_one_in_it() {
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:unique-scheduling-object-resource><D:href>/cal/one/a.ics</D:href></C:unique-scheduling-object-resource></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "{error:?}");
+        assert!(error.reason().contains("unique-scheduling-object-resource"), "{error:?}");
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>http://127.0.0.1/cal/two/b.ics</D:href></C:no-uid-conflict></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "another origin is not the target: {error:?}");
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/cal/two/b.ics</D:href></C:no-uid-conflict></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::AlreadyExists, "{error:?}");
+        // Unnamed, each in its RFC's scope: the collection, the user.
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict/></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::AlreadyExists, "{error:?}");
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:unique-scheduling-object-resource/></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "{error:?}");
+        let error = copy_with_put_refused(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/></D:error>"#,
+        )
+        .await;
+        assert_eq!(error.kind(), AdapterErrorKind::Refused, "{error:?}");
     }
 
     #[tokio::test]

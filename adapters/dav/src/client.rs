@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::href::{inside, normalize_collection};
 use crate::multistatus::{
-    AGAP, CALDAV, CALENDARSERVER, CARDDAV, DAV, PropResponse, error_condition, parse_multistatus,
+    AGAP, CALDAV, CALENDARSERVER, CARDDAV, DAV, DavError, PropResponse, dav_error, error_condition, parse_multistatus,
 };
 
 /// Redirects followed for one request (RFC 6764 6: /.well-known answers with one).
@@ -136,12 +136,27 @@ impl Reply {
         String::from_utf8_lossy(&self.body)
     }
 
-    /// The error this answer stands for, with the DAV precondition it names, if any.
+    /// The error this answer stands for, with the DAV precondition it names and the server's
+    /// explanation, if any: `/cal/x.ics answered 403 Forbidden (valid-calendar-data: DTEND must
+    /// occur after DTSTART)`.
     pub fn error(&self) -> AdapterError {
+        self.error_of_kind(None)
+    }
+
+    /// As [`Reply::error`], of `kind` when given rather than the status's.
+    pub fn error_of_kind(&self, kind: Option<AdapterErrorKind>) -> AdapterError {
         let error = refused(self.status, &self.url);
-        match error_condition(&self.text()) {
-            Some(condition) => AdapterError::new(error.kind(), format!("{} ({condition})", error.reason())),
-            None => error,
+        let kind = kind.unwrap_or(error.kind());
+        let said = self.dav_error().map(|body| {
+            let condition = body.condition.map(|condition| shown_text(&condition, MAX_SHOWN_CONDITION));
+            let description = body.description.map(|description| shown_text(&description, MAX_SHOWN_DESCRIPTION));
+            [condition, description].into_iter().flatten().filter(|text| !text.is_empty()).collect::<Vec<_>>()
+        });
+        match said {
+            Some(said) if !said.is_empty() => {
+                AdapterError::new(kind, format!("{} ({})", error.reason(), said.join(": ")))
+            }
+            _ => AdapterError::new(kind, error.reason()),
         }
     }
 
@@ -149,6 +164,36 @@ impl Reply {
     pub fn condition(&self) -> Option<String> {
         error_condition(&self.text())
     }
+
+    /// The DAV:error body, if the answer is one.
+    pub fn dav_error(&self) -> Option<DavError> {
+        dav_error(&self.text())
+    }
+}
+
+/// The longest precondition name shown (the RFCs' longest is 33 characters).
+const MAX_SHOWN_CONDITION: usize = 64;
+/// The longest explanation of a server shown: enough for a sentence, never a page.
+const MAX_SHOWN_DESCRIPTION: usize = 200;
+
+/// `text` from a server made fit for a reply line: control and bidirectional formatting
+/// characters become spaces, runs of white space one space, and past `max` characters it is cut
+/// (marked with "..."). A server's words are hostile input like any other.
+pub(crate) fn shown_text(text: &str, max: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { ' ' } else { c }
+        })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= max {
+        return joined;
+    }
+    let cut: String = joined.chars().take(max.saturating_sub(3)).collect();
+    format!("{}...", cut.trim_end())
 }
 
 /// Maps an HTTP status to the adapter's error kinds.
@@ -618,6 +663,55 @@ mod tests {
         let error = client.send_bounded("GET", &base, &[], None, Bound::Item).await.expect_err("too large");
         assert_eq!(error.kind(), AdapterErrorKind::TooLarge, "{error:?}");
         assert_eq!(client.send("GET", &base, &[], None).await.expect_err("listing").kind(), AdapterErrorKind::TooLarge);
+    }
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            url: Url::parse("http://127.0.0.1/cal/x.ics").expect("url"),
+            status: StatusCode::from_u16(status).expect("status"),
+            etag: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn refusals_carry_the_precondition_and_the_servers_explanation() {
+        let cyrus = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/><D:responsedescription>DTEND must occur after DTSTART</D:responsedescription></D:error>"#;
+        let error = reply(403, cyrus).error();
+        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        assert_eq!(
+            error.reason(),
+            "/cal/x.ics answered 403 Forbidden (valid-calendar-data: DTEND must occur after DTSTART)"
+        );
+        assert_eq!(
+            reply(403, r#"<D:error xmlns:D="DAV:"><D:need-privileges/></D:error>"#).error().reason(),
+            "/cal/x.ics answered 403 Forbidden (need-privileges)"
+        );
+        assert_eq!(
+            reply(500, "<html>Internal Server Error</html>").error().reason(),
+            "/cal/x.ics answered 500 Internal Server Error"
+        );
+    }
+
+    #[test]
+    fn a_servers_explanation_is_bounded_and_loses_its_control_characters() {
+        let hostile = format!(
+            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/><D:responsedescription>line&#13;
+200 OK forged&#7;&#x1b;[31m &#x202E;evil {}</D:responsedescription></D:error>"#,
+            "x".repeat(10_000)
+        );
+        let reason = reply(403, &hostile).error().reason().to_owned();
+        assert!(
+            reason
+                .starts_with("/cal/x.ics answered 403 Forbidden (valid-calendar-data: line 200 OK forged [31m evil x"),
+            "{reason}"
+        );
+        assert!(reason.ends_with("...)"), "{reason}");
+        assert!(!reason.chars().any(|c| c.is_control() || c == '\u{202E}'), "{reason:?}");
+        assert!(reason.len() < 300, "{}", reason.len());
+        assert_eq!(shown_text("  a \t\n b  ", 10), "a b");
+        assert_eq!(shown_text("äöüäöü", 5), "äö...");
     }
 
     #[test]

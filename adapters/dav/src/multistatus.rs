@@ -129,14 +129,38 @@ pub fn parse_multistatus_document(xml: &str) -> Result<Multistatus, String> {
     Ok(Multistatus { responses, sync_token })
 }
 
-/// The precondition or postcondition a DAV:error body names (RFC 4918 16), e.g.
-/// `no-uid-conflict`; `None` when the body is no DAV:error.
-pub fn error_condition(xml: &str) -> Option<String> {
+/// What a DAV:error body (RFC 4918 16) says: the precondition or postcondition it names, the
+/// href that element holds (RFC 4791 `no-uid-conflict` and RFC 6638
+/// `unique-scheduling-object-resource` name the resource already using the UID) and the
+/// server's explanation, a DAV:responsedescription beside it (Cyrus: "DTEND must occur after
+/// DTSTART"). Texts are as the server sent them: whoever shows them must make them safe
+/// ([`crate::client::shown_text`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DavError {
+    pub condition: Option<String>,
+    pub href: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The DAV:error of an error body; `None` when the body is no DAV:error.
+pub fn dav_error(xml: &str) -> Option<DavError> {
     let root = parse_tree(xml).ok()?;
     if !root.is(DAV, "error") {
         return None;
     }
-    root.children.first().map(|c| c.name.clone())
+    let element = root.children.iter().find(|child| !child.is(DAV, "responsedescription"));
+    let text = |node: &Node| Some(node.text.trim().to_owned()).filter(|text| !text.is_empty());
+    Some(DavError {
+        condition: element.map(|element| element.name.clone()),
+        href: element.and_then(|element| element.child(DAV, "href")).and_then(text),
+        description: root.child(DAV, "responsedescription").and_then(text),
+    })
+}
+
+/// The precondition or postcondition a DAV:error body names (RFC 4918 16), e.g.
+/// `no-uid-conflict`; `None` when the body is no DAV:error or names none.
+pub fn error_condition(xml: &str) -> Option<String> {
+    dav_error(xml)?.condition
 }
 
 /// The code of an HTTP status line ("HTTP/1.1 200 OK").
@@ -345,7 +369,24 @@ END:VCALENDAR&#13;
     fn error_bodies_name_their_condition() {
         let xml = r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/c/a.ics</D:href></C:no-uid-conflict></D:error>"#;
         assert_eq!(error_condition(xml).as_deref(), Some("no-uid-conflict"));
+        assert_eq!(dav_error(xml).and_then(|error| error.href).as_deref(), Some("/c/a.ics"));
         assert_eq!(error_condition("<html>oops</html>"), None);
         assert_eq!(error_condition("not xml at all <"), None);
+    }
+
+    #[test]
+    fn error_bodies_keep_the_servers_explanation() {
+        // Cyrus 3.6, refusing an event it misreads: the description follows the precondition.
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/><D:responsedescription>DTEND must occur after DTSTART</D:responsedescription></D:error>"#;
+        let error = dav_error(xml).expect("a DAV:error");
+        assert_eq!(error.condition.as_deref(), Some("valid-calendar-data"));
+        assert_eq!(error.description.as_deref(), Some("DTEND must occur after DTSTART"));
+        assert_eq!(error.href, None);
+        // Before the precondition, or alone.
+        let first = r#"<D:error xmlns:D="DAV:"><D:responsedescription> why </D:responsedescription><D:valid-sync-token/></D:error>"#;
+        assert_eq!(error_condition(first).as_deref(), Some("valid-sync-token"));
+        let alone = r#"<D:error xmlns:D="DAV:"><D:responsedescription>just this</D:responsedescription></D:error>"#;
+        assert_eq!(dav_error(alone), Some(DavError { description: Some("just this".into()), ..DavError::default() }));
     }
 }

@@ -7,10 +7,13 @@ use agap_adapter_api::query::Query;
 
 use crate::requests::{escape, is_xml_text};
 
-/// The collation asked for: case-insensitive beyond ASCII (RFC 4790, RFC 5051). CardDAV servers
-/// must support it (RFC 6352 8.3); a CalDAV server that does not refuses the report, and the
-/// adapter then lists everything.
-const COLLATION: &str = "i;unicode-casemap";
+/// The collation asked for: the one every CalDAV and CardDAV server must offer (RFC 4791 7.5.1,
+/// RFC 6352 8.3), which folds ASCII letters only. Texts are pushed down only when they are
+/// ASCII: for them its answer is a superset of the exact matches on every server, while
+/// `i;unicode-casemap` is refused by some (Xandikos: 500) and matched wrongly beyond ASCII by
+/// others (Cyrus 3.6: `MÜLLER` finds no `Müller`, and says nothing). A non-ASCII text is
+/// checked by the core alone.
+const COLLATION: &str = "i;ascii-casemap";
 
 /// One condition the server can check; a filter holds all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +50,11 @@ fn utc_time(time: &str) -> bool {
         && bytes.iter().enumerate().all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
 }
 
+/// A text-match the server can evaluate (see [`COLLATION`]): a property name and a non-empty
+/// ASCII text.
 fn text_condition(field: &str, text: &str) -> Option<(String, String)> {
     let field = property_name(field)?;
-    (!text.is_empty() && is_xml_text(text)).then(|| (field, text.to_owned()))
+    (!text.is_empty() && text.is_ascii() && is_xml_text(text)).then(|| (field, text.to_owned()))
 }
 
 /// Conditions implied by `query` (all must hold).
@@ -207,12 +212,26 @@ mod tests {
             calendar_filter(&query, ItemKind::Tasks).expect("a filter"),
             concat!(
                 r#"<C:time-range start="20240301T000000Z" end="20250101T000000Z"/>"#,
-                r#"<C:prop-filter name="SUMMARY"><C:text-match collation="i;unicode-casemap">a&amp;b&lt;c&gt;</C:text-match></C:prop-filter>"#,
-                r#"<C:prop-filter name="UID"><C:text-match collation="i;unicode-casemap" negate-condition="yes">x</C:text-match></C:prop-filter>"#
+                r#"<C:prop-filter name="SUMMARY"><C:text-match collation="i;ascii-casemap">a&amp;b&lt;c&gt;</C:text-match></C:prop-filter>"#,
+                r#"<C:prop-filter name="UID"><C:text-match collation="i;ascii-casemap" negate-condition="yes">x</C:text-match></C:prop-filter>"#
             )
         );
-        let single = Query::Or(vec![contains("LOCATION", "Zürich")]);
-        assert!(calendar_filter(&single, ItemKind::Events).expect("filter").contains(">Zürich<"));
+        let single = Query::Or(vec![contains("LOCATION", "Zurich")]);
+        assert!(calendar_filter(&single, ItemKind::Events).expect("filter").contains(">Zurich<"));
+    }
+
+    #[test]
+    fn texts_beyond_ascii_are_left_to_the_core() {
+        let umlaut = contains("SUMMARY", "Müller");
+        assert_eq!(calendar_filter(&umlaut, ItemKind::Events), None);
+        assert_eq!(addressbook_filter(&contains("FN", "Jürgen")), None);
+        // Beside other conditions it is left out; the rest still narrows.
+        let both = Query::And(vec![umlaut.clone(), contains("LOCATION", "Wien")]);
+        let filter = calendar_filter(&both, ItemKind::Events).expect("filter");
+        assert!(filter.contains(">Wien<") && !filter.contains("SUMMARY"), "{filter}");
+        // An alternative holding one cannot be narrowed at all, nor can its negation.
+        assert_eq!(addressbook_filter(&Query::Or(vec![contains("FN", "Ann"), contains("FN", "Jürgen")])), None);
+        assert_eq!(addressbook_filter(&Query::Not(Box::new(contains("FN", "Jürgen")))), None);
     }
 
     #[test]
@@ -221,16 +240,16 @@ mod tests {
             addressbook_filter(&Query::And(vec![contains("FN", "ann"), Query::Not(Box::new(contains("fn", "x")))]))
                 .expect("filter"),
             concat!(
-                r#"<CR:filter test="allof"><CR:prop-filter name="FN"><CR:text-match collation="i;unicode-casemap" match-type="contains">ann</CR:text-match></CR:prop-filter>"#,
-                r#"<CR:prop-filter name="FN"><CR:text-match collation="i;unicode-casemap" match-type="contains" negate-condition="yes">x</CR:text-match></CR:prop-filter></CR:filter>"#
+                r#"<CR:filter test="allof"><CR:prop-filter name="FN"><CR:text-match collation="i;ascii-casemap" match-type="contains">ann</CR:text-match></CR:prop-filter>"#,
+                r#"<CR:prop-filter name="FN"><CR:text-match collation="i;ascii-casemap" match-type="contains" negate-condition="yes">x</CR:text-match></CR:prop-filter></CR:filter>"#
             )
         );
         let or = Query::Or(vec![contains("FN", "ann"), contains("EMAIL", "@b")]);
         assert_eq!(
             addressbook_filter(&or).expect("filter"),
             concat!(
-                r#"<CR:filter test="anyof"><CR:prop-filter name="FN"><CR:text-match collation="i;unicode-casemap" match-type="contains">ann</CR:text-match></CR:prop-filter>"#,
-                r#"<CR:prop-filter name="EMAIL"><CR:text-match collation="i;unicode-casemap" match-type="contains">@b</CR:text-match></CR:prop-filter></CR:filter>"#
+                r#"<CR:filter test="anyof"><CR:prop-filter name="FN"><CR:text-match collation="i;ascii-casemap" match-type="contains">ann</CR:text-match></CR:prop-filter>"#,
+                r#"<CR:prop-filter name="EMAIL"><CR:text-match collation="i;ascii-casemap" match-type="contains">@b</CR:text-match></CR:prop-filter></CR:filter>"#
             )
         );
         // An alternative next to other conditions cannot be said in one filter: it is dropped.

@@ -157,6 +157,59 @@ fn fig_14_and_fig_15_both_ways() {
 }
 
 #[test]
+fn a_binary_value_stays_binary_whatever_its_bytes() {
+    // Base64 of UTF-8 text: still a BINARY value (RFC 5545 3.3.1), never turned into text.
+    let xml = "<VJOURNAL><UID>b@x</UID><DTSTAMP>2011-06-07T13:52:38Z</DTSTAMP>\
+               <ATTACH FMTTYPE=\"text/plain\" ENCODED=\"base64\">aGVsbG8gd29ybGQ=</ATTACH></VJOURNAL>";
+    let (ics, _) = calendar_from_xml(&parse_xml(xml).expect("xml"), ItemKind::Journals, None).expect("stores");
+    assert!(ics.contains("ATTACH;ENCODING=BASE64;FMTTYPE=text/plain;VALUE=BINARY:aGVsbG8gd29ybGQ=\r\n"), "{ics}");
+    let view = render_calendar(&ics, ItemKind::Journals).expect("renders");
+    let attach = view.item.child("ATTACH").expect("an ATTACH");
+    assert_eq!(attach.content, Content::Binary(b"hello world".to_vec()));
+    assert!(view.item.to_lines(1022).iter().any(|line| line.contains("ENCODED=\"base64\"")));
+    // As another client writes it, parameters in any order.
+    let other = ics.replace(
+        "ATTACH;ENCODING=BASE64;FMTTYPE=text/plain;VALUE=BINARY:",
+        "ATTACH;VALUE=BINARY;FMTTYPE=text/plain;ENCODING=BASE64:",
+    );
+    let view = render_calendar(&other, ItemKind::Journals).expect("renders");
+    assert_eq!(view.item.child("ATTACH").expect("an ATTACH").content, Content::Binary(b"hello world".to_vec()));
+}
+
+#[test]
+fn an_alarm_named_before_it_is_stored_keeps_its_link() {
+    // Example 7.11: the event names its alarm, which comes in a later STOR.
+    let (ics, _) = calendar_from_xml(&figure(FIG_3), ItemKind::Events, None).expect("stores");
+    assert!(!ics.contains("BEGIN:VALARM"), "the link is no alarm: {ics}");
+    let view = render_calendar(&ics, ItemKind::Events).expect("renders");
+    assert_eq!(on_the_wire(&view.item), figure(FIG_3), "the link as sent");
+    assert!(view.alarm.is_none());
+    assert!(!has_alarm(&ics, ItemKind::Events));
+    // STORed again with the link: still waiting; without it: gone.
+    let (again, _) = calendar_from_xml(&figure(FIG_3), ItemKind::Events, Some(&ics)).expect("stores");
+    assert_eq!(on_the_wire(&render_calendar(&again, ItemKind::Events).expect("renders").item), figure(FIG_3));
+    let unlinked = without(&figure(FIG_3), "VALARM");
+    let (dropped, _) = calendar_from_xml(&unlinked, ItemKind::Events, Some(&ics)).expect("stores");
+    assert_eq!(render_calendar(&dropped, ItemKind::Events).expect("renders").item, unlinked);
+    // The alarm arrives: it resolves the link, and leaves with DELE.
+    let with_alarm = attach_alarm(&again, ItemKind::Events, &figure(FIG_5)).expect("attaches");
+    assert!(!with_alarm.contains("X-AGAP-VALARM"), "{with_alarm}");
+    let view = render_calendar(&with_alarm, ItemKind::Events).expect("renders");
+    assert_eq!(on_the_wire(&view.item), figure(FIG_3));
+    assert_eq!(on_the_wire(&view.alarm.expect("alarm").element), figure(FIG_5));
+    let detached = detach_alarm(&with_alarm, ItemKind::Events).expect("detaches");
+    assert!(render_calendar(&detached, ItemKind::Events).expect("renders").item.child("VALARM").is_none());
+    // The property never comes in from the client.
+    let mut forged = figure(FIG_3);
+    if let Content::Children(children) = &mut forged.content {
+        children.pop();
+        children.push(Element::text("X-AGAP-VALARM", "forged"));
+    }
+    let (ics, _) = calendar_from_xml(&forged, ItemKind::Events, None).expect("stores");
+    assert!(!ics.contains("forged"), "{ics}");
+}
+
+#[test]
 fn fig_20_to_23_both_ways() {
     let view = render_calendar(FIG_20_22, ItemKind::Tasks).expect("renders");
     assert_eq!(on_the_wire(&view.item), figure(FIG_21));
@@ -296,6 +349,30 @@ fn an_item_without_uid_gets_one() {
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("PRODID:"));
 }
 
+#[test]
+fn a_copy_with_a_fresh_uid_keeps_everything_else() {
+    let recurring = FIG_2_4.replace(
+        "END:VCALENDAR\r\n",
+        "BEGIN:VEVENT\r\nUID:20110531T114600Z-123456@agap.at\r\nRECURRENCE-ID:20110614T180000Z\r\n\
+         DTSTAMP:20110531T121000Z\r\nDTSTART:20110614T190000Z\r\nSUMMARY:Later\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:unrelated\r\nDTSTAMP:20110531T121000Z\r\nDTSTART:20110614T190000Z\r\nEND:VEVENT\r\n\
+         END:VCALENDAR\r\n",
+    );
+    let tagged = set_calendar_tags(&recurring, ItemKind::Events, &["SEEN".into()]).expect("tags");
+    let (copy, uid) = with_fresh_uid(&tagged, ItemKind::Events).expect("a copy");
+    assert_ne!(uid, "20110531T114600Z-123456@agap.at");
+    assert!(!copy.contains("UID:20110531T114600Z-123456@agap.at\r\n"), "the override follows: {copy}");
+    assert_eq!(copy.matches(&format!("UID:{uid}\r\n")).count(), 2, "{copy}");
+    assert!(copy.contains("UID:unrelated\r\n"), "{copy}");
+    let original = render_calendar(&tagged, ItemKind::Events).expect("renders");
+    let view = render_calendar(&copy, ItemKind::Events).expect("renders");
+    assert_eq!(view.uid, uid);
+    assert_eq!(view.tags, ["SEEN"]);
+    assert_eq!(without(&view.item, "UID"), without(&original.item, "UID"));
+    let alarm = view.alarm.expect("the alarm comes along");
+    assert_eq!(alarm.uid, original.alarm.expect("alarm").uid, "the alarm keeps its own UID property");
+}
+
 /// The kind of a corpus file: its first VEVENT, VTODO or VJOURNAL.
 fn corpus_kind(text: &str) -> Option<ItemKind> {
     let upper = text.to_ascii_uppercase();
@@ -329,12 +406,13 @@ pub(super) fn round_trip(text: &str) -> RoundTrip {
         Ok(view) => view,
         Err(e) => return RoundTrip::Failed(format!("stored text does not render: {e}")),
     };
-    // ROUND-TRIP: a UID the gateway had to add. The alarm is a separate item (attach_alarm).
+    // ROUND-TRIP: a UID the gateway had to add. The alarm is a separate item (attach_alarm);
+    // until it comes, the item keeps its <VALARM> link (ALARM-LINK-7.11).
     let mut second_item = second.item;
     if first.item.child("UID").is_none() {
         second_item = without(&second_item, "UID");
     }
-    let first_item = without(&first.item, "VALARM");
+    let first_item = first.item.clone();
     if on_the_wire(&first_item) != on_the_wire(&second_item) {
         return RoundTrip::Failed(format!("item differs:\n{:?}\n{:?}", first_item, second_item));
     }
@@ -347,6 +425,13 @@ pub(super) fn round_trip(text: &str) -> RoundTrip {
             Ok(view) => view,
             Err(e) => return RoundTrip::Failed(format!("with alarm does not render: {e}")),
         };
+        let mut third_item = third.item;
+        if first.item.child("UID").is_none() {
+            third_item = without(&third_item, "UID");
+        }
+        if on_the_wire(&first_item) != on_the_wire(&third_item) {
+            return RoundTrip::Failed(format!("item with alarm differs:\n{:?}\n{:?}", first_item, third_item));
+        }
         let second_alarm = third.alarm.map(|alarm| alarm.element);
         if second_alarm.as_ref().map(on_the_wire) != Some(on_the_wire(&alarm.element)) {
             return RoundTrip::Failed(format!("alarm differs:\n{:?}\n{:?}", alarm.element, second_alarm));

@@ -1,8 +1,13 @@
 //! COPY, MOVE, CPYF, MOVF, FCPY and FMOV between collection folders of one type (another type
 //! is refused with 511 before this). Upstream this is WebDAV COPY or MOVE (the adapter falls
-//! back to GET, PUT and DELETE); an alarm travels with its item and cannot go alone.
+//! back to GET, PUT and DELETE); an alarm travels with its item and cannot go alone. A copy
+//! into a server that keeps iCalendar UIDs unique per user gets a fresh UID.
+
+use agap_adapter_api::AdapterErrorKind;
+use agap_adapter_api::collection::{ItemKind, Precondition};
 
 use crate::error::{AgapError, AgapResult};
+use crate::format::icalendar::with_fresh_uid;
 use crate::items::CollectionItems;
 use crate::op::transfer::Transfer;
 
@@ -20,7 +25,18 @@ pub async fn one(
     }
     let href = &data.item.href;
     let placed = match transfer {
-        Transfer::Copy => source.dav().copy_item(href, source.kind(), target.id()).await?,
+        Transfer::Copy => match source.dav().copy_item(href, source.kind(), target.id()).await {
+            // The server keeps the UID unique beyond the target: the copy becomes an item of
+            // its own, with a fresh iCalendar UID (docs/interpretations.md, COPY-FRESH-UID).
+            Err(error) if error.kind() == AdapterErrorKind::UidInUse && source.kind() != ItemKind::Contacts => {
+                tracing::debug!(%error, "the server keeps UIDs unique per user; copying with a fresh UID");
+                let (body, _) = with_fresh_uid(&String::from_utf8_lossy(&data.body), source.kind())?;
+                return Ok(target.put(&target.new_href(), &body, &Precondition::Absent).await?.uid);
+            }
+            placed => placed?,
+        },
+        // A moved item stays the same item: its UID stays too, and a server refusing it so
+        // answers 511 (COPY-FRESH-UID).
         Transfer::Move => source.dav().move_item(href, source.kind(), target.id()).await?,
     };
     if transfer == Transfer::Move {
