@@ -318,6 +318,42 @@ impl GatewayStore for SqliteStore {
         }
         transaction.commit().await.map_err(failed)
     }
+
+    async fn collection_marks(&self, account: &str) -> StoreResult<HashMap<String, String>> {
+        let rows = sqlx::query("SELECT collection, mark FROM collection_mark WHERE account = ?1")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(rows.iter().map(|row| (row.get::<String, _>(0), row.get::<String, _>(1))).collect())
+    }
+
+    async fn remember_collection_mark(&self, account: &str, collection: &str, mark: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO collection_mark (account, collection, mark) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET mark = excluded.mark",
+        )
+        .bind(account)
+        .bind(collection)
+        .bind(mark)
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn forget_collection_marks(&self, account: &str, collections: &[String]) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for collection in collections {
+            sqlx::query("DELETE FROM collection_mark WHERE account = ?1 AND collection = ?2")
+                .bind(account)
+                .bind(collection)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
 }
 
 /// Hands out `next` and moves it on.
@@ -549,6 +585,22 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), 80);
+    }
+
+    #[tokio::test]
+    async fn collection_marks_are_per_account_replaced_and_forgotten() {
+        let store = memory_store().await;
+        store.remember_collection_mark("alice", "/cal/a/", "TASK /Todo").await.expect("remember");
+        store.remember_collection_mark("alice", "/cal/b/", "CALE /B").await.expect("remember");
+        store.remember_collection_mark("bob", "/cal/a/", "CALE /Bob").await.expect("remember");
+        store.remember_collection_mark("alice", "/cal/a/", "TASK /Work/Done").await.expect("replace");
+        let marks = store.collection_marks("alice").await.expect("marks");
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks["/cal/a/"], "TASK /Work/Done");
+        store.forget_collection_marks("alice", &["/cal/a/".into(), "/cal/none/".into()]).await.expect("forget");
+        let marks = store.collection_marks("alice").await.expect("marks");
+        assert_eq!(marks.keys().collect::<Vec<_>>(), ["/cal/b/"]);
+        assert_eq!(store.collection_marks("bob").await.expect("marks")["/cal/a/"], "CALE /Bob");
     }
 
     #[tokio::test]
