@@ -54,9 +54,17 @@ impl Account {
             let result = match action {
                 ReservedSetup::Present => continue,
                 ReservedSetup::Adopt(info) => {
-                    let name = info.display_name.as_deref().unwrap_or(reserved.display_name());
                     tracing::info!(user = %self.user, folder = reserved.agap_name(), collection = %info.id, "adopting an existing collection");
-                    self.mark_collection(gateway, &info.id, &mark(kind, &path), name).await
+                    let mark = mark(kind, &path);
+                    let name = info.display_name.as_deref().unwrap_or(reserved.display_name());
+                    match self.mark_collection(gateway, &info.id, &mark, name).await {
+                        // Where the server keeps no mark, the reserved collection's display name
+                        // is what finds it again once the store is lost (`reserved_setup`).
+                        Ok(MarkOutcome::NotKept) if name != reserved.display_name() => {
+                            self.mark_collection(gateway, &info.id, &mark, reserved.display_name()).await.map(|_| ())
+                        }
+                        outcome => outcome.map(|_| ()),
+                    }
                 }
                 ReservedSetup::Create => {
                     tracing::info!(user = %self.user, folder = reserved.agap_name(), "creating the collection");
@@ -108,14 +116,15 @@ impl Account {
         collection: &str,
         mark: &str,
         display_name: &str,
-    ) -> AgapResult<()> {
-        match self.collections()?.set_mark(collection, mark, display_name).await? {
+    ) -> AgapResult<MarkOutcome> {
+        let outcome = self.collections()?.set_mark(collection, mark, display_name).await?;
+        match outcome {
             MarkOutcome::Kept => {
                 gateway.store.forget_collection_marks(&self.user, &[collection.to_owned()]).await?;
             }
             MarkOutcome::NotKept => gateway.store.remember_collection_mark(&self.user, collection, mark).await?,
         }
-        Ok(())
+        Ok(outcome)
     }
 
     /// Forgets what the store keeps of a deleted collection: its UID map and its mark.
