@@ -19,10 +19,11 @@ fn failed(error: impl std::fmt::Display) -> StoreError {
 /// Listed by hand rather than with `sqlx::migrate!`: that proc macro needs sqlx's `macros`
 /// feature, which builds sqlx and a second, bundled SQLite for the build host, a large share of
 /// a first release build. The checksums are sqlx's own, so databases made either way agree.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "0001_folders_and_change_counters.sql", include_str!("migrations/0001_folders_and_change_counters.sql")),
     (2, "0002_filter_definitions.sql", include_str!("migrations/0002_filter_definitions.sql")),
     (3, "0003_item_map.sql", include_str!("migrations/0003_item_map.sql")),
+    (4, "0004_collection_marks.sql", include_str!("migrations/0004_collection_marks.sql")),
 ];
 
 fn migrations() -> Vec<Migration> {
