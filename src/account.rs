@@ -4,18 +4,18 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use agap_adapter_api::collection::{CollectionAccount, CollectionInfo};
+use agap_adapter_api::collection::CollectionAccount;
 use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailboxName, MailboxStatus};
 use agap_adapter_api::{AdapterError, AdapterErrorKind};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{
-    FolderEntry, FolderPath, FolderTree, FolderType, ReservedCollection, ReservedNames, mark, placement, upstream_key,
-};
+use crate::folder::{FolderEntry, FolderPath, FolderTree, FolderType, ReservedNames, upstream_key};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::store::{Observation, mailbox_ucid_fingerprint, ucid_scope};
+
+mod collections;
 
 /// A logged-in account.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub struct ItemCounts {
 impl Account {
     /// The folder tree as the upstream servers show it now.
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
-        let (mailboxes, collections) = tokio::join!(self.mail.list_mailboxes(), self.list_collections());
+        let (mailboxes, collections) = tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway));
         let types = self.folder_types(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes?, &types, &gateway.config.folders);
         tree.add_collections(&collections);
@@ -63,55 +63,6 @@ impl Account {
         self.collections
             .as_deref()
             .ok_or_else(|| AgapError::invalid("this gateway has no calendar and contact server configured"))
-    }
-
-    /// The account's collections. When the DAV server fails, the mail folders stay usable: the
-    /// tree is shown without collections (logged), and commands on them answer 410.
-    async fn list_collections(&self) -> Vec<CollectionInfo> {
-        let Some(collections) = &self.collections else { return Vec::new() };
-        match collections.list_collections().await {
-            Ok(list) => list,
-            Err(error) => {
-                tracing::warn!(user = %self.user, %error, "could not list calendars and address books");
-                Vec::new()
-            }
-        }
-    }
-
-    /// Makes sure /CALENDAR, /TASK, /JOURNAL and /CONTACT exist (draft 2.9.4;
-    /// docs/interpretations.md, RESERVED-FOLDERS): a collection marked for the folder; else the
-    /// first unmarked collection of its kind, which gets the mark (the user's existing main
-    /// calendar stays the main calendar); else a new one.
-    async fn ensure_reserved_collections(&self) -> AgapResult<()> {
-        let Some(collections) = &self.collections else { return Ok(()) };
-        let existing = collections.list_collections().await?;
-        for reserved in ReservedCollection::ALL {
-            let path = reserved.path();
-            let kind = reserved.kind();
-            let marked = existing.iter().any(|info| {
-                info.agap_mark.is_some()
-                    && placement(info).is_some_and(|(at, marked_kind)| at == path && marked_kind == kind)
-            });
-            if marked {
-                continue;
-            }
-            let adoptable =
-                existing.iter().find(|info| info.agap_mark.is_none() && Some(info.kind) == kind.item_kind());
-            let result = match (adoptable, kind.item_kind()) {
-                (Some(info), _) => {
-                    let name = info.display_name.clone().unwrap_or_else(|| reserved.display_name().to_owned());
-                    collections.set_mark(&info.id, &mark(kind, &path), &name).await
-                }
-                (None, Some(items)) => {
-                    collections.create_collection(items, &mark(kind, &path), reserved.display_name()).await.map(|_| ())
-                }
-                (None, None) => Ok(()),
-            };
-            if let Err(error) = result {
-                tracing::warn!(user = %self.user, folder = reserved.agap_name(), %error, "could not set up reserved folder");
-            }
-        }
-        Ok(())
     }
 
     /// Whether the mail server keeps the gateway's annotations (RFC 5464 METADATA): then folder
@@ -362,7 +313,7 @@ impl Account {
         {
             tracing::warn!(user = %self.user, %error, "could not move the shared folder records");
         }
-        if let Err(error) = self.ensure_reserved_collections().await {
+        if let Err(error) = self.ensure_reserved_collections(gateway).await {
             tracing::warn!(user = %self.user, %error, "could not set up the reserved calendar and contact folders");
         }
         let names = &gateway.config.folders;
@@ -379,7 +330,7 @@ impl Account {
         }
         let types = self.folder_types(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes, &types, names);
-        tree.add_collections(&self.list_collections().await);
+        tree.add_collections(&self.list_collections(gateway).await);
         Ok(tree)
     }
 

@@ -27,6 +27,7 @@ macro_rules! time {
 
 mod collections;
 mod filters;
+mod logins;
 mod memory;
 mod process;
 
@@ -86,8 +87,8 @@ fn main() {
     runtime.block_on(run());
 }
 
-/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav`, `memory` (default:
-/// all).
+/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav`, `logins`, `memory`
+/// (default: all).
 fn wanted(part: &str) -> bool {
     std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
 }
@@ -101,6 +102,9 @@ async fn run() {
     }
     if wanted("dav") {
         collections::run().await;
+    }
+    if wanted("logins") {
+        logins::run().await;
     }
     if wanted("memory") {
         memory::run().await;

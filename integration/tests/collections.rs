@@ -17,12 +17,59 @@ async fn dav_account(user: &str) -> Arc<dyn CollectionAccount> {
     DavBackend::new(dav_root()).open(&Credentials::new(user, password(user))).await.expect("DAV account")
 }
 
+/// The collection the gateway made for `mark` (`TYPE /path`), as another DAV client finds it:
+/// by the mark where the server keeps dead properties, else (the gateway's store keeps the mark)
+/// by the display name the gateway gave it, the path's last name.
 async fn collection_marked(user: &str, mark: &str) -> CollectionInfo {
     let collections = dav_account(user).await.list_collections().await.expect("collections");
-    collections
-        .into_iter()
-        .find(|info| info.agap_mark.as_deref() == Some(mark))
-        .unwrap_or_else(|| panic!("no collection marked {mark:?}"))
+    if let Some(found) = collections.iter().find(|info| info.agap_mark.as_deref() == Some(mark)) {
+        return found.clone();
+    }
+    assert!(
+        !server_keeps_marks(&collections),
+        "no collection marked {mark:?} on a server that keeps marks: {collections:?}"
+    );
+    let name = mark.rsplit('/').next().unwrap_or_default();
+    let named: Vec<&CollectionInfo> =
+        collections.iter().filter(|info| info.display_name.as_deref() == Some(name)).collect();
+    assert_eq!(named.len(), 1, "one collection named {name:?}: {collections:?}");
+    named[0].clone()
+}
+
+/// Whether the DAV server keeps the gateway's marks (dead properties) on `collections`, those of
+/// a user the gateway has set up (it marks the reserved collections at the first login).
+fn server_keeps_marks(collections: &[CollectionInfo]) -> bool {
+    collections.iter().any(|info| info.agap_mark.is_some())
+}
+
+/// How many collections of any kind the user's homes hold, counted by PROPFIND Depth 1 on the
+/// server itself (not through the gateway, nor the adapter's filters).
+async fn collections_on_server(user: &str) -> usize {
+    let client = agap_adapter_dav::DavClient::new(&dav_root(), user, &password(user)).expect("client");
+    let homes = client.discover(&dav_root(), "caldav").await.expect("discover");
+    let mut homes: Vec<url::Url> = [homes.calendar_home, homes.addressbook_home].into_iter().flatten().collect();
+    homes.dedup();
+    let mut count = 0;
+    for home in homes {
+        let response = reqwest::Client::new()
+            .request(reqwest::Method::from_bytes(b"PROPFIND").expect("method"), home.clone())
+            .basic_auth(user, Some(password(user)))
+            .header("Depth", "1")
+            .header("Content-Type", "application/xml; charset=utf-8")
+            .body(r#"<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>"#)
+            .send()
+            .await
+            .expect("PROPFIND");
+        assert_eq!(response.status().as_u16(), 207, "PROPFIND {home}");
+        let responses =
+            agap_adapter_dav::parse_multistatus(&response.text().await.expect("body")).expect("multistatus");
+        count += responses
+            .iter()
+            .filter(|r| r.href.trim_end_matches('/') != home.path().trim_end_matches('/'))
+            .filter(|r| r.prop("DAV:", "resourcetype").is_some_and(|t| t.child("DAV:", "collection").is_some()))
+            .count();
+    }
+    count
 }
 
 /// A raw HTTP request as another DAV client would send it.
@@ -510,6 +557,11 @@ async fn the_uid_map_follows_changes_made_by_another_dav_client() {
     assert_eq!(find(&mut client, &["IS /VEVENT/DTSTART < '2030-01-02T00:00:00Z'"]).await, std::slice::from_ref(&first));
 }
 
+/// Where the DAV server keeps dead properties, a collection's mark lives on it: another gateway
+/// instance (or this one after losing its store) shows the folder at its place with its type.
+/// Where it keeps none, the mark lives in the store: the other instance shows the collection in
+/// the root under its display name, with its items (docs/calendars.md). Either way nothing is
+/// lost, and the other instance makes no new collection.
 #[tokio::test]
 async fn folders_survive_a_lost_store_and_are_seen_by_another_instance() {
     let user = "user46";
@@ -524,21 +576,84 @@ async fn folders_survive_a_lost_store_and_are_seen_by_another_instance() {
             .await,
     );
     let ucid = stat_value(&client.expect("STAT", 200).await, "UCID");
+    let keeps_marks = server_keeps_marks(&dav_account(user).await.list_collections().await.expect("collections"));
+    let (plan, roadmap, parent) =
+        if keeps_marks { ("/Projects/Plan", "/Projects/Roadmap", "/Projects/*") } else { ("/Plan", "/Roadmap", "/*") };
+    let before = collections_on_server(user).await;
 
     // Another instance with its own (empty) store: the folder and its item are there.
     let other = TestGateway::start_with(with_dav).await;
     let mut elsewhere = other.login(user).await;
-    assert!(elsewhere.expect("LIST /Projects/*", 200).await.lines.contains(&"CALE /Projects/Plan".to_owned()));
-    elsewhere.expect("SLCT /Projects/Plan", 200).await;
+    assert_eq!(collections_on_server(user).await, before, "the other instance made no collection");
+    let list = elsewhere.expect(&format!("LIST {parent}"), 200).await;
+    assert!(list.lines.contains(&format!("CALE {plan}")), "{list:?}");
+    for reserved in ["CALE /CALENDAR", "TASK /TASK", "JRNL /JOURNAL", "ADDR /CONTACT"] {
+        assert!(elsewhere.expect("LIST /*", 200).await.lines.iter().any(|l| l == reserved), "{reserved}");
+    }
+    elsewhere.expect(&format!("SLCT {plan}"), 200).await;
     let found = find(&mut elsewhere, &["IS /VEVENT/SUMMARY = 'Plan'"]).await;
     assert_eq!(found.len(), 1);
     assert_ne!(stat_value(&elsewhere.expect("STAT", 200).await, "UCID"), ucid, "a rebuilt map is a new UID space");
 
     client.expect("NAME Roadmap", 200).await;
-    assert!(elsewhere.expect("LIST /Projects/*", 200).await.lines.contains(&"CALE /Projects/Roadmap".to_owned()));
+    assert!(elsewhere.expect(&format!("LIST {parent}"), 200).await.lines.contains(&format!("CALE {roadmap}")));
     client.expect(&format!("RETR {uid}"), 200).await;
     client.expect("DELF", 200).await;
-    assert!(elsewhere.expect("LIST /Projects/*", 200).await.lines.is_empty());
+    assert!(!elsewhere.expect("LIST /*", 200).await.lines.iter().any(|l| l.contains("Roadmap")));
+    assert_eq!(collections_on_server(user).await, before - 1);
+}
+
+/// A login finds the reserved collections it made before instead of making new ones, on every
+/// server: 20 logins in a row leave the number of collections as the first left it.
+#[tokio::test]
+async fn twenty_logins_make_no_new_collection() {
+    let user = "user63";
+    let gateway = TestGateway::start_with_dav().await;
+    gateway.login(user).await.expect("QUIT", 200).await;
+    let after_first = collections_on_server(user).await;
+    assert!(after_first >= 4, "the four reserved collections at least: {after_first}");
+    for _ in 0..20 {
+        gateway.login(user).await.expect("QUIT", 200).await;
+    }
+    assert_eq!(collections_on_server(user).await, after_first);
+    let list = gateway.login(user).await.expect("LIST /*", 200).await;
+    for reserved in ["CALE /CALENDAR", "TASK /TASK", "JRNL /JOURNAL", "ADDR /CONTACT"] {
+        assert_eq!(list.lines.iter().filter(|l| *l == reserved).count(), 1, "{reserved} in {list:?}");
+    }
+}
+
+/// MAKE TASK and MAKE JRNL give TASK and JRNL folders even where the server ignores the component
+/// set asked for (Xandikos makes every calendar take VEVENT, VTODO and VJOURNAL); the gateway
+/// then takes only what the folder type holds.
+#[tokio::test]
+async fn task_and_journal_folders_keep_their_type_whatever_the_server_accepts() {
+    let user = "user64";
+    let gateway = TestGateway::start_with_dav().await;
+    let mut client = gateway.login(user).await;
+    client.expect("MAKE TASK /Chores", 200).await;
+    client.expect("MAKE JRNL /Diary", 200).await;
+    let list = client.expect("LIST /*", 200).await;
+    for line in ["TASK /Chores", "JRNL /Diary"] {
+        assert!(list.lines.iter().any(|l| l == line), "{line} in {list:?}");
+    }
+    client.expect("SLCT /Chores", 200).await;
+    assert_eq!(stat_value(&client.expect("STAT", 200).await, "TYPE"), "TASK");
+    let lines = todo("chore@example.com", "Chore");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let task = stored_uid(&client.stor(&lines).await);
+    let event =
+        ["<VEVENT><UID>not-a-task@x</UID><DTSTART>2030-01-01T10:00:00Z</DTSTART><SUMMARY>No</SUMMARY></VEVENT>"];
+    assert_eq!(client.stor(&event).await.code, 511, "a TASK folder takes no VEVENT");
+    assert_eq!(find(&mut client, &[]).await, [task]);
+    client.expect("SLCT /Diary", 200).await;
+    let entry = ["<VJOURNAL><UID>day@x</UID><DTSTART>2030-01-01T10:00:00Z</DTSTART><SUMMARY>Day</SUMMARY></VJOURNAL>"];
+    let entry = stored_uid(&client.stor(&entry).await);
+    assert_eq!(client.stor(&lines).await.code, 511, "a JRNL folder takes no VTODO");
+    assert_eq!(find(&mut client, &[]).await, [entry]);
+    // A later session (the tree built anew) sees the same types.
+    let mut again = gateway.login(user).await;
+    let list = again.expect("LIST /*", 200).await;
+    assert!(list.lines.iter().any(|l| l == "TASK /Chores") && list.lines.iter().any(|l| l == "JRNL /Diary"));
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@ mod reserved;
 mod rights;
 mod tree;
 
-pub use collection::{CollectionRef, ReservedCollection, mark, placement};
+pub use collection::{
+    CollectionRef, ReservedCollection, ReservedSetup, mark, placement, reserved_setup, with_stored_marks,
+};
 pub use kind::FolderType;
 pub use path::{FolderPath, ListPattern, validate_name};
 pub use reserved::ReservedFolder;

@@ -72,7 +72,7 @@ async fn delete_all(
     for folder in doomed {
         if let Some(collection) = &folder.collection {
             account.collections()?.delete_collection(&collection.id).await?;
-            gateway.store.forget_item_map(&account.user, &collection.id).await?;
+            account.forget_collection(gateway, &collection.id).await?;
             continue;
         }
         match account.mail.delete_mailbox(&folder.upstream).await {

@@ -41,8 +41,9 @@ pub async fn handle(
         return Err(AgapError::invalid("The parent folder does not accept subfolders."));
     }
     if let Some(items) = kind.item_kind() {
-        // A collection: flat upstream, its place in the tree kept in its mark (NESTED-COLLECTIONS).
-        account.collections()?.create_collection(items, &mark(kind, &path), path.name()).await?;
+        // A collection: flat upstream, its place in the tree kept in its mark (NESTED-COLLECTIONS),
+        // which also gives its type where the server ignores the component set asked for.
+        account.create_collection(gateway, items, &mark(kind, &path), path.name()).await?;
         return Ok(Reply::ok(format!("OK Folder {path} created")));
     }
     let upstream = tree

@@ -58,7 +58,7 @@ pub async fn handle(
         let moved = FolderPath::from_levels(
             new_path.levels().iter().chain(&folder.path.levels()[selected.levels().len()..]).cloned().collect(),
         );
-        account.collections()?.set_mark(&collection.id, &mark(folder.kind, &moved), moved.name()).await?;
+        account.mark_collection(gateway, &collection.id, &mark(folder.kind, &moved), moved.name()).await?;
     }
     let renamed = FolderEntry { path: new_path.clone(), upstream: new_upstream, ..entry.clone() };
     Ok((Reply::ok(format!("OK {selected} --> {new_path}")), renamed))

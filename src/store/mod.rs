@@ -1,6 +1,7 @@
 //! The gateway's own store: only what cannot be read upstream (folder types of FOLD folders,
 //! change counters, the UID map of calendar and contact collections, the AGAP UIDs of messages
-//! that DATT replaced). Behind a trait so that a shared PostgreSQL store can
+//! that DATT replaced, the marks of collections on DAV servers that keep no dead properties).
+//! Behind a trait so that a shared PostgreSQL store can
 //! serve several gateway instances.
 
 mod sqlite;
@@ -189,4 +190,14 @@ pub trait GatewayStore: Send + Sync + std::fmt::Debug {
 
     /// Forgets the aliases and the generation of mailbox `key` (its UID space is gone).
     async fn forget_message_aliases(&self, account: &str, key: &str) -> StoreResult<()>;
+
+    /// The marks (`TYPE /path`) kept for collections of the account whose server keeps no dead
+    /// property, by collection id.
+    async fn collection_marks(&self, account: &str) -> StoreResult<HashMap<String, String>>;
+
+    /// Records (or replaces) the mark of `collection`.
+    async fn remember_collection_mark(&self, account: &str, collection: &str, mark: &str) -> StoreResult<()>;
+
+    /// Forgets the marks of `collections` (deleted, or marked on the server itself now).
+    async fn forget_collection_marks(&self, account: &str, collections: &[String]) -> StoreResult<()>;
 }

@@ -21,11 +21,12 @@ fn failed(error: impl std::fmt::Display) -> StoreError {
 /// Listed by hand rather than with `sqlx::migrate!`: that proc macro needs sqlx's `macros`
 /// feature, which builds sqlx and a second, bundled SQLite for the build host, a large share of
 /// a first release build. The checksums are sqlx's own, so databases made either way agree.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (1, "0001_folders_and_change_counters.sql", include_str!("migrations/0001_folders_and_change_counters.sql")),
     (2, "0002_filter_definitions.sql", include_str!("migrations/0002_filter_definitions.sql")),
     (3, "0003_item_map.sql", include_str!("migrations/0003_item_map.sql")),
     (4, "0004_message_alias.sql", include_str!("migrations/0004_message_alias.sql")),
+    (5, "0005_collection_marks.sql", include_str!("migrations/0005_collection_marks.sql")),
 ];
 
 fn migrations() -> Vec<Migration> {
@@ -357,6 +358,42 @@ impl GatewayStore for SqliteStore {
     async fn forget_message_aliases(&self, account: &str, key: &str) -> StoreResult<()> {
         aliases::forget(&self.pool, account, key).await
     }
+
+    async fn collection_marks(&self, account: &str) -> StoreResult<HashMap<String, String>> {
+        let rows = sqlx::query("SELECT collection, mark FROM collection_mark WHERE account = ?1")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(rows.iter().map(|row| (row.get::<String, _>(0), row.get::<String, _>(1))).collect())
+    }
+
+    async fn remember_collection_mark(&self, account: &str, collection: &str, mark: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO collection_mark (account, collection, mark) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET mark = excluded.mark",
+        )
+        .bind(account)
+        .bind(collection)
+        .bind(mark)
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn forget_collection_marks(&self, account: &str, collections: &[String]) -> StoreResult<()> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        for collection in collections {
+            sqlx::query("DELETE FROM collection_mark WHERE account = ?1 AND collection = ?2")
+                .bind(account)
+                .bind(collection)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
 }
 
 /// Hands out `next` and moves it on.
@@ -588,6 +625,22 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), 80);
+    }
+
+    #[tokio::test]
+    async fn collection_marks_are_per_account_replaced_and_forgotten() {
+        let store = memory_store().await;
+        store.remember_collection_mark("alice", "/cal/a/", "TASK /Todo").await.expect("remember");
+        store.remember_collection_mark("alice", "/cal/b/", "CALE /B").await.expect("remember");
+        store.remember_collection_mark("bob", "/cal/a/", "CALE /Bob").await.expect("remember");
+        store.remember_collection_mark("alice", "/cal/a/", "TASK /Work/Done").await.expect("replace");
+        let marks = store.collection_marks("alice").await.expect("marks");
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks["/cal/a/"], "TASK /Work/Done");
+        store.forget_collection_marks("alice", &["/cal/a/".into(), "/cal/none/".into()]).await.expect("forget");
+        let marks = store.collection_marks("alice").await.expect("marks");
+        assert_eq!(marks.keys().collect::<Vec<_>>(), ["/cal/b/"]);
+        assert_eq!(store.collection_marks("bob").await.expect("marks")["/cal/a/"], "CALE /Bob");
     }
 
     #[tokio::test]

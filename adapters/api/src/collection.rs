@@ -51,14 +51,30 @@ pub struct CollectionInfo {
     /// What it holds. A calendar accepting several components is shown once, for the first of
     /// VEVENT, VTODO, VJOURNAL it accepts, unless the gateway marked it otherwise.
     pub kind: ItemKind,
+    /// Every kind of item it accepts: for a calendar, the components of its
+    /// supported-calendar-component-set (all three when the server names none; a server may
+    /// also ignore the set asked for at creation and accept them all).
+    pub accepts: Vec<ItemKind>,
     /// `DAV:displayname`.
     pub display_name: Option<String>,
-    /// The gateway's mark on the collection (a dead property): the AGAP type and path it was
-    /// created or renamed under, as `TYPE /path`; `None` on collections made by other clients.
+    /// The gateway's mark as the server keeps it (a dead property): the AGAP type and path the
+    /// collection was created or renamed under, as `TYPE /path`. `None` on collections made by
+    /// other clients, and on every collection of a server that keeps no dead properties (the
+    /// gateway's store holds the mark then).
     pub agap_mark: Option<String>,
     /// Changes whenever an item is added, changed or removed (CTag or sync-token); `None` when
     /// the server offers neither.
     pub version: Option<String>,
+}
+
+/// Whether the server kept the gateway's mark on a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkOutcome {
+    /// The mark is on the collection, read back as written.
+    Kept,
+    /// The server refused the mark or dropped it (it keeps no dead properties); the display
+    /// name was set all the same.
+    NotKept,
 }
 
 /// An item's name and version.
@@ -116,7 +132,10 @@ pub trait CollectionAccount: Send + Sync + fmt::Debug {
     }
 
     /// Creates a collection for `kind` items with the gateway's `mark` and a display name
-    /// (MKCALENDAR, or extended MKCOL for address books).
+    /// (MKCALENDAR, or extended MKCOL for address books), and reads it back: the answer's
+    /// `agap_mark` is `None` when the server did not keep the mark, and its `accepts` says
+    /// whether it kept the component asked for. A collection whose mark alone was refused is
+    /// kept and returned so; one that could not be made as asked otherwise is removed.
     async fn create_collection(
         &self,
         _kind: ItemKind,
@@ -126,8 +145,10 @@ pub trait CollectionAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("creating collections"))
     }
 
-    /// Replaces the gateway's mark (PROPPATCH), with the display name.
-    async fn set_mark(&self, _collection: &str, _mark: &str, _display_name: &str) -> AdapterResult<()> {
+    /// Replaces the gateway's mark (PROPPATCH), with the display name, and reads it back. A
+    /// refused mark is no error (the display name is still set): the answer says whether the
+    /// server kept it.
+    async fn set_mark(&self, _collection: &str, _mark: &str, _display_name: &str) -> AdapterResult<MarkOutcome> {
         Err(AdapterError::unsupported("renaming collections"))
     }
 

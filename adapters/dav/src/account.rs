@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use agap_adapter_api::collection::{
-    CollectionAccount, CollectionBackend, CollectionInfo, FoundItems, ItemData, ItemKind, ItemRef, Precondition,
-    SyncChanges,
+    CollectionAccount, CollectionBackend, CollectionInfo, FoundItems, ItemData, ItemKind, ItemRef, MarkOutcome,
+    Precondition, SyncChanges,
 };
 use agap_adapter_api::query::Query;
 use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
@@ -20,7 +20,7 @@ use crate::client::{
     refused,
 };
 use crate::href::{canonical_path, inside, last_segment, normalize, normalize_collection, url_of};
-use crate::multistatus::{CALDAV, CARDDAV, DAV, PropResponse, parse_multistatus, parse_multistatus_document};
+use crate::multistatus::{AGAP, CALDAV, CARDDAV, DAV, PropResponse, parse_multistatus, parse_multistatus_document};
 use crate::{query, requests};
 
 /// Hrefs asked for in one multiget, so that one answer stays bounded.
@@ -119,13 +119,17 @@ fn mark_kind(mark: &str) -> Option<ItemKind> {
 /// What the core sees of a collection; `None` for calendars of none of the three components.
 fn collection_info(collection: Collection) -> Option<CollectionInfo> {
     let marked = collection.mark.as_deref().and_then(mark_kind);
+    let accepts: Vec<ItemKind> = match &collection.kind {
+        CollectionKind::Calendar { components } => [ItemKind::Events, ItemKind::Tasks, ItemKind::Journals]
+            .into_iter()
+            .filter(|kind| components.iter().any(|c| Some(c.as_str()) == kind.component()))
+            .collect(),
+        CollectionKind::AddressBook => vec![ItemKind::Contacts],
+    };
     let kind = match &collection.kind {
         // A mark counts within its family: a calendar mark on a calendar, ADDR on an address book.
         CollectionKind::Calendar { .. } if marked.is_some_and(|k| k != ItemKind::Contacts) => marked?,
-        CollectionKind::Calendar { components } => [ItemKind::Events, ItemKind::Tasks, ItemKind::Journals]
-            .into_iter()
-            .find(|kind| components.iter().any(|c| Some(c.as_str()) == kind.component()))?,
-        CollectionKind::AddressBook => ItemKind::Contacts,
+        _ => *accepts.first()?,
     };
     let mut id = canonical_path(collection.url.path());
     if !id.ends_with('/') {
@@ -134,6 +138,7 @@ fn collection_info(collection: Collection) -> Option<CollectionInfo> {
     Some(CollectionInfo {
         id,
         kind,
+        accepts,
         display_name: collection.display_name,
         agap_mark: collection.mark,
         version: collection.ctag.or(collection.sync_token),
@@ -348,6 +353,39 @@ impl DavAccount {
         Ok(ItemRef { href, etag })
     }
 
+    /// PROPPATCH of the display name and (when given) the mark; the properties that failed,
+    /// with their statuses (RFC 4918 9.2.1).
+    async fn proppatch(
+        &self,
+        url: &Url,
+        display_name: &str,
+        mark: Option<&str>,
+    ) -> AdapterResult<Vec<(u16, crate::multistatus::Node)>> {
+        let reply = self.client.send_xml("PROPPATCH", url, None, requests::proppatch(display_name, mark)?).await?;
+        match reply.status {
+            StatusCode::MULTI_STATUS => {
+                let mut failed = Vec::new();
+                for response in parse_multistatus(&reply.text()).map_err(protocol)? {
+                    if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
+                        return Err(refused(StatusCode::from_u16(status).map_err(protocol)?, url));
+                    }
+                    failed.extend(response.failed);
+                }
+                Ok(failed)
+            }
+            status if status.is_success() => Ok(Vec::new()),
+            _ => Err(reply.error()),
+        }
+    }
+
+    /// Removes a collection that could not be made as asked, so that none is left behind; a
+    /// failure is logged (the caller reports the first error).
+    async fn discard(&self, url: &Url) {
+        if let Err(error) = self.delete_collection(url.path()).await {
+            tracing::warn!(collection = url.path(), %error, "could not remove a collection left half-made");
+        }
+    }
+
     /// COPY or MOVE (RFC 4918 9.8, 9.9) without overwriting; GET, PUT and (for MOVE) DELETE
     /// where the server offers neither or refuses the destination. A UID the server will not
     /// have twice is `AlreadyExists` when the target holds it, `UidInUse` when another
@@ -455,46 +493,48 @@ impl CollectionAccount for DavAccount {
             if !reply.status.is_success() {
                 return Err(reply.error());
             }
-            let path = normalize_collection(&url, "")?;
-            if let Err(error) = self.set_mark(&path, mark, display_name).await {
-                let _ = self.delete_collection(&path).await;
+            // A refused mark is no reason to remove the collection: the caller keeps the mark
+            // elsewhere. Anything else failing is.
+            if let Err(error) = self.set_mark(url.path(), mark, display_name).await {
+                self.discard(&url).await;
                 return Err(error);
             }
         }
-        let collection = self
-            .client
-            .collection(&url)
-            .await?
-            .ok_or_else(|| protocol("the new collection is no calendar or address book"))?;
-        collection_info(collection).ok_or_else(|| protocol("the new calendar accepts no known component"))
+        // Read back what the server made of it: whether it kept the mark (servers without dead
+        // properties answer 2xx and drop it) and which components the calendar accepts.
+        let made = match self.client.collection(&url).await {
+            Ok(Some(collection)) => {
+                collection_info(collection).ok_or_else(|| protocol("the new calendar accepts no known component"))
+            }
+            Ok(None) => Err(protocol("the new collection is no calendar or address book")),
+            Err(error) => Err(error),
+        };
+        if made.is_err() {
+            self.discard(&url).await;
+        }
+        made
     }
 
-    async fn set_mark(&self, collection: &str, mark: &str, display_name: &str) -> AdapterResult<()> {
+    async fn set_mark(&self, collection: &str, mark: &str, display_name: &str) -> AdapterResult<MarkOutcome> {
         let url = self.url(collection)?;
-        let reply =
-            self.client.send_xml("PROPPATCH", &url, None, requests::proppatch(display_name, Some(mark))?).await?;
-        match reply.status {
-            StatusCode::MULTI_STATUS => {
-                let responses = parse_multistatus(&reply.text()).map_err(protocol)?;
-                // RFC 4918 9.2: every property or none is set; the propstats say which failed.
-                for response in &responses {
-                    if let Some((status, prop)) = response.failed.first() {
-                        let status = StatusCode::from_u16(*status).map_err(protocol)?;
-                        let error = refused(status, &url);
-                        return Err(AdapterError::new(
-                            error.kind(),
-                            format!("{} (setting {})", error.reason(), prop.name),
-                        ));
-                    }
-                    if let Some(status) = response.status.filter(|s| !(200..300).contains(s)) {
-                        return Err(refused(StatusCode::from_u16(status).map_err(protocol)?, &url));
-                    }
-                }
-                Ok(())
-            }
-            status if status.is_success() => Ok(()),
-            _ => Err(reply.error()),
+        let failed = self.proppatch(&url, display_name, Some(mark)).await?;
+        // RFC 4918 9.2: every property or none is set, the others failing with 424; some servers
+        // set what they can. A refused mark alone is an answer (the server keeps no such
+        // property), and the display name is then set on its own if it was held back.
+        let refused_elsewhere = failed.iter().find(|(status, prop)| *status != 424 && !prop.is(AGAP, "folder"));
+        if let Some((status, prop)) = refused_elsewhere {
+            let error = refused(StatusCode::from_u16(*status).map_err(protocol)?, &url);
+            return Err(AdapterError::new(error.kind(), format!("{} (setting {})", error.reason(), prop.name)));
         }
+        if failed.iter().any(|(_, prop)| prop.is(DAV, "displayname")) {
+            let failed = self.proppatch(&url, display_name, None).await?;
+            if let Some((status, prop)) = failed.first() {
+                let error = refused(StatusCode::from_u16(*status).map_err(protocol)?, &url);
+                return Err(AdapterError::new(error.kind(), format!("{} (setting {})", error.reason(), prop.name)));
+            }
+        }
+        let kept = self.client.collection(&url).await?.and_then(|found| found.mark);
+        Ok(if kept.as_deref() == Some(mark) { MarkOutcome::Kept } else { MarkOutcome::NotKept })
     }
 
     async fn delete_collection(&self, collection: &str) -> AdapterResult<()> {
@@ -808,8 +848,8 @@ mod tests {
         assert!(!account.delete_item("/cal/gone.ics", None).await.expect("gone"));
         let error = account.delete_item("/cal/x.ics", Some("\"1\"")).await.expect_err("changed");
         assert_eq!(error.kind(), AdapterErrorKind::Conflict);
-        let error = account.set_mark("/cal/", "CALE /x", "x").await.expect_err("refused inside the 207");
-        assert_eq!(error.kind(), AdapterErrorKind::Refused);
+        // The mark alone refused inside the 207: not kept, and no error.
+        assert_eq!(account.set_mark("/cal/", "CALE /x", "x").await.expect("set_mark"), MarkOutcome::NotKept);
         assert_eq!(account.sync_changes("/cal/", Some("old")).await.expect("sync"), None);
 
         let log = log.lock().expect("log");
@@ -935,9 +975,102 @@ mod tests {
         assert_eq!(info.version.as_deref(), Some("t1"));
         let log = log.lock().expect("log");
         let methods: Vec<_> = log.iter().map(|r| r.method.as_str()).collect();
-        assert_eq!(methods, ["PROPFIND", "PROPFIND", "MKCALENDAR", "MKCALENDAR", "PROPPATCH", "PROPFIND"]);
+        // The second PROPFIND reads the mark back after the PROPPATCH, the third the collection.
+        assert_eq!(methods, ["PROPFIND", "PROPFIND", "MKCALENDAR", "MKCALENDAR", "PROPPATCH", "PROPFIND", "PROPFIND"]);
         assert!(log[0].path.starts_with("/.well-known/caldav"));
         assert!(log[3].body.contains(r#"<C:comp name="VTODO"/>"#) && !log[3].body.contains("folder"));
+    }
+
+    /// A home at /cal/ whose collections answer PROPFIND with `collection` (the props of a
+    /// calendar accepting every component, without the gateway's mark), `proppatch` to
+    /// PROPPATCH and `read_back` to a Depth 0 PROPFIND of the new collection.
+    async fn server_without_dead_properties(
+        proppatch: &'static str,
+        read_back: u16,
+    ) -> (Url, Arc<std::sync::Mutex<Vec<crate::mock::Request>>>) {
+        let ok = |props: &str| {
+            multistatus(&format!(
+                r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+            ))
+        };
+        serve(move |request| match request.method.as_str() {
+            "PROPFIND" if request.body.contains("current-user-principal") => {
+                answer(207, &ok("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>"))
+            }
+            "PROPFIND" if request.body.contains("calendar-home-set") => answer(
+                207,
+                &ok(r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>"#),
+            ),
+            "PROPFIND" if read_back != 207 => answer(read_back, ""),
+            "PROPFIND" => answer(
+                207,
+                &multistatus(&format!(
+                    r#"<D:response><D:href>{}</D:href><D:propstat><D:prop xmlns:C="urn:ietf:params:xml:ns:caldav">
+                    <D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Tasks</D:displayname>
+                    <C:supported-calendar-component-set><C:comp name="VEVENT"/><C:comp name="VTODO"/><C:comp name="VJOURNAL"/><C:comp name="VFREEBUSY"/></C:supported-calendar-component-set>
+                    </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat><D:propstat><D:prop><A:folder xmlns:A="http://agap-gateway.invalid/ns/"/></D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat></D:response>"#,
+                    request.path
+                )),
+            ),
+            // Created, the unknown property dropped (the answer's propstat says 404).
+            "MKCALENDAR" => answer(201, ""),
+            "PROPPATCH" if request.body.contains("A:folder") => answer(
+                207,
+                &multistatus(&format!(r#"<D:response><D:href>{}</D:href>{proppatch}</D:response>"#, request.path)),
+            ),
+            "PROPPATCH" => answer(
+                207,
+                &multistatus(&format!(
+                    r#"<D:response><D:href>{}</D:href><D:propstat><D:prop><D:displayname/></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#,
+                    request.path
+                )),
+            ),
+            "DELETE" => answer(204, ""),
+            _ => answer(500, ""),
+        })
+        .await
+    }
+
+    const MARK_404_NAME_SET: &str = r#"<D:propstat><D:prop><A:folder xmlns:A="http://agap-gateway.invalid/ns/"/></D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat><D:propstat><D:prop><D:displayname/></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"#;
+    const MARK_403_NAME_HELD: &str = r#"<D:propstat><D:prop><A:folder xmlns:A="http://agap-gateway.invalid/ns/"/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status></D:propstat><D:propstat><D:prop><D:displayname/></D:prop><D:status>HTTP/1.1 424 Failed Dependency</D:status></D:propstat>"#;
+
+    #[tokio::test]
+    async fn a_mark_the_server_drops_is_reported_not_kept_and_the_collection_stays() {
+        let (base, log) = server_without_dead_properties(MARK_404_NAME_SET, 207).await;
+        let account = account_on(base);
+        let info = account.create_collection(ItemKind::Tasks, "TASK /Tasks", "Tasks").await.expect("create");
+        assert_eq!(info.agap_mark, None, "read back: not kept");
+        assert_eq!(info.accepts, [ItemKind::Events, ItemKind::Tasks, ItemKind::Journals], "the component set ignored");
+        assert_eq!(info.kind, ItemKind::Events);
+        // Renaming: the mark refused, the display name set in the same (non-atomic) PROPPATCH.
+        assert_eq!(account.set_mark(&info.id, "TASK /Done", "Done").await.expect("set_mark"), MarkOutcome::NotKept);
+        let log = log.lock().expect("log");
+        // After discovery: one MKCALENDAR and its read-back, no second attempt and no DELETE.
+        let methods: Vec<_> = log.iter().map(|r| r.method.as_str()).skip_while(|m| *m != "MKCALENDAR").collect();
+        assert_eq!(methods, ["MKCALENDAR", "PROPFIND", "PROPPATCH", "PROPFIND"]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_mark_on_an_atomic_server_still_sets_the_display_name() {
+        let (base, log) = server_without_dead_properties(MARK_403_NAME_HELD, 207).await;
+        let account = account_on(base);
+        assert_eq!(account.set_mark("/cal/x/", "CALE /Y", "Y").await.expect("set_mark"), MarkOutcome::NotKept);
+        let log = log.lock().expect("log");
+        let patches: Vec<_> = log.iter().filter(|r| r.method == "PROPPATCH").collect();
+        assert_eq!(patches.len(), 2, "{log:?}");
+        assert!(patches[1].body.contains("<D:displayname>Y</D:displayname>") && !patches[1].body.contains("folder"));
+    }
+
+    #[tokio::test]
+    async fn a_collection_that_cannot_be_read_back_is_removed() {
+        let (base, log) = server_without_dead_properties(MARK_404_NAME_SET, 500).await;
+        let account = account_on(base);
+        let error = account.create_collection(ItemKind::Events, "CALE /X", "X").await.expect_err("no read-back");
+        assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error:?}");
+        let log = log.lock().expect("log");
+        let made = log.iter().find(|r| r.method == "MKCALENDAR").map(|r| r.path.clone()).expect("made");
+        let deleted: Vec<_> = log.iter().filter(|r| r.method == "DELETE").map(|r| r.path.clone()).collect();
+        assert_eq!(deleted, [made], "never left behind");
     }
 
     /// A MOVE the server does not offer, so that GET, PUT and DELETE stand in; the DELETE of the
