@@ -2,13 +2,13 @@
 //! creating /CALENDAR, /TASK, /JOURNAL and /CONTACT on the DAV server; every later one must find
 //! them instead, and so take no longer. AGAP_BENCH_LOGINS logins (default 20) of one account,
 //! each a new connection through AUTH PLAIN, USER and PASS, on whatever pair
-//! AGAP_TEST_BACKENDS selects. Printed: the first, second and last login time and the ratio of
-//! the last to the first.
+//! AGAP_TEST_BACKENDS selects. Printed: the first, second and last login time, the median of all
+//! but the first, and the ratio of the last to the first.
 
 use std::time::{Duration, Instant};
 
-use crate::env_number;
 use crate::harness::TestGateway;
+use crate::{env_number, median};
 
 const USER: &str = "user65";
 
@@ -28,5 +28,6 @@ pub async fn run() {
     println!("{:<34} {:>10.1} ms", "login 1 (sets up the account)", ms(first));
     println!("{:<34} {:>10.1} ms", "login 2", ms(times[1]));
     println!("{:<34} {:>10.1} ms", format!("login {logins}"), ms(last));
+    println!("{:<34} {:>10.1} ms", format!("median of logins 2..{logins}"), ms(median(times[1..].to_vec())));
     println!("{:<34} {:>10.2}", format!("ratio login {logins} / login 1"), last.as_secs_f64() / first.as_secs_f64());
 }
