@@ -76,15 +76,16 @@ pub fn attribute_value(name: &str, value: &str) -> String {
 /// parameters split on commas, values quoted when they hold `,;:` (RFC 5545 3.2). A `"` cannot
 /// be quoted in a parameter value; it becomes `'`. A line break is written `\n`, the way Apple's
 /// clients write it in X-ADDRESS and the way calcard reads it back (calcard does not decode
-/// RFC 6868's `^n`).
-pub fn push_parameter(line: &mut String, name: &str, value: &str) {
+/// RFC 6868's `^n`). An empty value is written `NAME=` (RFC 5545 3.1, RFC 6350 3.3: the `=` is
+/// there even when the value is empty; servers refuse a bare name), or bare when `bare_if_empty`
+/// (vCard 2.1, where `EMAIL;PREF` is a parameter without value).
+pub fn push_parameter(line: &mut String, name: &str, value: &str, bare_if_empty: bool) {
     let name = name.to_ascii_uppercase();
     let value = value.replace('"', "'").replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\\n");
     let value = if is_enumerated(&name) { value.to_ascii_uppercase() } else { value };
     line.push(';');
     line.push_str(&name);
-    if value.is_empty() {
-        // A parameter without value (vCard 2.1 `PREF`), as it came.
+    if value.is_empty() && bare_if_empty {
         return;
     }
     line.push('=');
@@ -454,10 +455,21 @@ mod tests {
     #[test]
     fn parameters_are_quoted_and_cased() {
         let mut line = String::from("ATTENDEE");
-        push_parameter(&mut line, "CN", "Smith, John");
-        push_parameter(&mut line, "ROLE", "req-participant");
-        push_parameter(&mut line, "DELEGATED-TO", "mailto:a@b,mailto:c@d");
+        push_parameter(&mut line, "CN", "Smith, John", false);
+        push_parameter(&mut line, "ROLE", "req-participant", false);
+        push_parameter(&mut line, "DELEGATED-TO", "mailto:a@b,mailto:c@d", false);
         assert_eq!(line, "ATTENDEE;CN=\"Smith, John\";ROLE=REQ-PARTICIPANT;DELEGATED-TO=\"mailto:a@b\",\"mailto:c@d\"");
+    }
+
+    #[test]
+    fn an_empty_parameter_value_keeps_its_equals_sign_except_in_vcard_2_1() {
+        let mut line = String::from("ORGANIZER");
+        push_parameter(&mut line, "SENT-BY", "", false);
+        push_parameter(&mut line, "CN", "JohnSmith", false);
+        assert_eq!(line, "ORGANIZER;SENT-BY=;CN=JohnSmith");
+        let mut line = String::from("EMAIL");
+        push_parameter(&mut line, "PREF", "", true);
+        assert_eq!(line, "EMAIL;PREF");
     }
 
     #[test]

@@ -523,7 +523,7 @@ fn content_line(element: &Element) -> AgapResult<Option<String>> {
     for (attribute, value) in &element.attributes {
         let upper = attribute.to_ascii_uppercase();
         if !["VALUE", "ENCODING", "CHARSET", "TZID", "ENCODED"].contains(&upper.as_str()) {
-            push_parameter(&mut line, &upper, value);
+            push_parameter(&mut line, &upper, value, false);
         }
     }
     if let Content::Binary(bytes) = &element.content

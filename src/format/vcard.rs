@@ -12,7 +12,7 @@
 //!   readings the draft allows, the one that needs no table to go back).
 //! - Values: the raw value with `\n` as a line feed, `\,` `\;` kept; quoted-printable (vCard
 //!   2.1) is decoded. Dates `YYYY-MM-DD`, timestamps UTC `yyyy-mm-ddThh:mm:ssZ`, UTC offsets
-//!   `+01:00`; partial dates (`--0412`) as vCard 4 writes them.
+//!   `+01:00`; reduced dates (`--0412`, `1963-09`) as vCard 4 writes them, in every version.
 //! - The AGAP tags live in an `X-AGAP-TAGS` property, never shown.
 
 use base64::Engine;
@@ -79,7 +79,46 @@ fn invalid(reason: impl Into<String>) -> AgapError {
 }
 
 fn parse(vcf: &str) -> AgapResult<VCard> {
-    VCard::parse(vcf).map_err(|other| invalid(format!("not vCard data: {other:?}")))
+    VCard::parse(version_first(vcf).as_ref()).map_err(|other| invalid(format!("not vCard data: {other:?}")))
+}
+
+/// `vcf` with the VERSION line of its first VCARD moved right after BEGIN, where RFC 6350 6.7.9
+/// wants it: calcard reads the values before VERSION as vCard 4, so a vCard 3 `BDAY:1963-09-21`
+/// written before its VERSION (seen in the wild, and kept so by servers) would be read as the
+/// vCard 4 reduced date `1963-09`. Unchanged when VERSION is there already or missing.
+fn version_first(vcf: &str) -> std::borrow::Cow<'_, str> {
+    let lines = logical_lines(vcf);
+    let Some(begin) =
+        lines.iter().position(|line| line.boundary().is_some_and(|(begin, name)| begin && name == "VCARD"))
+    else {
+        return vcf.into();
+    };
+    let mut depth = 0usize;
+    let mut version = None;
+    for (index, line) in lines.iter().enumerate().skip(begin + 1) {
+        match line.boundary() {
+            Some((true, _)) => depth += 1,
+            Some((false, _)) if depth == 0 => break,
+            Some((false, _)) => depth -= 1,
+            None if depth == 0 && line.name() == "VERSION" => {
+                version = Some(index);
+                break;
+            }
+            None => {}
+        }
+    }
+    match version {
+        Some(index) if index > begin + 1 && vcf[..lines[index].end].ends_with('\n') => {
+            let (after_begin, version) = (lines[begin].end, &lines[index]);
+            let mut out = String::with_capacity(vcf.len());
+            out.push_str(&vcf[..after_begin]);
+            out.push_str(&vcf[version.start..version.end]);
+            out.push_str(&vcf[after_begin..version.start]);
+            out.push_str(&vcf[version.end..]);
+            out.into()
+        }
+        _ => vcf.into(),
+    }
 }
 
 fn version_of(card: &VCard) -> VCardVersion {
@@ -130,7 +169,28 @@ fn value_raw(entry: &VCardEntry, v4: bool) -> String {
     written_value(&line)
 }
 
+/// A date without year, month or day (RFC 6350 4.3.1: `--0203`, `---03`, `--02`, `1963-09`,
+/// `1963`), written as vCard 4 writes it whatever the card's version: calcard writes `--02-03`
+/// in a vCard 3, which its own parser (and others) then read as the month alone. `None` for a
+/// complete date and for anything with a time or zone.
+fn reduced_date(value: &PartialDateTime) -> Option<String> {
+    if value.hour.is_some() || value.minute.is_some() || value.second.is_some() || value.tz_hour.is_some() {
+        return None;
+    }
+    Some(match (value.year, value.month, value.day) {
+        (None, Some(month), Some(day)) => format!("--{month:02}{day:02}"),
+        (None, None, Some(day)) => format!("---{day:02}"),
+        (None, Some(month), None) => format!("--{month:02}"),
+        (Some(year), Some(month), None) => format!("{year:04}-{month:02}"),
+        (Some(year), None, None) => format!("{year:04}"),
+        _ => return None,
+    })
+}
+
 fn format_partial(value: &PartialDateTime) -> Option<String> {
+    if let Some(reduced) = reduced_date(value) {
+        return Some(reduced);
+    }
     if value.year.is_none() && value.month.is_none() && value.day.is_none() && value.hour.is_none() {
         // A UTC offset (TZ).
         let hour = value.tz_hour?;
@@ -277,6 +337,7 @@ fn content_line(element: &Element, version: VCardVersion) -> AgapResult<Option<S
     };
     let mut line = name.clone();
     let mut media = None;
+    let bare_if_empty = version == VCardVersion::V2_1;
     for (attribute, value) in &element.attributes {
         let upper = attribute.to_ascii_uppercase();
         if ["VALUE", "ENCODING", "CHARSET", "ENCODED"].contains(&upper.as_str()) {
@@ -286,12 +347,16 @@ fn content_line(element: &Element, version: VCardVersion) -> AgapResult<Option<S
             let (media_types, others): (Vec<&str>, Vec<&str>) =
                 value.split(',').map(str::trim).filter(|item| !item.is_empty()).partition(|item| item.contains('/'));
             media = media_types.first().map(|media| media.to_ascii_lowercase());
-            if !others.is_empty() && v4 {
-                push_parameter(&mut line, "TYPE", &others.join(","));
+            // vCard 4 TYPE values of a binary value are not its media type: kept. In vCard 3
+            // the media type is written as TYPE below; values that are none (the rendering
+            // shows them when calcard found no media type in them, e.g. `TYPE=BASE64`) are
+            // kept when there is no media type, so the value renders as it did.
+            if !others.is_empty() && (v4 || media.is_none()) {
+                push_parameter(&mut line, "TYPE", &others.join(","), bare_if_empty);
             }
             continue;
         }
-        push_parameter(&mut line, &upper, value);
+        push_parameter(&mut line, &upper, value, bare_if_empty);
     }
     if let Some(bytes) = binary {
         if v4 {
@@ -299,7 +364,7 @@ fn content_line(element: &Element, version: VCardVersion) -> AgapResult<Option<S
         } else {
             if let Some(subtype) = media.as_deref().and_then(|media| media.split_once('/')).map(|(_, subtype)| subtype)
             {
-                push_parameter(&mut line, "TYPE", subtype);
+                push_parameter(&mut line, "TYPE", subtype, bare_if_empty);
             }
             line.push_str(";ENCODING=b:");
             line.push_str(&STANDARD.encode(bytes));
@@ -369,7 +434,17 @@ pub fn vcard_from_xml(root: &Element, previous: Option<&str>) -> AgapResult<(Str
         }
     };
     text.push_str("END:VCARD\r\n");
-    let card = parse(&text)?;
+    let mut card = parse(&text)?;
+    // Reduced dates as text, so that calcard's writer does not rewrite them (see reduced_date).
+    for entry in &mut card.entries {
+        for value in &mut entry.values {
+            if let VCardValue::PartialDateTime(date) = value
+                && let Some(reduced) = reduced_date(date)
+            {
+                *value = VCardValue::Text(reduced);
+            }
+        }
+    }
     let mut out = String::new();
     card.write_to(&mut out, version).map_err(|_| invalid("the vCard cannot be written"))?;
     if let Some(previous) = previous {

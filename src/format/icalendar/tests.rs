@@ -309,6 +309,19 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
     assert_eq!(render_calendar(&back, ItemKind::Events).expect("renders again").item, item, "{back}");
 }
 
+/// Empty parameter values (ical.net JOURNAL3 `SENT-BY=`, python-icalendar x_location
+/// `X-TITLE=`) go back with their `=`: Cyrus refuses a bare parameter name ("Can't parse
+/// parameter name"), and RFC 5545 3.1 has none.
+#[test]
+fn an_empty_parameter_value_goes_back_with_its_equals_sign() {
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j\r\nDTSTAMP:20110531T121000Z\r\n\
+ORGANIZER;SENT-BY=;CN=JohnSmith:mailto:jsmith@host.com\r\nX-LOC;X-TITLE=:geo:52.3,7.5\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n";
+    let item = render_calendar(ics, ItemKind::Journals).expect("renders").item;
+    let (back, _) = calendar_from_xml(&item, ItemKind::Journals, None).expect("stores");
+    assert!(!back.contains("SENT-BY;") && !back.contains("X-TITLE:"), "{back}");
+    assert_eq!(render_calendar(&back, ItemKind::Journals).expect("renders again").item, item, "{back}");
+}
+
 #[test]
 fn tags_are_set_replaced_and_removed_keeping_every_other_byte() {
     // LF line ends, a folded line and odd spacing: none of it may change.

@@ -187,3 +187,76 @@ fn round_trip(text: &str) -> RoundTrip {
 fn corpus_round_trip() {
     check_round_trips("vcard", "vCard", round_trip);
 }
+
+/// What a server keeps of a vCard 4 card it stores as vCard 3 (Cyrus): reduced dates stay in the
+/// vCard 4 form. calcard writes `--02-03` for them in a vCard 3 and reads that back as the
+/// month alone (`--2`).
+#[test]
+fn reduced_dates_keep_their_vcard_4_form_in_a_vcard_3() {
+    let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\nFN:x\r\nN:x;;;;\r\nBDAY:--0203\r\nANNIVERSARY:---07\r\n\
+X-D;VALUE=date:1963-09\r\nEND:VCARD\r\n";
+    let item = render_vcard(vcf).expect("renders").item;
+    assert_eq!(item.child("BDAY").expect("bday").content, Content::Text("--0203".into()));
+    assert_eq!(item.child("ANNIVERSARY").expect("anniversary").content, Content::Text("---07".into()));
+    let (back, _) = vcard_from_xml(&on_the_wire(&item), None).expect("stores");
+    assert!(back.contains("BDAY:--0203\r\n"), "{back}");
+    assert_eq!(render_vcard(&back).expect("renders").item, item);
+}
+
+/// A vCard 3 card with a property before VERSION (stalwart-calcard/004.vcf, kept so by Cyrus):
+/// `BDAY;VALUE=DATE:1963-09-21` is a vCard 3 date, not the vCard 4 reduced date `1963-09`.
+#[test]
+fn values_before_version_are_read_in_the_cards_version() {
+    let vcf = "BEGIN:VCARD\r\nBDAY;VALUE=DATE:1963-09-21\r\nVERSION:3.0\r\nN:S;D\r\nFN:D S\r\nEND:VCARD\r\n";
+    let item = render_vcard(vcf).expect("renders").item;
+    assert_eq!(item.child("BDAY").expect("bday").content, Content::Text("1963-09-21".into()));
+    let (back, _) = vcard_from_xml(&on_the_wire(&item), None).expect("stores");
+    assert_eq!(without(&render_vcard(&back).expect("renders").item, "UID"), item);
+    assert_eq!(
+        version_first("BEGIN:VCARD\nVERSION:3.0\nFN:x\nEND:VCARD\n"),
+        "BEGIN:VCARD\nVERSION:3.0\nFN:x\nEND:VCARD\n"
+    );
+    assert_eq!(
+        version_first("BEGIN:VCARD\nFN:x\n y\nVERSION:4.0\nEND:VCARD\n"),
+        "BEGIN:VCARD\nVERSION:4.0\nFN:x\n y\nEND:VCARD\n"
+    );
+}
+
+/// A vCard 2.1 bare `BASE64` that a server rewrote as `TYPE=BASE64` (Cyrus): calcard finds no
+/// media type, the rendering shows `TYPE="base64"` on a long text value, which the tree sends
+/// base64-encoded; the STOR keeps the TYPE instead of dropping it as no media type.
+#[test]
+fn a_vcard_3_binary_type_that_is_no_media_type_is_kept() {
+    // One line longer than an AGAP line: the tree sends it base64-encoded.
+    let data = "/9j/4AAQSkZJRgABAQAAAQABAAD".repeat(60);
+    let vcf = format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\nN:P;W;;;\r\nFN:W P\r\nPHOTO;type=BASE64:{data}\r\nEND:VCARD\r\n"
+    );
+    let item = render_vcard(&vcf).expect("renders").item;
+    let wire = on_the_wire(&item);
+    let photo = wire.child("PHOTO").expect("photo");
+    assert!(matches!(photo.content, Content::Binary(_)), "{photo:?}");
+    assert_eq!(photo.attributes, [("TYPE".to_owned(), "base64".to_owned())]);
+    let (back, _) = vcard_from_xml(&wire, None).expect("stores");
+    assert_eq!(on_the_wire(&render_vcard(&back).expect("renders").item), wire, "{back}");
+}
+
+/// An empty parameter value is not a vCard 2.1 bare parameter in a vCard 3: it goes back with
+/// its `=`.
+#[test]
+fn an_empty_parameter_keeps_its_equals_sign_in_vcard_3() {
+    let item = Element::parent(
+        "VCARD",
+        vec![
+            Element::text("VERSION", "3.0"),
+            Element::text("FN", "x"),
+            Element {
+                name: "X-A".into(),
+                attributes: vec![("X-P".into(), String::new())],
+                content: Content::Text("v".into()),
+            },
+        ],
+    );
+    let (back, _) = vcard_from_xml(&item, None).expect("stores");
+    assert!(back.contains("X-A;X-P=:v\r\n"), "{back}");
+}
