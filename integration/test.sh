@@ -30,8 +30,12 @@ set +e
 env -u AGAP_TEST_BACKENDS cargo test --workspace --locked 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 for pair in $pairs; do
-    echo "== cargo test --test integration (AGAP_TEST_BACKENDS=$pair)"
-    AGAP_TEST_BACKENDS="$pair" cargo test --locked --test integration 2>&1 | tee -a "$log"
+    # Each server's corpus round trip runs once: cyrus-xandikos pairs servers whose corpora the
+    # cyrus and dovecot-xandikos runs already cover (it is there for the records in the store).
+    skip=()
+    [[ "$pair" == cyrus-xandikos ]] && skip=(-- --skip every_corpus)
+    echo "== cargo test --test integration (AGAP_TEST_BACKENDS=$pair ${skip[*]})"
+    AGAP_TEST_BACKENDS="$pair" cargo test --locked --test integration "${skip[@]}" 2>&1 | tee -a "$log"
     pair_status=${PIPESTATUS[0]}
     if ((pair_status != 0)); then
         echo "integration tests failed on the pair $pair" | tee -a "$log"

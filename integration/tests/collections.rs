@@ -916,7 +916,10 @@ async fn every_corpus_calendar_and_card_survives_retr_stor_retr() {
         let mut outcome = Ok(());
         for (number, (kind, media, body)) in resources.into_iter().enumerate() {
             kinds.insert(kind);
-            let href = format!("{}corpus-{index}-{number}", raw_collections[kind]);
+            // With the extension clients give such resources: Xandikos recognises calendar and
+            // contact resources by it.
+            let extension = if media.starts_with("text/vcard") { "vcf" } else { "ics" };
+            let href = format!("{}corpus-{index}-{number}.{extension}", raw_collections[kind]);
             let response = http
                 .put(dav_root().join(&href).expect("url"))
                 .basic_auth(user, Some(password(user)))
