@@ -6,8 +6,8 @@
 //! lines to a `session`, whose state table routes each `command` to its handler in `op` (`auth`
 //! holds the AUTH mechanisms and the credential source of hashed logins); handlers work on the
 //! `folder` tree of an `account`, built from the adapters, with change ids kept in the `store`;
-//! `items` maps the resources of calendar and contact collections to AGAP UIDs, `mail_uids` the
-//! messages of mail folders.
+//! the item commands work on the `items` of a folder (one interface over mail folders and
+//! calendar and contact collections, with their AGAP UIDs), `filter` is the filter language.
 
 pub mod account;
 pub mod auth;
@@ -24,7 +24,6 @@ pub mod ids;
 pub mod items;
 pub mod limits;
 pub mod logging;
-pub mod mail_uids;
 pub mod op;
 pub mod server;
 pub mod session;

@@ -10,7 +10,7 @@ use super::tree::{Comparison, Filter};
 use crate::format::content_line::TAGS_PROPERTY;
 
 /// The query a mail backend can answer for `filter`, with UIDs as AGAP UIDs (the IMAP UIDs of
-/// messages DATT never replaced; `mail_uids` translates the rest).
+/// messages DATT never replaced; `items::messages` translates the rest).
 pub fn mail_query(filter: &Filter) -> Query {
     match filter {
         Filter::All => Query::All,
@@ -157,6 +157,17 @@ pub fn fetch_needs(filter: &Filter) -> FetchNeeds {
         needs.header_fields = fields.into_iter().collect();
     }
     needs
+}
+
+/// Whether the backend could narrow nothing down: only unknown conditions, joined in any way.
+pub fn query_is_open(query: &Query) -> bool {
+    match query {
+        Query::Unknown => true,
+        Query::And(children) => children.iter().all(query_is_open),
+        Query::Or(children) => children.iter().any(query_is_open),
+        Query::Not(child) => query_is_open(child),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub async fn handle(
     paths.extend(
         tree.folders().filter(|entry| entry.path != top && entry.path.is_within(&top)).map(|entry| entry.path.clone()),
     );
-    let states = account.folder_states(gateway, &tree, &paths).await?;
+    let states = crate::items::folder_states(gateway, account, &tree, &paths).await?;
     let lines = paths.iter().zip(states).map(|(path, state)| format!("{} {path}", state.fcid)).collect();
     Ok(Reply::ok("OK CHNG completed").with_lines(lines))
 }

@@ -16,6 +16,6 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let (uid, text, destination) = uid_and_destination("COPY", argument)?;
-    run(gateway, account, selection, Some((uid, text)), destination, Transfer::Copy, PathForm::Absolute).await
+    let (uid, destination) = uid_and_destination("COPY", argument)?;
+    run(gateway, account, selection, Some(uid), destination, Transfer::Copy, PathForm::Absolute).await
 }

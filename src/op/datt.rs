@@ -7,11 +7,10 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::format::compose::Defaults;
 use crate::format::datt::{Removal, remove_attachment};
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::mail_uids::{Messages, Replaced};
+use crate::items::messages::{Messages, Replaced};
 use crate::session::Selection;
 
 /// Removes the attachment.
@@ -21,8 +20,7 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let super::item::UidArguments { uid, text: uid_text, rest: number_text } =
-        super::item::uid_arguments("DATT", argument)?;
+    let super::item::UidArguments { uid, rest: number_text } = super::item::uid_arguments("DATT", argument)?;
     let number: usize = number_text
         .parse()
         .ok()
@@ -31,21 +29,15 @@ pub async fn handle(
     let folder = super::item::message_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     let messages = Messages::of(gateway, account, &folder).await?;
-    let raw = messages.fetch(uid, uid_text, gateway.config.mail.max_item_size).await?;
-    let now = gateway.now_ms();
-    let defaults = Defaults {
-        now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
-        host: gateway.config.server.name.clone(),
-        unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
-    };
-    let new = match remove_attachment(&raw, number, &defaults) {
+    let raw = messages.fetch(uid, gateway.config.mail.max_item_size).await?;
+    let new = match remove_attachment(&raw, number, &messages.compose_defaults()) {
         Removal::Removed(new) => new,
         Removal::NoSuchAttachment(count) => {
             return Err(AgapError::not_found(format!("There are not so many attachments ({count})")));
         }
-        Removal::Unparseable => return Err(AgapError::invalid(format!("message {uid_text} cannot be parsed"))),
+        Removal::Unparseable => return Err(AgapError::invalid(format!("message {uid} cannot be parsed"))),
     };
-    Ok(match messages.replace(uid, uid_text, &new).await? {
+    Ok(match messages.replace(uid, &new).await? {
         Replaced::KeepsUid => Reply::ok("OK Attachment deleted"),
         Replaced::NewUid(Some(new_uid)) => {
             Reply::ok(format!("OK Attachment deleted; the message has the new UID {}", ids::format(u64::from(new_uid))))

@@ -1,4 +1,5 @@
-//! DELE UID (draft 4.17): removes that one message, never others marked deleted elsewhere.
+//! DELE UID (draft 4.17): removes that one item (for messages, never others marked deleted
+//! elsewhere; for an alarm, only the alarm: its item stays).
 
 use crate::account::Account;
 use crate::codec::Reply;
@@ -15,14 +16,8 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     let argument = super::require_argument("DELE", argument)?;
     let uid = super::item::parse_uid(argument)?;
-    let folder = super::item::items_folder(selection)?.clone();
-    super::item::check_source_allows(&folder, "NO-DELETE")?;
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
-        return super::collection::dele::handle(&items, uid, argument).await;
-    }
-    let messages = crate::mail_uids::Messages::of(gateway, account, &folder).await?;
-    messages.require(uid, argument).await?;
-    messages.expunge(&[uid]).await?;
-    Ok(Reply::ok("OK Message deleted"))
+    let folder = super::item::items_folder(selection)?;
+    super::item::check_source_allows(folder, "NO-DELETE")?;
+    let what = crate::items::open(gateway, account, folder).await?.delete(uid).await?;
+    Ok(Reply::ok(format!("OK {what} deleted")))
 }

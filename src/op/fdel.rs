@@ -19,27 +19,11 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 /// Deletes the matches with one expunge.
 pub async fn finish(gateway: &Gateway, account: &Account, selection: &Selection, filter: String) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (parsed, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
+    let items = crate::items::open(gateway, account, folder).await?;
+    let (parsed, uids) = super::filtered::matching(items.as_ref(), &filter).await?;
     if parsed == Filter::All {
         return Err(AgapError::invalid("INVALID filter definition: FDEL needs a filter that is not empty"));
     }
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, folder)?;
-        let mut done = 0;
-        for uid in &uids {
-            match super::collection::dele::delete(&items, *uid, &uid.to_string()).await {
-                Ok(_) => done += 1,
-                // An alarm whose item went before it, or an item another client removed.
-                Err(error) if error.to_reply().code.number() == 511 => {}
-                Err(error) if done == 0 => return Err(error),
-                Err(error) => {
-                    tracing::warn!(%error, "FDEL stopped early");
-                    break;
-                }
-            }
-        }
-        return Ok(super::filtered::outcome("FDEL", done, uids.len(), "deleted"));
-    }
-    crate::mail_uids::Messages::of(gateway, account, folder).await?.expunge(&uids).await?;
-    Ok(super::filtered::outcome("FDEL", uids.len(), uids.len(), "deleted"))
+    let done = items.delete_each(&uids).await?;
+    Ok(super::filtered::outcome("FDEL", done, uids.len(), "deleted"))
 }

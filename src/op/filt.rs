@@ -14,7 +14,7 @@ use crate::filter::{FilterDefinition, read_definition};
 use crate::folder::{FolderEntry, FolderPath, FolderType};
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::mail_uids::Messages;
+use crate::items::{ItemFolder, Messages};
 use crate::session::Selection;
 
 async fn definition(

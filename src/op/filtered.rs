@@ -4,15 +4,12 @@
 
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
-use crate::error::{AgapError, AgapResult};
-use crate::filter::{Filter, matching_collection_items, parse_filter_blocking};
-use crate::folder::{FolderEntry, FolderType};
+use crate::error::AgapResult;
+use crate::filter::{Filter, parse_filter_blocking};
+use crate::folder::FolderEntry;
 use crate::gateway::Gateway;
-use crate::items::CollectionItems;
-use crate::mail_uids::Messages;
+use crate::items::{Chosen, ItemFolder, Transfer};
 use crate::session::{Content, ContentKind, Selection};
-
-use super::transfer::Transfer;
 
 /// The 110 reply and the content collector for a filter.
 pub fn ask_for_filter(gateway: &Gateway, kind: ContentKind) -> (Reply, Content) {
@@ -20,24 +17,10 @@ pub fn ask_for_filter(gateway: &Gateway, kind: ContentKind) -> (Reply, Content) 
     (reply, Content::new(kind, gateway.config.server.max_line_length * 256))
 }
 
-/// The filter's matches in `folder`, ascending.
-pub async fn matching(
-    gateway: &Gateway,
-    account: &Account,
-    folder: &FolderEntry,
-    filter: &str,
-) -> AgapResult<(Filter, Vec<u32>)> {
-    if folder.collection.is_some() {
-        let items = CollectionItems::of(gateway, account, folder)?;
-        let filter = parse_filter_blocking(filter.to_owned(), items.root().to_owned()).await?;
-        let uids = matching_collection_items(&items, &filter).await?;
-        return Ok((filter, uids));
-    }
-    if folder.kind != FolderType::Mesg {
-        return Err(AgapError::invalid(format!("filters on {} folders are not supported", folder.kind)));
-    }
-    let filter = parse_filter_blocking(filter.to_owned(), "MESSAGE".to_owned()).await?;
-    let uids = Messages::of(gateway, account, folder).await?.matching(&filter).await?;
+/// The filter's matches in `items`, ascending.
+pub async fn matching(items: &dyn ItemFolder, filter: &str) -> AgapResult<(Filter, Vec<u32>)> {
+    let filter = parse_filter_blocking(filter.to_owned(), items.root().to_owned()).await?;
+    let uids = items.matching(&filter).await?;
     Ok((filter, uids))
 }
 
@@ -65,23 +48,12 @@ pub async fn transfer_matches(
     transfer: Transfer,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = matching(gateway, account, folder, &filter).await?;
+    let items = crate::items::open(gateway, account, folder).await?;
+    let (_, uids) = matching(items.as_ref(), &filter).await?;
     if uids.is_empty() {
         return Ok(outcome(transfer.verb_for_filter(), 0, 0, ""));
     }
     let what = if transfer == Transfer::Copy { "copied" } else { "moved" };
-    if folder.collection.is_some() {
-        let source = CollectionItems::of(gateway, account, folder)?;
-        let destination = CollectionItems::of(gateway, account, target)?;
-        let done = super::collection::transfer::many(&source, &destination, &uids, transfer).await?;
-        return Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what));
-    }
-    let messages = Messages::of(gateway, account, folder).await?;
-    let pairs = match transfer {
-        Transfer::Copy => messages.copy_to(Some(&uids), &target.upstream).await?,
-        Transfer::Move => messages.move_to(Some(&uids), &target.upstream).await?,
-    };
-    // Servers without UIDPLUS report no pairs; the command then succeeded for all.
-    let done = if pairs.is_empty() { uids.len() } else { pairs.len() };
-    Ok(outcome(transfer.verb_for_filter(), done, uids.len(), what))
+    let transferred = items.transfer(target, Chosen::Matches(&uids), transfer).await?;
+    Ok(outcome(transfer.verb_for_filter(), transferred.done, transferred.asked, what))
 }

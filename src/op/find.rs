@@ -18,7 +18,8 @@ pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -
 /// Lists the matches.
 pub async fn finish(gateway: &Gateway, account: &Account, selection: &Selection, filter: String) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
+    let items = crate::items::open(gateway, account, folder).await?;
+    let (_, uids) = super::filtered::matching(items.as_ref(), &filter).await?;
     let text = format!("OK FIND completed {}", super::filtered::matches_text(uids.len()));
     // Four bytes per match until its line is written, rather than a string per match.
     Ok(Reply::ok(text).with_line_stream(uids.into_iter().map(|uid| ids::format(u64::from(uid)))))

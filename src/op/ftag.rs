@@ -28,37 +28,8 @@ pub async fn finish(
     filter: String,
 ) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
-    let (_, uids) = super::filtered::matching(gateway, account, folder, &filter).await?;
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, folder)?;
-        let mut done = 0;
-        for uid in &uids {
-            match super::collection::tags::change(&items, *uid, &uid.to_string(), change).await {
-                Ok(()) => done += 1,
-                // Alarms carry no tags; items removed meanwhile are not tagged.
-                Err(error) if error.to_reply().code.number() == 511 => {}
-                Err(error) if done == 0 => return Err(error),
-                Err(error) => {
-                    tracing::warn!(%error, "FTAG stopped early");
-                    break;
-                }
-            }
-        }
-        return Ok(super::filtered::outcome("FTAG", done, uids.len(), "tagged"));
-    }
-    let messages = crate::mail_uids::Messages::of(gateway, account, folder).await?;
-    let mut done = 0;
-    for uid in &uids {
-        match messages.change_tags(*uid, change).await {
-            Ok(true) => done += 1,
-            // Removed by another client meanwhile: not tagged, counted as such.
-            Ok(false) => {}
-            Err(error) if done == 0 => return Err(error),
-            Err(error) => {
-                tracing::warn!(%error, "FTAG stopped early");
-                break;
-            }
-        }
-    }
+    let items = crate::items::open(gateway, account, folder).await?;
+    let (_, uids) = super::filtered::matching(items.as_ref(), &filter).await?;
+    let done = items.change_tags_each(&uids, change).await?;
     Ok(super::filtered::outcome("FTAG", done, uids.len(), "tagged"))
 }

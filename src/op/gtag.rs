@@ -15,12 +15,7 @@ pub async fn handle(
 ) -> AgapResult<Reply> {
     let argument = super::require_argument("GTAG", argument)?;
     let uid = super::item::parse_uid(argument)?;
-    let folder = super::item::items_folder(selection)?.clone();
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
-        let tags = super::collection::tags::get(&items, uid, argument).await?;
-        return Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()));
-    }
-    let tags = crate::mail_uids::Messages::of(gateway, account, &folder).await?.tags(uid, argument).await?;
+    let folder = super::item::items_folder(selection)?;
+    let tags = crate::items::open(gateway, account, folder).await?.tags(uid).await?;
     Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()))
 }

@@ -24,8 +24,8 @@ pub fn message_folder(selection: &Selection) -> AgapResult<&FolderEntry> {
     Ok(folder)
 }
 
-/// An AGAP UID in the gateway's form: a decimal 32-bit number (for messages, the IMAP UID unless
-/// `mail_uids` says otherwise).
+/// An AGAP UID in the gateway's form: a decimal 32-bit number without leading zeros (for
+/// messages, the IMAP UID unless `items::messages` says otherwise).
 pub fn parse_uid(text: &str) -> AgapResult<u32> {
     let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
     if !ids::is_valid(text) || text.starts_with('0') {
@@ -34,15 +34,13 @@ pub fn parse_uid(text: &str) -> AgapResult<u32> {
     text.parse::<u32>().ok().filter(|uid| *uid > 0).ok_or_else(invalid)
 }
 
-/// An item command's arguments: the UID (checked), its text as given, and the rest of the
-/// line (empty when there is none). A missing argument is 510 (docs/interpretations.md,
+/// An item command's arguments: the UID (checked) and the rest of the line (empty when there is
+/// none). A missing argument is 510 (docs/interpretations.md,
 /// `NOARG-510-511`).
 #[derive(Debug, Clone, Copy)]
 pub struct UidArguments<'a> {
-    /// The UID as the backend knows it.
+    /// The UID (canonical decimal: replies name it by its number).
     pub uid: u32,
-    /// The UID as the client wrote it, for replies.
-    pub text: &'a str,
     /// What follows the UID.
     pub rest: &'a str,
 }
@@ -51,7 +49,7 @@ pub struct UidArguments<'a> {
 pub fn uid_arguments<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<UidArguments<'a>> {
     let argument = super::require_argument(verb, argument)?;
     let (text, rest) = argument.split_once(' ').unwrap_or((argument, ""));
-    Ok(UidArguments { uid: parse_uid(text)?, text, rest })
+    Ok(UidArguments { uid: parse_uid(text)?, rest })
 }
 
 /// How a destination path may be written.

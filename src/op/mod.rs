@@ -3,7 +3,6 @@
 pub mod auth;
 pub mod capa;
 pub mod chng;
-pub mod collection;
 pub mod copy;
 pub mod cpyf;
 pub mod datt;

@@ -16,6 +16,6 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let (uid, text, destination) = uid_and_destination("MOVE", argument)?;
-    run(gateway, account, selection, Some((uid, text)), destination, Transfer::Move, PathForm::AbsoluteOrRelative).await
+    let (uid, destination) = uid_and_destination("MOVE", argument)?;
+    run(gateway, account, selection, Some(uid), destination, Transfer::Move, PathForm::AbsoluteOrRelative).await
 }

@@ -1,14 +1,12 @@
-//! RETR UID part? (draft 4.34): the item's rendering, or the value of one part of it. A header
-//! part is fetched alone upstream (IMAP BODY.PEEK[HEADER.FIELDS (...)]), not the whole message.
+//! RETR UID part? (draft 4.34): the item's rendering, or the value of one part of it (the item
+//! layer reads only what the part needs where it can).
 
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::format::Element;
-use crate::format::message::{render_header_only, render_message};
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
-use crate::mail_uids::Messages;
 use crate::session::Selection;
 
 /// Sends a rendering or a part.
@@ -21,22 +19,11 @@ pub async fn handle(
     if argument.is_none() {
         return Err(AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"));
     }
-    let super::item::UidArguments { uid, text: uid_text, rest } = super::item::uid_arguments("RETR", argument)?;
-    let folder = super::item::items_folder(selection)?.clone();
+    let super::item::UidArguments { uid, rest } = super::item::uid_arguments("RETR", argument)?;
+    let folder = super::item::items_folder(selection)?;
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);
-    if folder.collection.is_some() {
-        return super::collection::retr::handle(gateway, account, &folder, (uid, uid_text), rest, max_chars).await;
-    }
-    let part = if rest.is_empty() { None } else { Some(PartPath::parse(rest, "MESSAGE")?) };
-    let messages = Messages::of(gateway, account, &folder).await?;
-    let tree = match part.as_ref().and_then(PartPath::header_field) {
-        Some(field) => render_header_only(&messages.header_fields(uid, uid_text, &[field.to_owned()]).await?),
-        None => {
-            let raw = messages.fetch(uid, uid_text, gateway.config.mail.max_item_size).await?;
-            render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid_text} cannot be parsed")))?
-        }
-    };
+    let tree = crate::items::open(gateway, account, folder).await?.render(uid, rest).await?;
     reply(tree, rest, max_chars)
 }
 

@@ -18,26 +18,17 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let super::item::UidArguments { uid, text: uid_text, rest: reason } = super::item::uid_arguments("SPAM", argument)?;
+    let super::item::UidArguments { uid, rest: reason } = super::item::uid_arguments("SPAM", argument)?;
     if reason.chars().any(char::is_control) {
         return Err(AgapError::invalid("invalid reason"));
     }
     let folder = super::item::message_folder(selection)?.clone();
-    crate::mail_uids::Messages::of(gateway, account, &folder).await?.require(uid, uid_text).await?;
+    crate::items::Messages::of(gateway, account, &folder).await?.require(uid).await?;
     tracing::info!(user = %account.user, folder = %selection.path, uid, reason, "spam report");
     if gateway.config.mail.spam_report == SpamReport::MoveToJunk
         && folder.reserved != Some(crate::folder::ReservedFolder::Junk)
     {
-        run(
-            gateway,
-            account,
-            selection,
-            Some((uid, uid_text)),
-            "/JUNK",
-            Transfer::Move,
-            super::item::PathForm::Absolute,
-        )
-        .await?;
+        run(gateway, account, selection, Some(uid), "/JUNK", Transfer::Move, super::item::PathForm::Absolute).await?;
     }
     Ok(Reply::ok("OK Message added to the spam database"))
 }

@@ -30,19 +30,11 @@ pub async fn handle(
     selection: &Selection,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let super::item::UidArguments { uid, text: uid_text, rest: list } = super::item::uid_arguments("STAG", argument)?;
+    let super::item::UidArguments { uid, rest: list } = super::item::uid_arguments("STAG", argument)?;
     let change = parse_tag_list(list)?;
-    let folder = super::item::items_folder(selection)?.clone();
-    super::item::check_source_allows(&folder, "READ-ONLY")?;
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
-        super::collection::tags::change(&items, uid, uid_text, &change).await?;
-        return Ok(Reply::ok("OK STAG completed"));
-    }
-    let messages = crate::mail_uids::Messages::of(gateway, account, &folder).await?;
-    if !messages.change_tags(uid, &change).await? {
-        return Err(AgapError::invalid(format!("INVALID UID {uid_text}")));
-    }
+    let folder = super::item::items_folder(selection)?;
+    super::item::check_source_allows(folder, "READ-ONLY")?;
+    crate::items::open(gateway, account, folder).await?.change_tags(uid, &change).await?;
     Ok(Reply::ok("OK STAG completed"))
 }
 

@@ -18,12 +18,10 @@ pub async fn handle(
     super::expect_no_argument("STAT", argument)?;
     let tree = account.tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
-    if entry.collection.is_some() {
-        // TOTAL counts what is upstream now.
-        crate::items::CollectionItems::of(gateway, account, &entry)?.sync().await?;
+    if entry.has_items() {
+        crate::items::open(gateway, account, &entry).await?.refresh().await?;
     }
-    let state = account
-        .folder_states(gateway, &tree, std::slice::from_ref(selected))
+    let state = crate::items::folder_states(gateway, account, &tree, std::slice::from_ref(selected))
         .await?
         .pop()
         .ok_or_else(|| AgapError::internal("no folder state computed"))?;

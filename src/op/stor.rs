@@ -7,7 +7,6 @@ use crate::blocking::off_the_runtime;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
-use crate::format::compose::{Defaults, compose_message};
 use crate::format::xml_reader::parse_xml_within;
 use crate::gateway::Gateway;
 use crate::ids;
@@ -69,28 +68,7 @@ async fn store(
     }
     let max_item_size = gateway.config.mail.max_item_size;
     let tree = off_the_runtime("parsing an item", move || parse_xml_within(&text, max_item_size)).await?;
-    let folder = super::item::items_folder(selection)?.clone();
-    if folder.collection.is_some() {
-        let items = crate::items::CollectionItems::of(gateway, account, &folder)?;
-        return super::collection::stor::store(&items, tree).await.map(Some);
-    }
-    let expected = match folder.kind {
-        FolderType::Mesg => "MESSAGE",
-        other => return Err(AgapError::invalid(format!("STOR into {other} folders is not supported yet"))),
-    };
-    if !tree.name.eq_ignore_ascii_case(expected) {
-        return Err(AgapError::invalid(format!("<{}> does not fit a {} folder", tree.name, folder.kind)));
-    }
-    let now = gateway.now_ms();
-    let defaults = Defaults {
-        now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
-        host: gateway.config.server.name.clone(),
-        unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
-    };
-    // The tree may be as large as the message: composing consumes it, so the two are not held
-    // side by side, nor the tree while the message goes upstream.
-    let message = compose_message(tree, &defaults)?;
-    let uid = account.mail.append_message(&folder.upstream, &message, &[]).await?;
-    let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
-    Ok(Some((ids::format(u64::from(uid)), "Message")))
+    let folder = super::item::items_folder(selection)?;
+    let stored = crate::items::open(gateway, account, folder).await?.store(tree).await?;
+    Ok(Some((ids::format(stored.uid), stored.noun)))
 }

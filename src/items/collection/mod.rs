@@ -1,22 +1,37 @@
-//! The items of calendar, task, journal and contact folders: upstream resources (href and ETag)
-//! mapped to AGAP UIDs through the store, fetched and rendered on demand.
+//! The items of calendar, task, journal and contact folders (CALE, TASK, JRNL, ADDR): upstream
+//! resources (href and ETag) mapped to AGAP UIDs through the store, fetched and rendered on
+//! demand.
+//!
+//! Writes go upstream under the ETag just read (If-Match), so that a change another client made
+//! in between is never overwritten: it fails with 410 and the client may try again.
 //!
 //! A resource is one AGAP item, and the alarm inside it (its main component's first VALARM,
 //! draft 2.11.2) another. UIDs are handed out by the store in the order items are first seen;
 //! an item changed upstream (new ETag) keeps its UID, a removed one loses it for good.
 
+mod dele;
+mod matching;
+mod retr;
+mod stor;
+mod tags;
+mod transfer;
+
 use std::collections::HashMap;
 
 use agap_adapter_api::collection::{CollectionAccount, ItemData, ItemKind, ItemRef, Precondition};
 use agap_adapter_api::query::Query;
-use agap_adapter_api::tags::Tag;
+use agap_adapter_api::tags::{Tag, TagChange};
 
+use async_trait::async_trait;
+
+use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, wire_uid};
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
+use crate::filter::Filter;
 use crate::folder::{CollectionRef, FolderEntry};
-use crate::format::Element;
 use crate::format::icalendar::{has_alarm, render_calendar};
 use crate::format::vcard::render_vcard;
+use crate::format::{Content, Element};
 use crate::gateway::Gateway;
 use crate::store::{ItemMap, ItemVersion, MappedItem};
 
@@ -60,12 +75,6 @@ pub struct Rendering {
     pub tags: Vec<Tag>,
 }
 
-/// The AGAP UID of a store number (collections hand out small numbers; the item commands take
-/// 32-bit UIDs, as IMAP's).
-pub fn wire_uid(uid: u64) -> u32 {
-    u32::try_from(uid).unwrap_or(u32::MAX)
-}
-
 impl<'a> CollectionItems<'a> {
     /// The items of `folder`, which must be a collection folder.
     pub fn of(gateway: &'a Gateway, account: &'a Account, folder: &'a FolderEntry) -> AgapResult<Self> {
@@ -92,21 +101,6 @@ impl<'a> CollectionItems<'a> {
     /// The CTag or sync-token last listed.
     pub fn version(&self) -> Option<String> {
         self.collection.version.clone()
-    }
-
-    /// The root element of the items' renderings (alarms aside).
-    pub fn root(&self) -> &'static str {
-        match self.kind() {
-            ItemKind::Events => "VEVENT",
-            ItemKind::Tasks => "VTODO",
-            ItemKind::Journals => "VJOURNAL",
-            ItemKind::Contacts => "VCARD",
-        }
-    }
-
-    /// What the reply calls one item.
-    pub fn noun(&self) -> &'static str {
-        crate::folder::FolderType::of_items(self.kind()).item_noun()
     }
 
     /// The map as stored, without asking upstream.
@@ -197,8 +191,8 @@ impl<'a> CollectionItems<'a> {
 
     /// The item with AGAP UID `uid` and its resource as stored now; 511 when there is none
     /// (a resource removed upstream also leaves the map).
-    pub async fn fetch(&self, uid: u32, text: &str) -> AgapResult<(Located, ItemData)> {
-        let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
+    pub async fn fetch(&self, uid: u32) -> AgapResult<(Located, ItemData)> {
+        let invalid = || AgapError::invalid(format!("INVALID UID {uid}"));
         let located = self.locate(uid).await?.ok_or_else(invalid)?;
         match self.dav.get_item(&located.mapped.href, self.kind()).await? {
             Some(data) => Ok((located, data)),
@@ -217,7 +211,7 @@ impl<'a> CollectionItems<'a> {
     }
 
     /// The AGAP view of a resource, or of its alarm.
-    pub fn render(&self, body: &[u8], alarm: bool) -> AgapResult<Rendering> {
+    pub fn render_resource(&self, body: &[u8], alarm: bool) -> AgapResult<Rendering> {
         let text = String::from_utf8_lossy(body);
         let tags = |tags: &[String]| tags.iter().filter_map(|tag| Tag::parse(tag).ok()).collect::<Vec<_>>();
         if self.kind() == ItemKind::Contacts {
@@ -272,6 +266,82 @@ impl<'a> CollectionItems<'a> {
             .into_iter()
             .find(|item| item.href == data.item.href)
             .ok_or_else(|| AgapError::internal("a stored item is missing from the UID map"))
+    }
+}
+
+#[async_trait]
+impl ItemFolder for CollectionItems<'_> {
+    fn root(&self) -> &'static str {
+        match self.kind() {
+            ItemKind::Events => "VEVENT",
+            ItemKind::Tasks => "VTODO",
+            ItemKind::Journals => "VJOURNAL",
+            ItemKind::Contacts => "VCARD",
+        }
+    }
+
+    fn noun(&self) -> &'static str {
+        crate::folder::FolderType::of_items(self.kind()).item_noun()
+    }
+
+    /// The whole resource is read whatever the part: a part is extracted from the rendering.
+    async fn render(&self, uid: u32, _part: &str) -> AgapResult<Element> {
+        retr::render(self, uid).await
+    }
+
+    async fn store(&self, tree: Element) -> AgapResult<Stored> {
+        stor::store(self, tree).await
+    }
+
+    async fn delete(&self, uid: u32) -> AgapResult<&'static str> {
+        dele::delete(self, uid).await
+    }
+
+    async fn tags(&self, uid: u32) -> AgapResult<Vec<Tag>> {
+        tags::get(self, uid).await
+    }
+
+    async fn change_tags(&self, uid: u32, change: &TagChange) -> AgapResult<()> {
+        tags::change(self, uid, change).await
+    }
+
+    async fn transfer(&self, target: &FolderEntry, chosen: Chosen<'_>, transfer: Transfer) -> AgapResult<Transferred> {
+        let target = CollectionItems::of(self.gateway, self.account, target)?;
+        let uids: Vec<u32> = match chosen {
+            Chosen::One(uid) => {
+                let new_uid = transfer::one(self, &target, uid, transfer).await?;
+                return Ok(Transferred { done: 1, asked: 1, new_uid: Some(new_uid) });
+            }
+            Chosen::Matches(uids) => uids.to_vec(),
+            Chosen::All => self.sync().await?.items.iter().map(|item| wire_uid(item.uid)).collect(),
+        };
+        let done = transfer::many(self, &target, &uids, transfer).await?;
+        Ok(Transferred { done, asked: uids.len(), new_uid: None })
+    }
+
+    async fn matching(&self, filter: &Filter) -> AgapResult<Vec<u32>> {
+        matching::matching_collection_items(self, filter).await
+    }
+
+    /// Lists the collection: TOTAL counts what is upstream now.
+    async fn refresh(&self) -> AgapResult<()> {
+        self.sync().await.map(|_| ())
+    }
+}
+
+/// The condition for rewriting an item just read.
+fn unchanged_since_read(data: &ItemData) -> Precondition {
+    match &data.item.etag {
+        Some(etag) => Precondition::Unchanged(etag.clone()),
+        None => Precondition::Any,
+    }
+}
+
+/// The trimmed text of a child element, if it has one.
+fn child_text(element: &Element, name: &str) -> Option<String> {
+    match &element.child(name)?.content {
+        Content::Text(text) => Some(text.trim().to_owned()).filter(|text| !text.is_empty()),
+        _ => None,
     }
 }
 

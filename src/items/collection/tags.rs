@@ -5,29 +5,27 @@
 use agap_adapter_api::collection::ItemKind;
 use agap_adapter_api::tags::{Tag, TagChange};
 
+use super::CollectionItems;
 use crate::error::{AgapError, AgapResult};
 use crate::format::icalendar::set_calendar_tags;
 use crate::format::vcard::set_vcard_tags;
-use crate::items::CollectionItems;
 
 /// The tags of item `uid`, sorted.
-pub async fn get(items: &CollectionItems<'_>, uid: u32, text: &str) -> AgapResult<Vec<Tag>> {
-    let (located, data) = items.fetch(uid, text).await?;
-    let mut tags = items.render(&data.body, located.alarm)?.tags;
+pub(super) async fn get(items: &CollectionItems<'_>, uid: u32) -> AgapResult<Vec<Tag>> {
+    let (located, data) = items.fetch(uid).await?;
+    let mut tags = items.render_resource(&data.body, located.alarm)?.tags;
     tags.sort_by_key(ToString::to_string);
     Ok(tags)
 }
 
 /// Applies `change` to item `uid`, rewriting only the tag property upstream (the rest of the
 /// item keeps its bytes).
-pub async fn change(items: &CollectionItems<'_>, uid: u32, text: &str, change: &TagChange) -> AgapResult<()> {
-    let (located, data) = items.fetch(uid, text).await?;
+pub(super) async fn change(items: &CollectionItems<'_>, uid: u32, change: &TagChange) -> AgapResult<()> {
+    let (located, data) = items.fetch(uid).await?;
     if located.alarm {
-        return Err(AgapError::invalid(format!(
-            "{text} is an alarm: alarms carry no tags, tag the item it belongs to"
-        )));
+        return Err(AgapError::invalid(format!("{uid} is an alarm: alarms carry no tags, tag the item it belongs to")));
     }
-    let current = items.render(&data.body, false)?.tags;
+    let current = items.render_resource(&data.body, false)?.tags;
     let wanted: Vec<String> = change.apply(&current).iter().map(ToString::to_string).collect();
     let body = String::from_utf8_lossy(&data.body);
     let rewritten = match items.kind() {

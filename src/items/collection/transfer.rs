@@ -6,22 +6,21 @@
 use agap_adapter_api::AdapterErrorKind;
 use agap_adapter_api::collection::{ItemKind, Precondition};
 
+use super::CollectionItems;
 use crate::error::{AgapError, AgapResult};
 use crate::format::icalendar::with_fresh_uid;
-use crate::items::CollectionItems;
-use crate::op::transfer::Transfer;
+use crate::items::Transfer;
 
 /// Copies or moves item `uid` into `target`; returns its AGAP UID there.
-pub async fn one(
+pub(super) async fn one(
     source: &CollectionItems<'_>,
     target: &CollectionItems<'_>,
     uid: u32,
-    text: &str,
     transfer: Transfer,
 ) -> AgapResult<u64> {
-    let (located, data) = source.fetch(uid, text).await?;
+    let (located, data) = source.fetch(uid).await?;
     if located.alarm {
-        return Err(AgapError::invalid(format!("{text} is an alarm: it moves and copies with the item it belongs to")));
+        return Err(AgapError::invalid(format!("{uid} is an alarm: it moves and copies with the item it belongs to")));
     }
     let href = &data.item.href;
     let placed = match transfer {
@@ -49,7 +48,7 @@ pub async fn one(
 /// Copies or moves the items `uids`; returns how many went. An alarm counts as done when its
 /// item is among them (it goes along), as not done otherwise. Stops at the first failure after
 /// some succeeded, which the caller reports as 210.
-pub async fn many(
+pub(super) async fn many(
     source: &CollectionItems<'_>,
     target: &CollectionItems<'_>,
     uids: &[u32],
@@ -66,7 +65,7 @@ pub async fn many(
     }
     let mut done = 0;
     for uid in &resources {
-        match one(source, target, *uid, &uid.to_string(), transfer).await {
+        match one(source, target, *uid, transfer).await {
             Ok(_) => done += 1 + alarms.iter().filter(|parent| **parent == u64::from(*uid)).count(),
             Err(error) if done == 0 => return Err(error),
             Err(error) => {

@@ -1,23 +1,17 @@
 //! DELE (and FDEL) on a collection folder: a resource is deleted upstream; an alarm is cut out
 //! of its parent, which stays.
 
-use crate::codec::Reply;
+use super::CollectionItems;
 use crate::error::{AgapError, AgapResult};
 use crate::format::icalendar::detach_alarm;
-use crate::items::CollectionItems;
-
-/// Deletes item `uid`; the reply names what went.
-pub async fn handle(items: &CollectionItems<'_>, uid: u32, text: &str) -> AgapResult<Reply> {
-    let what = delete(items, uid, text).await?;
-    Ok(Reply::ok(format!("OK {what} deleted")))
-}
+use crate::items::ItemFolder;
 
 /// Deletes item `uid`; returns what it was ("Alarm", "Event", ...).
-pub async fn delete(items: &CollectionItems<'_>, uid: u32, text: &str) -> AgapResult<&'static str> {
-    let invalid = || AgapError::invalid(format!("INVALID UID {text}"));
+pub(super) async fn delete(items: &CollectionItems<'_>, uid: u32) -> AgapResult<&'static str> {
+    let invalid = || AgapError::invalid(format!("INVALID UID {uid}"));
     let located = items.locate(uid).await?.ok_or_else(invalid)?;
     if located.alarm {
-        let (_, data) = items.fetch(uid, text).await?;
+        let (_, data) = items.fetch(uid).await?;
         let without = detach_alarm(&String::from_utf8_lossy(&data.body), items.kind())?;
         items.put(&data.item.href, &without, &super::unchanged_since_read(&data)).await?;
         return Ok("Alarm");

@@ -1,4 +1,4 @@
-//! STOR into a collection folder (draft 4.39, examples 7.10 and 7.11).
+//! STOR into a collection (draft 4.39, examples 7.10 and 7.11).
 //!
 //! Our readings (docs/calendars.md):
 //! - an item whose iCalendar or vCard UID is already in the folder replaces that resource (the
@@ -9,15 +9,16 @@
 
 use agap_adapter_api::collection::{ItemKind, Precondition};
 
+use super::CollectionItems;
 use crate::error::{AgapError, AgapResult};
 use crate::format::Element;
 use crate::format::icalendar::{CalendarInput, alarm_parent_uid, attach_alarm, calendar_from_xml, read_calendar_input};
 use crate::format::vcard::vcard_from_xml;
-use crate::ids;
-use crate::items::CollectionItems;
+use crate::items::ItemFolder;
+use crate::items::Stored;
 
 /// Stores `tree`; returns the AGAP UID and what was stored ("Event", "Alarm", ...).
-pub async fn store(items: &CollectionItems<'_>, tree: Element) -> AgapResult<(String, &'static str)> {
+pub(super) async fn store(items: &CollectionItems<'_>, tree: Element) -> AgapResult<Stored> {
     let (tree, alarm) = match items.kind() {
         ItemKind::Contacts => {
             if !tree.name.eq_ignore_ascii_case("VCARD") {
@@ -39,7 +40,7 @@ pub async fn store(items: &CollectionItems<'_>, tree: Element) -> AgapResult<(St
         let body = attach_alarm(&String::from_utf8_lossy(&parent.body), items.kind(), &tree)?;
         let mapped = items.put(&parent.item.href, &body, &super::unchanged_since_read(&parent)).await?;
         let uid = mapped.alarm_uid.ok_or_else(|| AgapError::internal("the stored alarm is not in its item"))?;
-        return Ok((ids::format(uid), "Alarm"));
+        return Ok(Stored { uid, noun: "Alarm" });
     }
     let previous = match super::child_text(&tree, "UID") {
         Some(item_uid) => items.find_by_item_uid(&item_uid).await?,
@@ -54,5 +55,5 @@ pub async fn store(items: &CollectionItems<'_>, tree: Element) -> AgapResult<(St
         Some(previous) => items.put(&previous.item.href, &body, &super::unchanged_since_read(previous)).await?,
         None => items.put(&items.new_href(), &body, &Precondition::Absent).await?,
     };
-    Ok((ids::format(mapped.uid), items.noun()))
+    Ok(Stored { uid: mapped.uid, noun: items.noun() })
 }
