@@ -132,7 +132,7 @@ const FIG_152: [&str; 9] = [
 ];
 
 /// The UID in "... (UID is N)".
-fn stored_uid(reply: &crate::harness::Reply) -> String {
+pub fn stored_uid(reply: &crate::harness::Reply) -> String {
     assert_eq!(reply.code, 200, "{reply:?}");
     let start = reply.text.find("(UID is ").expect("a UID in the reply") + 8;
     reply.text[start..].trim_end_matches(')').to_owned()

@@ -74,3 +74,56 @@ async fn example_7_13_a_filter_folder_finds_and_reads_back_and_survives_the_stor
     }
     assert!(client.expect("CAPA", 510).await.code == 510);
 }
+
+/// A definition may list folders of any type that holds items; each is searched with the rule
+/// paths of its own items (docs/interpretations.md, FILT-ANY-TYPE).
+#[tokio::test]
+async fn a_filter_folder_searches_every_type_it_lists() {
+    let mut session = imap("user77").await;
+    imap_append(&mut session, "INBOX", "picked mail", false).await;
+    let gateway = TestGateway::start_with_dav().await;
+    let mut client = gateway.login("user77").await;
+    client.expect("SLCT /INBOX", 200).await;
+    let message = client.filtered("FIND", &[]).await.lines[0].clone();
+    client.expect(&format!("STAG {message} + PICK"), 200).await;
+    client.expect("SLCT /CALENDAR", 200).await;
+    let mut events = Vec::new();
+    for (n, summary) in ["picked event", "other event"].iter().enumerate() {
+        let stored = client
+            .stor(&[
+                "<VEVENT>",
+                &format!("<UID>filt-any-type-{n}@example.com</UID>"),
+                "<DTSTART>2026-12-01T10:00:00Z</DTSTART>",
+                "<DTEND>2026-12-01T11:00:00Z</DTEND>",
+                &format!("<SUMMARY>{summary}</SUMMARY>"),
+                "</VEVENT>",
+            ])
+            .await;
+        assert_eq!(stored.code, 200, "{}", stored.text);
+        events.push(crate::collections::stored_uid(&stored));
+    }
+    client.expect(&format!("STAG {} + PICK", events[0]), 200).await;
+    client.expect("MAKE FILT /Picked", 200).await;
+    client.expect("SLCT /Picked", 200).await;
+    let definition = |rules: &str| {
+        format!(
+            "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER><FOLDER>/CALENDAR</FOLDER></FOLDERS><RULES>{rules}</RULES></FILTER>"
+        )
+    };
+    assert_eq!(stor(&mut client, &[&definition("<TAG>PICK</TAG>")]).await.code, 200);
+    let found = client.expect("FIND", 200).await.lines;
+    assert_eq!(found, [format!("{message} /INBOX"), format!("{} /CALENDAR", events[0])]);
+    // A message path finds nothing in a calendar, an event path nothing in a mailbox.
+    let by_subject = definition("<IS PATH=\"/MESSAGE/HEADER/subject\" OP=\"=\">picked mail</IS>");
+    assert_eq!(stor(&mut client, &[&by_subject]).await.code, 200);
+    assert_eq!(client.expect("FIND", 200).await.lines, [format!("{message} /INBOX")]);
+    let by_summary = definition("<IS PATH=\"/VEVENT/SUMMARY\" OP=\"=\">picked event</IS>");
+    assert_eq!(stor(&mut client, &[&by_summary]).await.code, 200);
+    assert_eq!(client.expect("FIND", 200).await.lines, [format!("{} /CALENDAR", events[0])]);
+    let stat = client.expect("STAT", 200).await.lines;
+    assert!(stat.contains(&"TOTAL 1".to_owned()), "{stat:?}");
+    // A folder that holds no items cannot be listed.
+    client.expect("MAKE FOLD /Plain", 200).await;
+    let plain = "<FILTER><FOLDERS><FOLDER>/Plain</FOLDER></FOLDERS><RULES><TAG>PICK</TAG></RULES></FILTER>";
+    assert_eq!(stor(&mut client, &[plain]).await.code, 511);
+}

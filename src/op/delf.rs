@@ -7,6 +7,7 @@ use agap_adapter_api::AdapterErrorKind;
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
+use crate::filter::Filter;
 use crate::folder::{FolderEntry, FolderPath, upstream_key};
 use crate::gateway::Gateway;
 
@@ -29,9 +30,10 @@ pub async fn handle(
         return Err(AgapError::invalid(format!("{selected} is NO-DELETE: nothing was deleted")));
     }
     if tags.contains(&"NO-DELF") {
-        if entry.has_items() && entry.collection.is_none() {
-            let uids = account.mail.message_uids(&entry.upstream).await?.uids;
-            account.mail.expunge_messages(&entry.upstream, &uids).await?;
+        if entry.has_items() {
+            let items = crate::items::open(gateway, account, &entry).await?;
+            let all = items.matching(&Filter::All).await?;
+            items.delete_each(&all).await?;
         }
         return Ok(Reply::ok(format!("OK The content of '{selected}' was deleted; the folder is NO-DELF and stays")));
     }
