@@ -82,8 +82,9 @@ fn one_line(value: &str) -> String {
 }
 
 /// The text of `element`, taken out of the tree: the message is composed from the tree it
-/// consumes, so that an item near the size limit is not held twice.
-fn text_of(element: Element) -> AgapResult<String> {
+/// consumes, so that an item near the size limit is not held twice. Content that came as
+/// base64 must be UTF-8 (511 otherwise).
+pub fn text_of(element: Element) -> AgapResult<String> {
     match element.content {
         Content::Text(text) => Ok(text),
         Content::Binary(bytes) => {
@@ -294,11 +295,11 @@ fn write_fields(fields: &[Field], out: &mut Vec<u8>) {
     }
 }
 
-/// LF line ends to CR LF (text in the XML has LF ends).
+/// LF line ends to CR LF (text in the XML has LF ends):
 /// `text` with every bare LF made CR LF, in the same buffer: it grows by the CRs added (a
 /// large buffer grows in place, by remapping) and is filled from the back, so a text near the
 /// item limit is never held twice.
-fn crlf(text: String) -> String {
+pub fn crlf(text: String) -> String {
     let bytes = text.as_bytes();
     let added = (0..bytes.len()).filter(|&at| bytes[at] == b'\n' && (at == 0 || bytes[at - 1] != b'\r')).count();
     if added == 0 {
@@ -430,7 +431,9 @@ fn leaf_bytes(fields: &[Field], body: Body) -> Vec<u8> {
     encoded
 }
 
-fn text_leaf(subtype: &str, text: String) -> MimePart<'static> {
+/// A `text/<subtype>` part of UTF-8 text with CR LF line ends, in whatever transfer encoding
+/// mail-builder picks for it.
+pub fn text_leaf(subtype: &str, text: String) -> MimePart<'static> {
     MimePart::new(
         ContentType::new(format!("text/{subtype}")).attribute("charset", "utf-8"),
         BodyPart::Text(crlf(text).into()),

@@ -165,7 +165,7 @@ fn nested_message_bytes(message: &Message<'_>, part: &mail_parser::MessagePart<'
 
 /// The content of a part, taken out of the parsed message rather than copied: a decoded
 /// attachment is then held once, by the rendering (each part is rendered once).
-fn body_of(message: &mut Message<'_>, part: u32) -> Content {
+pub fn body_of(message: &mut Message<'_>, part: u32) -> Content {
     let Some(found) = message.parts.get(part as usize) else { return Content::Text(String::new()) };
     if let PartType::Message(_) = found.body {
         let bytes = nested_message_bytes(message, found);

@@ -8,6 +8,7 @@ mod corpus;
 pub mod datt;
 pub mod icalendar;
 pub mod message;
+pub mod note;
 pub mod part;
 pub mod tree;
 pub mod vcard;

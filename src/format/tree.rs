@@ -25,11 +25,16 @@ pub enum Content {
 pub struct Element {
     /// Its name, as written.
     pub name: String,
-    /// Attributes other than ENCODED, which the renderer decides.
+    /// Its attributes. ENCODED is the renderer's to decide: one given here (`ENCODED="utf-8"`,
+    /// for renderings whose default is base64, draft 2.11.5) is written only while the content
+    /// goes out as text, and replaced by `ENCODED="base64"` when it does not.
     pub attributes: Vec<(String, String)>,
     /// Its content.
     pub content: Content,
 }
+
+/// The attribute naming how content is encoded (draft 2.8).
+pub const ENCODED: &str = "ENCODED";
 
 /// Longest base64 line.
 const BASE64_LINE: usize = 76;
@@ -242,10 +247,10 @@ impl LeafLines {
     }
 }
 
-/// An open tag; `encoded` adds ENCODED="base64" (draft 2.8).
+/// An open tag; `encoded` adds ENCODED="base64" (draft 2.8) in place of any ENCODED given.
 fn open_tag(name: &str, attributes: &[(String, String)], encoded: bool) -> String {
     let mut tag = format!("<{name}");
-    for (name, value) in attributes {
+    for (name, value) in attributes.iter().filter(|(name, _)| !(encoded && name.eq_ignore_ascii_case(ENCODED))) {
         tag.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
     }
     if encoded {
@@ -372,6 +377,17 @@ mod tests {
         assert_eq!(lines.len(), 1, "{lines:?}");
         let read = crate::format::xml_reader::parse_xml(&lines.join("\n")).expect("XML");
         assert_eq!(read.attributes, [("X-ADDRESS".to_owned(), "Street 16\n12764 Town\tDK".to_owned())]);
+    }
+
+    #[test]
+    fn a_given_encoding_stays_with_text_and_gives_way_to_base64() {
+        let mut utf8 = Element::text("CONTENT", "sure.");
+        utf8.attributes.push((ENCODED.into(), "utf-8".into()));
+        assert_eq!(utf8.to_lines(1022), ["<CONTENT ENCODED=\"utf-8\">sure.</CONTENT>"]);
+        utf8.content = Content::Text("bell\u{7}".into());
+        assert_eq!(utf8.to_lines(1022), ["<CONTENT ENCODED=\"base64\">", "YmVsbAc=</CONTENT>"]);
+        utf8.content = Content::Binary(vec![0]);
+        assert_eq!(utf8.to_lines(1022), ["<CONTENT ENCODED=\"base64\">", "AA==</CONTENT>"]);
     }
 
     #[test]

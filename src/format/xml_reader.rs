@@ -15,7 +15,7 @@ use quick_xml::{Reader, XmlVersion};
 
 use crate::error::{AgapError, AgapResult};
 
-use super::tree::{Content, Element};
+use super::tree::{Content, ENCODED, Element};
 
 const MAX_DEPTH: usize = 32;
 
@@ -81,7 +81,7 @@ impl Nodes {
     }
 }
 
-fn open(start: &BytesStart<'_>, nodes: &mut Nodes) -> AgapResult<Frame> {
+fn open(start: &BytesStart<'_>, nodes: &mut Nodes, keep_utf8: bool) -> AgapResult<Frame> {
     nodes.take()?;
     let name: String = start.name().as_ref().to_owned();
     let mut attributes = Vec::new();
@@ -94,9 +94,10 @@ fn open(start: &BytesStart<'_>, nodes: &mut Nodes) -> AgapResult<Frame> {
         let attribute = attribute.map_err(invalid)?;
         let key: String = attribute.key.as_ref().to_owned();
         let value = attribute.normalized_value(XmlVersion::Implicit1_0).map_err(invalid)?.into_owned();
-        if key.eq_ignore_ascii_case("ENCODED") {
+        if key.eq_ignore_ascii_case(ENCODED) {
             match value.to_ascii_lowercase().as_str() {
                 "base64" => base64 = true,
+                "utf-8" | "utf8" if keep_utf8 => attributes.push((ENCODED.to_owned(), "utf-8".to_owned())),
                 "utf-8" | "utf8" => {}
                 other => return Err(invalid(format!("unknown encoding {other:?}"))),
             }
@@ -107,6 +108,13 @@ fn open(start: &BytesStart<'_>, nodes: &mut Nodes) -> AgapResult<Frame> {
     Ok(Frame { name, attributes, base64, text: String::new(), children: Vec::new() })
 }
 
+/// The bytes of the base64 content of element `name`, line breaks and other whitespace
+/// ignored; 511 when it is not base64.
+pub fn decode_base64(name: &str, text: &str) -> AgapResult<Vec<u8>> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    LENIENT.decode(compact).map_err(|e| invalid(format!("<{name}>: bad base64: {e}")))
+}
+
 fn close(frame: Frame) -> AgapResult<Element> {
     let Frame { name, attributes, base64, text, children } = frame;
     let content = if !children.is_empty() {
@@ -115,8 +123,7 @@ fn close(frame: Frame) -> AgapResult<Element> {
         }
         Content::Children(children)
     } else if base64 {
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        Content::Binary(LENIENT.decode(compact).map_err(|e| invalid(format!("<{name}>: bad base64: {e}")))?)
+        Content::Binary(decode_base64(&name, &text)?)
     } else {
         Content::Text(text)
     };
@@ -136,6 +143,18 @@ pub fn parse_xml(text: &str) -> AgapResult<Element> {
 /// Parses one XML document into an element tree whose elements and attributes hold no more
 /// than about `max_item_size` bytes (see [`max_nodes`]).
 pub fn parse_xml_within(text: &str, max_item_size: usize) -> AgapResult<Element> {
+    parse(text, max_item_size, false)
+}
+
+/// As [`parse_xml_within`], but an explicit `ENCODED="utf-8"` stays on its element as that
+/// attribute, so that a reader can tell it from content without ENCODED: for renderings whose
+/// content is base64 unless it says otherwise (FILE, draft 2.11.5). Others take ENCODED for
+/// the reader's alone and would treat the attribute as data (a vCard parameter).
+pub fn parse_xml_keeping_encoding(text: &str, max_item_size: usize) -> AgapResult<Element> {
+    parse(text, max_item_size, true)
+}
+
+fn parse(text: &str, max_item_size: usize, keep_utf8: bool) -> AgapResult<Element> {
     let max = max_nodes(max_item_size);
     let mut nodes = Nodes { left: max, max };
     let mut reader = Reader::from_str(text);
@@ -155,10 +174,10 @@ pub fn parse_xml_within(text: &str, max_item_size: usize) -> AgapResult<Element>
                 if stack.len() >= MAX_DEPTH {
                     return Err(invalid("elements nested too deeply"));
                 }
-                stack.push(open(&start, &mut nodes)?);
+                stack.push(open(&start, &mut nodes, keep_utf8)?);
             }
             Event::Empty(start) => {
-                let element = close(open(&start, &mut nodes)?)?;
+                let element = close(open(&start, &mut nodes, keep_utf8)?)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None if root.is_none() => root = Some(element),
@@ -284,6 +303,19 @@ mod tests {
         let many = format!("<a {}/>", (0..65).map(|i| format!("x{i}=\"\"")).collect::<Vec<_>>().join(" "));
         let reply = parse_xml_within(&many, limit).expect_err("65 attributes").to_reply();
         assert!(reply.text.contains("more than 64 attributes"), "{}", reply.text);
+    }
+
+    #[test]
+    fn an_explicit_utf8_encoding_is_kept_only_when_asked_for() {
+        let xml = "<FILE><CONTENT ENCODED=\"UTF-8\">sure.</CONTENT><B ENCODED=\"base64\">AA==</B><C>x</C></FILE>";
+        let kept = parse_xml_keeping_encoding(xml, 1 << 20).expect("parses");
+        let content = kept.child("CONTENT").expect("CONTENT");
+        assert_eq!(content.attributes, [(ENCODED.to_owned(), "utf-8".to_owned())]);
+        assert_eq!(content.content, Content::Text("sure.".into()));
+        assert_eq!(kept.child("B").map(|b| (&b.attributes, &b.content)), Some((&vec![], &Content::Binary(vec![0]))));
+        assert!(kept.child("C").is_some_and(|c| c.attributes.is_empty()));
+        let dropped = parse_xml(xml).expect("parses");
+        assert!(dropped.child("CONTENT").is_some_and(|c| c.attributes.is_empty()));
     }
 
     #[test]
