@@ -2,10 +2,12 @@
 //! paths and (later) filters, and its conversions from and to the upstream formats.
 
 pub mod compose;
+pub mod configuration;
 pub mod content_line;
 #[cfg(test)]
 mod corpus;
 pub mod datt;
+pub mod file;
 pub mod icalendar;
 pub mod message;
 pub mod note;

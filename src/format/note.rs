@@ -364,7 +364,10 @@ mod tests {
         assert_eq!(header(&third, CREATED_FIELD), Some("Fri, 6 Jan 2012 22:19:33 +0000"));
         // Without a creation date, the old version's Date stands for it.
         let plain = compose("<NOTE/>", Some(b"Date: Sat, 07 Jan 2012 10:00:00 +0100\r\n\r\nx")).expect("v4");
-        assert_eq!(header(&String::from_utf8(plain).expect("ASCII"), CREATED_FIELD), Some("Sat, 7 Jan 2012 09:00:00 +0000"));
+        assert_eq!(
+            header(&String::from_utf8(plain).expect("ASCII"), CREATED_FIELD),
+            Some("Sat, 7 Jan 2012 09:00:00 +0000")
+        );
     }
 
     #[test]
