@@ -87,6 +87,8 @@ impl Default for BodyLimits {
 pub(crate) enum Bound {
     Item,
     Listing,
+    /// A bound the caller chose (a file read under the core's size limit).
+    Bytes(usize),
 }
 
 /// A WebDAV client for one account (HTTP Basic on every request, kept-alive connections of a
@@ -127,6 +129,9 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     /// A strong ETag header, when the server sent one.
     pub etag: Option<String>,
+    /// A weak ETag header (`W/"..."`), when the server sent one instead: it names the version
+    /// but cannot guard a write (RFC 9110 13.1.1 compares If-Match strongly).
+    pub weak_etag: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -331,6 +336,7 @@ impl DavClient {
         let limit = match bound {
             Bound::Item => self.limits.item,
             Bound::Listing => self.limits.listing,
+            Bound::Bytes(limit) => limit,
         };
         let mut target = url.clone();
         for _ in 0..=MAX_REDIRECTS {
@@ -357,16 +363,13 @@ impl DavClient {
                 target = target.join(location).map_err(protocol)?;
                 continue;
             }
-            let etag = response
-                .headers()
-                .get(header::ETAG)
-                .and_then(|e| e.to_str().ok())
-                .map(str::trim)
-                .filter(|e| e.starts_with('"'))
-                .map(str::to_owned);
+            let header_etag = response.headers().get(header::ETAG).and_then(|e| e.to_str().ok()).map(str::trim);
+            let etag = header_etag.filter(|e| e.starts_with('"')).map(str::to_owned);
+            let weak_etag = header_etag.filter(|e| e.starts_with("W/\"")).map(str::to_owned);
             let too_large = || {
                 let what = match bound {
                     Bound::Item => "item",
+                    Bound::Bytes(_) => "file",
                     Bound::Listing => "answer",
                 };
                 AdapterError::new(
@@ -384,7 +387,7 @@ impl DavClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            return Ok(Reply { url: target, status, etag, body });
+            return Ok(Reply { url: target, status, etag, weak_etag, body });
         }
         Err(protocol(format!("more than {MAX_REDIRECTS} redirects from {}", url.path())))
     }
@@ -670,6 +673,7 @@ mod tests {
             url: Url::parse("http://127.0.0.1/cal/x.ics").expect("url"),
             status: StatusCode::from_u16(status).expect("status"),
             etag: None,
+            weak_etag: None,
             body: body.as_bytes().to_vec(),
         }
     }

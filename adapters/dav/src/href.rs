@@ -85,6 +85,18 @@ pub fn last_segment(path: &str) -> &str {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
 }
 
+/// One resource name as a path segment: every byte outside the segment's unreserved set
+/// percent-encoded ('%' and '/' included), as [`canonical_path`] spells it. The caller checks
+/// the name first (`agap_adapter_api::files::check_name`: no '/', no dot segment).
+pub fn encode_segment(name: &str) -> String {
+    percent_encode(name.as_bytes(), SEGMENT).to_string()
+}
+
+/// The name a path segment spells, percent-decoded; `None` when it is not UTF-8.
+pub fn decode_segment(segment: &str) -> Option<String> {
+    percent_decode_str(segment).decode_utf8().ok().map(|name| name.into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +150,21 @@ mod tests {
         assert_eq!(url_of(&base(), path).expect("url").path(), path);
         assert_eq!(last_segment("/alice/cal/x.ics"), "x.ics");
         assert_eq!(last_segment("/alice/cal/"), "cal");
+    }
+
+    #[test]
+    fn names_become_one_segment_and_back() {
+        for (name, segment) in [
+            ("a b.txt", "a%20b.txt"),
+            ("100%", "100%25"),
+            ("a%2Fb", "a%252Fb"),
+            ("ü?#", "%C3%BC%3F%23"),
+            ("x@y:z", "x@y:z"),
+        ] {
+            assert_eq!(encode_segment(name), segment);
+            assert_eq!(canonical_path(segment), segment, "already canonical");
+            assert_eq!(decode_segment(segment).as_deref(), Some(name));
+        }
+        assert_eq!(decode_segment("%FF"), None);
     }
 }
