@@ -428,3 +428,6 @@ impl FileAccount for DavFileAccount {
         Ok(target)
     }
 }
+
+#[cfg(test)]
+mod tests;
