@@ -31,6 +31,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// The CalDAV/CardDAV server (used once the calendar and contact adapters land).
     pub dav: DavConfig,
+    /// The WebDAV file server behind FILE folders.
+    pub files: FilesConfig,
     /// TLS towards AGAP clients: STLS and implicit-TLS listeners.
     pub tls: TlsConfig,
     /// Where the passwords behind AUTH MD5 and SHA1 come from.
@@ -254,23 +256,56 @@ pub struct DavConfig {
 impl DavConfig {
     /// The server's URL, checked: https, or http when `allow_plain` says so.
     pub fn base_url(&self) -> Result<Option<url::Url>, ConfigError> {
+        match &self.url {
+            Some(url) => checked_upstream_url("dav", url, self.allow_plain).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// An upstream URL of `[section] url`, checked: https, or http when `allow_plain` says so, and
+/// without credentials.
+fn checked_upstream_url(section: &str, url: &str, allow_plain: bool) -> Result<url::Url, ConfigError> {
+    let parsed = url::Url::parse(url).map_err(|e| ConfigError(format!("[{section}] url {url:?}: {e}")))?;
+    // Each user logs in with their own credentials; a password in the URL would be a secret
+    // in a plain string (and in every error message that names the URL).
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConfigError(format!(
+            "[{section}] url must not hold a user name or password: users log in with their own"
+        )));
+    }
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if allow_plain => Ok(parsed),
+        "http" => Err(ConfigError(format!(
+            "[{section}] url {url:?} is plain http: use https, or set [{section}] allow_plain = true to send passwords in clear"
+        ))),
+        other => Err(ConfigError(format!("[{section}] url {url:?}: scheme {other:?} is neither https nor http"))),
+    }
+}
+
+/// `[files]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// The WebDAV file server: a URL template with `{user}` in its path (the user's home), or a
+    /// URL where the user's principal is asked for (docs/files.md). Without it, no FILE folders.
+    pub url: Option<String>,
+    /// Accept an `http://` URL (passwords in clear); otherwise only `https://`.
+    pub allow_plain: bool,
+    /// PEM file of the CAs that sign the server's certificate, instead of the system's store.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl FilesConfig {
+    /// The URL as configured (a template or not), checked like `[dav] url`; `None` without one.
+    pub fn checked_url(&self) -> Result<Option<&str>, ConfigError> {
         let Some(url) = &self.url else { return Ok(None) };
-        let parsed = url::Url::parse(url).map_err(|e| ConfigError(format!("[dav] url {url:?}: {e}")))?;
-        // Each user logs in with their own credentials; a password in the URL would be a secret
-        // in a plain string (and in every error message that names the URL).
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(ConfigError(
-                "[dav] url must not hold a user name or password: users log in with their own".into(),
-            ));
-        }
-        match parsed.scheme() {
-            "https" => Ok(Some(parsed)),
-            "http" if self.allow_plain => Ok(Some(parsed)),
-            "http" => Err(ConfigError(format!(
-                "[dav] url {url:?} is plain http: use https, or set [dav] allow_plain = true to send passwords in clear"
-            ))),
-            other => Err(ConfigError(format!("[dav] url {url:?}: scheme {other:?} is neither https nor http"))),
-        }
+        // A sample user stands for the placeholder: the URL as a whole must be valid.
+        let sample = url.replace(agap_adapter_dav::USER_PLACEHOLDER, "user");
+        checked_upstream_url("files", &sample, self.allow_plain)?;
+        agap_adapter_dav::HomeSource::parse(url).map_err(|error| ConfigError(error.reason().to_owned()))?;
+        Ok(Some(url))
     }
 }
 
@@ -545,6 +580,7 @@ impl Config {
             )));
         }
         self.dav.base_url()?;
+        self.files.checked_url()?;
         if self.imap.master_user.is_some() != self.imap.master_password.is_some() {
             return Err(ConfigError("[imap] master_user and master_password go together".into()));
         }
@@ -684,9 +720,19 @@ mod tests {
         let rendered = config.render_toml().expect("renders");
         assert!(!rendered.contains("m4ster-S3cret"), "{rendered}");
         assert!(rendered.contains("master_password = \"<redacted>\""), "{rendered}");
-        for section in
-            ["[server]", "[store]", "[imap]", "[folders]", "[mail]", "[dav]", "[tls]", "[auth]", "[limits]", "[log]"]
-        {
+        for section in [
+            "[server]",
+            "[store]",
+            "[imap]",
+            "[folders]",
+            "[mail]",
+            "[dav]",
+            "[files]",
+            "[tls]",
+            "[auth]",
+            "[limits]",
+            "[log]",
+        ] {
             assert!(rendered.lines().any(|line| line == section), "{section}: {rendered}");
         }
         assert!(rendered.contains("security = \"starttls\"") && rendered.contains("listen = [\"127.0.0.1:4110\"]"));
@@ -727,6 +773,24 @@ mod tests {
         config.dav.url = Some("http://admin:hunter2@127.0.0.1:5232/".into());
         config.dav.allow_plain = true;
         let error = config.validate().expect_err("credentials in the url").to_string();
+        assert!(error.contains("user name or password") && !error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn the_files_url_is_checked_like_the_dav_url_and_may_name_the_user() {
+        let mut config = Config::default();
+        assert_eq!(config.files.checked_url().expect("none"), None);
+        config.files.url = Some("http://127.0.0.1:8090/files/{user}/".into());
+        assert!(config.validate().expect_err("plain http").to_string().contains("[files] allow_plain"));
+        config.files.allow_plain = true;
+        config.validate().expect("a template");
+        config.files.url = Some("https://cloud.example/remote.php/dav/".into());
+        config.files.allow_plain = false;
+        config.validate().expect("a URL to discover from");
+        config.files.url = Some("https://{user}.example/files/".into());
+        assert!(config.validate().expect_err("user in the host").to_string().contains("only in the path"));
+        config.files.url = Some("https://admin:hunter2@cloud.example/{user}/".into());
+        let error = config.validate().expect_err("credentials").to_string();
         assert!(error.contains("user name or password") && !error.contains("hunter2"), "{error}");
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use agap_adapter_api::collection::CollectionBackend;
+use agap_adapter_api::files::FileBackend;
 use agap_adapter_api::mail::MailBackend;
 
 use crate::auth::{Mechanism, UsersFile};
@@ -21,6 +22,8 @@ pub struct Gateway {
     pub mail: Arc<dyn MailBackend>,
     /// The backend of CALE, TASK, JRNL and ADDR folders, when one is configured.
     pub collections: Option<Arc<dyn CollectionBackend>>,
+    /// The backend of FILE folders, when `[files] url` is set (see `crate::files`).
+    pub files: Option<Arc<dyn FileBackend>>,
     /// The gateway's own store.
     pub store: Arc<dyn GatewayStore>,
     /// The passwords behind AUTH MD5 and SHA1, when `[auth] users_file` is set.

@@ -7,7 +7,8 @@
 //! holds the AUTH mechanisms and the credential source of hashed logins); handlers work on the
 //! `folder` tree of an `account`, built from the adapters, with change ids kept in the `store`;
 //! the item commands work on the `items` of a folder (one interface over mail folders and
-//! calendar and contact collections, with their AGAP UIDs), `filter` is the filter language.
+//! calendar and contact collections, with their AGAP UIDs), `filter` is the filter language;
+//! `files` opens the account on the WebDAV file server behind FILE folders.
 
 pub mod account;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod codec;
 pub mod command;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod folder;
 pub mod format;

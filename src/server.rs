@@ -72,10 +72,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         }
         None => None,
     };
+    let files = crate::files::backend(&config.files)?;
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
-    let gateway =
-        Arc::new(Gateway { config, mail: Arc::new(mail), collections, store: Arc::new(store), credentials, limits });
+    let gateway = Arc::new(Gateway {
+        config,
+        mail: Arc::new(mail),
+        collections,
+        files,
+        store: Arc::new(store),
+        credentials,
+        limits,
+    });
     start_with(gateway).await
 }
 
