@@ -333,7 +333,7 @@ impl DavClient {
     ) -> AdapterResult<Reply> {
         let method = Method::from_bytes(method.as_bytes()).map_err(protocol)?;
         let follows = matches!(method.as_str(), "PROPFIND" | "REPORT" | "GET" | "HEAD" | "OPTIONS");
-        let limit = match bound {
+        let wanted = match bound {
             Bound::Item => self.limits.item,
             Bound::Listing => self.limits.listing,
             Bound::Bytes(limit) => limit,
@@ -366,6 +366,11 @@ impl DavClient {
             let header_etag = response.headers().get(header::ETAG).and_then(|e| e.to_str().ok()).map(str::trim);
             let etag = header_etag.filter(|e| e.starts_with('"')).map(str::to_owned);
             let weak_etag = header_etag.filter(|e| e.starts_with("W/\"")).map(str::to_owned);
+            // The caller's bound is for what it asked for; an error's body only explains the
+            // error (an HTML page, a DAV:error) and is read under the listing bound, so that a
+            // small item limit never turns a 404 into "too large".
+            let (limit, bound) =
+                if status.is_success() { (wanted, bound) } else { (self.limits.listing, Bound::Listing) };
             let too_large = || {
                 let what = match bound {
                     Bound::Item => "item",
@@ -666,6 +671,17 @@ mod tests {
         let error = client.send_bounded("GET", &base, &[], None, Bound::Item).await.expect_err("too large");
         assert_eq!(error.kind(), AdapterErrorKind::TooLarge, "{error:?}");
         assert_eq!(client.send("GET", &base, &[], None).await.expect_err("listing").kind(), AdapterErrorKind::TooLarge);
+    }
+
+    #[tokio::test]
+    async fn an_error_answer_is_not_held_to_the_bound_of_what_was_asked_for() {
+        let page = "x".repeat(4096);
+        let (base, _) = serve(move |_| answer(404, Vec::new(), &page)).await;
+        let client = client_of(&base, BodyLimits { item: 100, listing: 1 << 20 });
+        for bound in [Bound::Bytes(100), Bound::Item] {
+            let reply = client.send_bounded("GET", &base, &[], None, bound).await.expect("a 404, read");
+            assert_eq!((reply.status, reply.body.len()), (StatusCode::NOT_FOUND, 4096));
+        }
     }
 
     fn reply(status: u16, body: &str) -> Reply {
