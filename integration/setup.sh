@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, if missing: Dovecot (IMAP), Radicale
 # (CalDAV/CardDAV), Cyrus IMAP with its CalDAV/CardDAV, Xandikos (CalDAV/CardDAV) behind nginx,
-# docker-compose (only to validate docker-compose.yml; no engine is needed), netcat (the README
+# Apache with mod_dav (the WebDAV file server of FILE folders), docker-compose (only to validate docker-compose.yml; no engine is needed), netcat (the README
 # connects with nc), curl (readiness probes).
 # Debian 12 only for Cyrus and Xandikos (the versions integration/backends/README.md describes).
 # Runs apt-get as root, or through sudo when available. Idempotent.
@@ -18,10 +18,11 @@ readonly CYRUS_ROOT="${AGAP_CYRUS_ROOT:-/opt/agap-cyrus}"
 
 # dovecot-imapd, radicale: the default backends. cyrus-common, cyrus-caldav, db5.3-util (builds
 # Cyrus's sasldb), libsasl2-modules (SASL PLAIN/LOGIN), eatmydata (Cyrus without fsync): Cyrus.
-# xandikos, nginx: Xandikos behind Basic auth.
+# xandikos, nginx: Xandikos behind Basic auth. apache2 (with apache2-utils' htpasswd): the file
+# server of every pair (integration/backends/files.sh).
 packages=(dovecot-imapd radicale docker-compose netcat-openbsd curl
     cyrus-common cyrus-caldav db5.3-util libsasl2-modules eatmydata
-    xandikos nginx)
+    xandikos nginx apache2)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -57,7 +57,8 @@ accounts() {
 prepare() {
     local dir="$1" port="$2"
     require_readable "$ACCOUNTS"
-    [[ -x "$APACHE" && -r "$MODULES/mod_dav_fs.so" ]] || die "apache2 is not installed (Debian package apache2)"
+    [[ -x "$APACHE" && -r "$MODULES/mod_dav_fs.so" ]] && command -v htpasswd >/dev/null ||
+        die "apache2 is not installed (Debian package apache2, with apache2-utils)"
     # The directory is written into the configuration unescaped.
     [[ "$dir" =~ ^[A-Za-z0-9._/+-]+$ ]] ||
         die "DIR may contain only letters, digits and . _ / + - (Apache configuration): $dir"
@@ -67,14 +68,13 @@ prepare() {
     mkdir -p "$dir/data/files" "$dir/lock" "$dir/run"
     : >"$dir/apache.out"
 
-    # {SHA}: base64 of the SHA-1 digest, which Apache accepts on every platform (no salt: these
-    # are test passwords, and hashing 104 of them must not slow the start down).
+    # {SHA} (htpasswd -s): base64 of the SHA-1 digest, which Apache accepts on every platform (no
+    # salt: these are test passwords, and hashing 104 of them must not slow the start down).
     local user password owners=""
     : >"$dir/users.htpasswd"
     while read -r user password; do
         [[ "$user" =~ ^[A-Za-z0-9._-]+$ ]] || die "unexpected account name in $ACCOUNTS: $user"
-        printf '%s:{SHA}%s\n' "$user" "$(printf '%s' "$password" | openssl dgst -sha1 -binary | openssl base64 -A)" \
-            >>"$dir/users.htpasswd"
+        printf '%s' "$password" | htpasswd -ins "$user" >>"$dir/users.htpasswd"
         mkdir -p "$dir/data/files/$user"
         owners+="<Directory \"$dir/data/files/$user\">
     Require user $user
@@ -153,6 +153,9 @@ DavLockDB "$dir/lock/davlock"
     AuthName "agap-files"
     AuthBasicProvider file
     AuthUserFile "$dir/users.htpasswd"
+    # A known user outside their own directory gets 403, not a new challenge (401 would read as
+    # a wrong password).
+    AuthzSendForbiddenOnFailure On
     Require all denied
 </Directory>
 

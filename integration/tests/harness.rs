@@ -7,7 +7,8 @@
 //! once per test binary from integration/backends/ on free loopback ports, each with its own
 //! directory; they stop when this process exits, because each script watches its stdin, which
 //! only this process holds. A backend that cannot start fails the tests with the reason (never
-//! a silent skip). Tests about Dovecot itself (its TLS, a Dovecot-only behaviour) ask for
+//! a silent skip). The WebDAV file server of FILE folders (`file_server()`, Apache mod_dav) is the
+//! same for every pair. Tests about Dovecot itself (its TLS, a Dovecot-only behaviour) ask for
 //! `dovecot()`, which is the pair's mail server when that is Dovecot and a Dovecot of its own
 //! otherwise. Each test starts its own gateway on port 0 with its own store, and uses its own
 //! account so that tests can run in parallel.
@@ -285,6 +286,35 @@ pub fn dav_server() -> &'static Backend {
 /// `/dav/addressbooks`), Xandikos (behind nginx) by a redirect to `/`.
 pub fn dav_root() -> url::Url {
     url::Url::parse(&format!("http://127.0.0.1:{}/", dav_server().http_port())).expect("the DAV root URL")
+}
+
+/// The WebDAV file server (Apache mod_dav, integration/backends/files.sh), shared by this test
+/// binary: the same for every pair, since FILE folders live apart from mail and calendars. Each
+/// test account has its own directory there, open to that account only.
+#[allow(dead_code)] // not used by the benchmark
+pub fn file_server() -> &'static Backend {
+    static FILES: OnceLock<Backend> = OnceLock::new();
+    FILES.get_or_init(|| start_backend("files.sh"))
+}
+
+/// The `[files] url` of the file server: a template naming each user's directory.
+#[allow(dead_code)] // not used by the benchmark
+pub fn files_url() -> String {
+    format!("http://127.0.0.1:{}/files/{{user}}/", file_server().port)
+}
+
+/// The URL of `user`'s directory on the file server, as another WebDAV client reaches it.
+#[allow(dead_code)] // not used by the benchmark
+pub fn files_home(user: &str) -> url::Url {
+    url::Url::parse(&files_url().replace("{user}", user)).expect("the home URL")
+}
+
+/// Points a configuration at the file server too.
+#[allow(dead_code)] // not used by the benchmark, nor by the tests until FILE folders are wired in
+pub fn with_files(config: &mut Config) {
+    config.files.url = Some(files_url());
+    // The test file server listens on loopback without TLS: say so.
+    config.files.allow_plain = true;
 }
 
 /// A Dovecot for the tests of Dovecot's own behaviour: the pair's mail server when it is

@@ -11,6 +11,7 @@ mod demo;
 mod docs;
 mod engine;
 mod examples;
+mod files;
 mod filt;
 mod filters;
 mod folders;
