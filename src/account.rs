@@ -119,7 +119,7 @@ impl Account {
         Ok(())
     }
 
-    /// Types of the mailboxes created as FOLD or FILT folders, by upstream key. A record that
+    /// Types of the mailboxes created as FOLD, FILT or NOTE folders, by upstream key. A record that
     /// cannot be read is left out (its folder shows as MESG) and logged; writes refuse to touch
     /// it.
     pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
@@ -146,10 +146,10 @@ impl Account {
 
     /// Before a mailbox named `key` is created: clears whatever records the name still has (of
     /// a folder deleted behind the gateway's back, or by a DELF that failed halfway) and records
-    /// the type of a FOLD or FILT folder, in one write. A record that cannot be read is not
+    /// the type of a FOLD, FILT or NOTE folder, in one write. A record that cannot be read is not
     /// overwritten: 401, nothing changed.
     pub async fn record_new_folder(&self, gateway: &Gateway, key: &str, kind: FolderType) -> AgapResult<()> {
-        let recorded = matches!(kind, FolderType::Fold | FolderType::Filt).then(|| kind.as_str());
+        let recorded = is_recorded_type(kind).then(|| kind.as_str());
         if self.annotations_upstream() {
             self.migrate_legacy_records().await?;
             let stale = self.upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], Some(key)).await?;
@@ -381,9 +381,15 @@ fn rebase_entry(entry: &str, root: &str, old_key: &str, new_key: &str) -> Option
     (rest.is_empty() || rest.starts_with('/')).then(|| format!("{}{rest}", record_entry(root, new_key)))
 }
 
-/// The types a record may hold: those that cannot be told from IMAP alone.
+/// Whether folders of `kind` need a record: the types of mailboxes that cannot be told from IMAP
+/// alone (a mailbox is a MESG folder unless recorded otherwise).
+fn is_recorded_type(kind: FolderType) -> bool {
+    matches!(kind, FolderType::Fold | FolderType::Filt | FolderType::Note)
+}
+
+/// The types a record may hold.
 fn parse_recorded_type(value: &str) -> Option<FolderType> {
-    value.parse().ok().filter(|kind| matches!(kind, FolderType::Fold | FolderType::Filt))
+    value.parse().ok().filter(|kind| is_recorded_type(*kind))
 }
 
 /// A definition as kept: a JSON string in printable ASCII (annotation values travel as IMAP

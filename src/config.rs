@@ -187,6 +187,8 @@ pub struct FolderNames {
     pub junk: String,
     /// Upstream name of OUTBOX (IMAP has no special use for it).
     pub outbox: String,
+    /// Upstream name of NOTE, the notes mailbox ("Notes", where Apple Notes keeps notes).
+    pub notes: String,
 }
 
 impl Default for FolderNames {
@@ -197,6 +199,7 @@ impl Default for FolderNames {
             trash: "Trash".into(),
             junk: "Junk".into(),
             outbox: "Outbox".into(),
+            notes: "Notes".into(),
         }
     }
 }
@@ -210,6 +213,7 @@ impl ReservedNames for FolderNames {
             ReservedFolder::Trash => &self.trash,
             ReservedFolder::Junk => &self.junk,
             ReservedFolder::Outbox => &self.outbox,
+            ReservedFolder::Note => &self.notes,
         }
     }
 }

@@ -38,6 +38,7 @@ impl Gateway {
         if self.collections.is_some() {
             &[
                 FolderType::Mesg,
+                FolderType::Note,
                 FolderType::Fold,
                 FolderType::Filt,
                 FolderType::Cale,
@@ -46,7 +47,7 @@ impl Gateway {
                 FolderType::Addr,
             ]
         } else {
-            &[FolderType::Mesg, FolderType::Fold, FolderType::Filt]
+            &[FolderType::Mesg, FolderType::Note, FolderType::Fold, FolderType::Filt]
         }
     }
 
@@ -57,9 +58,9 @@ impl Gateway {
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
-        // MESG: every message command; FILT: saved filters over message folders; the four
-        // collection types with a CalDAV/CardDAV server.
-        let mut lines: Vec<String> = ["CHNG", "FILT", "MESG"].into_iter().map(String::from).collect();
+        // MESG and NOTE (notes are messages of a mailbox): every item command; FILT: saved
+        // filters; the four collection types with a CalDAV/CardDAV server.
+        let mut lines: Vec<String> = ["CHNG", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
             lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
         }

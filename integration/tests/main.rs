@@ -23,6 +23,7 @@ mod hostile_secrets;
 mod limits;
 mod load;
 mod messages;
+mod notes;
 mod retr;
 mod rights;
 mod stor;

@@ -1,8 +1,9 @@
-//! The reserved folders of draft 2.9.4 that live in the mail backend.
+//! The reserved folders of draft 2.9.4 that live in the mail backend: the message folders, and
+//! NOTE (notes are messages of a mailbox, docs/notes.md).
 
 use agap_adapter_api::mail::SpecialUse;
 
-/// A reserved message folder in the root of every account.
+/// A reserved folder of the mail backend in the root of every account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReservedFolder {
     /// New mail.
@@ -17,11 +18,14 @@ pub enum ReservedFolder {
     Junk,
     /// Mail waiting to be sent.
     Outbox,
+    /// Notes, as the messages of a notes mailbox ("Notes", as Apple Notes keeps them).
+    Note,
 }
 
 impl ReservedFolder {
     /// All of them, in the order they are created.
-    pub const ALL: [ReservedFolder; 6] = [Self::Inbox, Self::Sent, Self::Draft, Self::Trash, Self::Junk, Self::Outbox];
+    pub const ALL: [ReservedFolder; 7] =
+        [Self::Inbox, Self::Sent, Self::Draft, Self::Trash, Self::Junk, Self::Outbox, Self::Note];
 
     /// The AGAP name in the root.
     pub fn agap_name(self) -> &'static str {
@@ -32,6 +36,15 @@ impl ReservedFolder {
             Self::Trash => "TRASH",
             Self::Junk => "JUNK",
             Self::Outbox => "OUTBOX",
+            Self::Note => "NOTE",
+        }
+    }
+
+    /// Its folder type.
+    pub fn kind(self) -> crate::folder::FolderType {
+        match self {
+            Self::Note => crate::folder::FolderType::Note,
+            _ => crate::folder::FolderType::Mesg,
         }
     }
 
@@ -42,7 +55,7 @@ impl ReservedFolder {
             Self::Draft => Some(SpecialUse::Drafts),
             Self::Trash => Some(SpecialUse::Trash),
             Self::Junk => Some(SpecialUse::Junk),
-            Self::Inbox | Self::Outbox => None,
+            Self::Inbox | Self::Outbox | Self::Note => None,
         }
     }
 

@@ -132,7 +132,7 @@ impl FolderTree {
     }
 
     /// Builds the tree from the upstream list; `types` are the types of the mailboxes the
-    /// gateway created as FOLD or FILT folders, by upstream key.
+    /// gateway created as FOLD, FILT or NOTE folders, by upstream key.
     pub fn build(mailboxes: &[MailboxInfo], types: &HashMap<String, FolderType>, names: &dyn ReservedNames) -> Self {
         let roles = Self::reserved_mailboxes(mailboxes, names);
         let mut entries = BTreeMap::new();
@@ -162,7 +162,7 @@ impl FolderTree {
                 continue;
             }
             let kind = match (reserved, types.get(&upstream_key(&mailbox.name))) {
-                (Some(_), _) => FolderType::Mesg,
+                (Some(folder), _) => folder.kind(),
                 (None, Some(recorded)) => *recorded,
                 (None, None) if mailbox.selectable => FolderType::Mesg,
                 (None, None) => FolderType::Fold,
@@ -323,6 +323,7 @@ mod tests {
                 ReservedFolder::Trash => "Trash",
                 ReservedFolder::Junk => "Junk",
                 ReservedFolder::Outbox => "Outbox",
+                ReservedFolder::Note => "Notes",
             }
         }
     }
@@ -358,7 +359,15 @@ mod tests {
         assert_eq!(sent.reserved, Some(ReservedFolder::Sent));
         assert_eq!(tree.get(&agap("/DRAFT")).expect("draft").upstream.levels(), ["Drafts"]);
         assert_eq!(tree.get(&agap("/INBOX")).expect("inbox").tags(), ["RESERVED"]);
-        assert_eq!(FolderTree::missing_reserved(&sample(), &Defaults), [ReservedFolder::Junk, ReservedFolder::Outbox]);
+        assert_eq!(
+            FolderTree::missing_reserved(&sample(), &Defaults),
+            [ReservedFolder::Junk, ReservedFolder::Outbox, ReservedFolder::Note]
+        );
+        let mut with_notes = sample();
+        with_notes.push(mailbox("Notes", None, true));
+        let tree = FolderTree::build(&with_notes, &HashMap::new(), &Defaults);
+        let notes = tree.get(&agap("/NOTE")).expect("notes");
+        assert_eq!((notes.kind, notes.reserved), (FolderType::Note, Some(ReservedFolder::Note)));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub async fn handle(
     }
     let key = upstream_key(&upstream);
     // Records first, in one write: stale ones of the name go (a folder of that name deleted
-    // behind the gateway's back must not lend its type to the new one), and a FOLD or FILT
+    // behind the gateway's back must not lend its type to the new one), and a FOLD, FILT or NOTE
     // type is set. A record without a mailbox is harmless; a FOLD folder shown as MESG after a
     // failure between the two steps would not be.
     account.record_new_folder(gateway, &key, kind).await?;

@@ -5,22 +5,27 @@
 use agap_adapter_api::mail::{MailAccount, MailboxName};
 
 use crate::error::AgapResult;
-use crate::filter::{Filter, ItemView, fetch_needs, mail_query, matches, query_is_open};
-use crate::format::message::{render_header_only, render_message};
+use crate::filter::{Filter, ItemView, mail_query, matches, query_is_open};
+use crate::format::message::render_header_only;
 use crate::ids;
 
 use super::aliases::UidAliases;
+use super::form::MailForm;
 
-/// The AGAP UIDs of the messages of `mailbox` that match `filter`, ascending; `aliases`
-/// translates between them and IMAP UIDs (docs/interpretations.md, DATT-KEEPS-UID).
+/// The AGAP UIDs of the messages of `mailbox` (rendered in `form`) that match `filter`,
+/// ascending; `aliases` translates between them and IMAP UIDs (docs/interpretations.md,
+/// DATT-KEEPS-UID).
 pub async fn matching_messages(
     mail: &dyn MailAccount,
     mailbox: &MailboxName,
+    form: MailForm,
     filter: &Filter,
     aliases: &UidAliases,
 ) -> AgapResult<Vec<u32>> {
+    // Header conditions narrow notes too (a note's SUBJECT is its Subject): the server's
+    // answer is then a superset, checked on each candidate's rendering.
     let query = aliases.imap_query(mail_query(filter));
-    let needs = fetch_needs(filter);
+    let needs = form.fetch_needs(filter);
     // A query the backend cannot narrow at all is not sent: every message is a candidate.
     let found = if query_is_open(&query) { None } else { Some(mail.search(mailbox, &query).await?) };
     if let Some(found) = &found
@@ -31,7 +36,7 @@ pub async fn matching_messages(
     let mut matching = Vec::new();
     let mut check = |item: agap_adapter_api::query::FetchedItem| {
         let tree = if needs.whole {
-            render_message(&item.data)
+            form.render(&item.data)
         } else if needs.header_fields.is_empty() {
             None
         } else {

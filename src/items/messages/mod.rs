@@ -7,12 +7,14 @@
 //! translation between the two happens here and nowhere else; [`UidAliases`] is the pure part.
 
 mod aliases;
+mod form;
 mod matching;
 
 use agap_adapter_api::mail::MailboxName;
 use agap_adapter_api::tags::{Tag, TagChange};
 
 pub use aliases::UidAliases;
+pub use form::MailForm;
 use matching::matching_messages;
 
 use async_trait::async_trait;
@@ -21,10 +23,11 @@ use super::{Chosen, ItemFolder, Stored, Transfer, Transferred};
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::filter::Filter;
-use crate::folder::{FolderEntry, FolderType};
+use crate::folder::FolderEntry;
 use crate::format::Element;
 use crate::format::compose::{Defaults, compose_message};
-use crate::format::message::{render_header_only, render_message};
+use crate::format::message::render_header_only;
+use crate::format::note::{NoteDefaults, compose_note};
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
 
@@ -45,6 +48,7 @@ pub struct Messages<'a> {
     gateway: &'a Gateway,
     account: &'a Account,
     mailbox: &'a MailboxName,
+    form: MailForm,
     key: String,
     aliases: UidAliases,
 }
@@ -68,7 +72,9 @@ impl<'a> Messages<'a> {
             }
             _ => UidAliases::default(),
         };
-        Ok(Self { gateway, account, mailbox, key, aliases })
+        let form = MailForm::of(folder.kind)
+            .ok_or_else(|| AgapError::internal(format!("a {} folder holds no messages", folder.kind)))?;
+        Ok(Self { gateway, account, mailbox, form, key, aliases })
     }
 
     /// What a message composed now gets where its source says nothing (Date, Message-ID).
@@ -223,32 +229,41 @@ fn invalid_uid(uid: u32) -> AgapError {
 #[async_trait]
 impl ItemFolder for Messages<'_> {
     fn root(&self) -> &'static str {
-        "MESSAGE"
+        self.form.root()
     }
 
     fn noun(&self) -> &'static str {
-        FolderType::Mesg.item_noun()
+        self.form.kind().item_noun()
     }
 
-    /// A header part is fetched alone upstream (IMAP BODY.PEEK[HEADER.FIELDS (...)]), not the
-    /// whole message.
+    /// A mail header part is fetched alone upstream (IMAP BODY.PEEK[HEADER.FIELDS (...)]), not
+    /// the whole message.
     async fn render(&self, uid: u32, part: &str) -> AgapResult<Element> {
         let part = if part.is_empty() { None } else { Some(PartPath::parse(part, self.root())?) };
-        if let Some(field) = part.as_ref().and_then(PartPath::header_field) {
+        if self.form == MailForm::Message
+            && let Some(field) = part.as_ref().and_then(PartPath::header_field)
+        {
             return Ok(render_header_only(&self.header_fields(uid, &[field.to_owned()]).await?));
         }
         let raw = self.fetch(uid, self.gateway.config.mail.max_item_size).await?;
-        render_message(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid} cannot be parsed")))
+        self.form.render(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid} cannot be parsed")))
     }
 
     async fn store(&self, tree: Element) -> AgapResult<Stored> {
         if !tree.name.eq_ignore_ascii_case(self.root()) {
-            return Err(AgapError::invalid(format!("<{}> does not fit a {} folder", tree.name, FolderType::Mesg)));
+            return Err(AgapError::invalid(format!("<{}> does not fit a {} folder", tree.name, self.form.kind())));
         }
         let defaults = self.compose_defaults();
         // The tree may be as large as the message: composing consumes it, so the two are not
         // held side by side, nor the tree while the message goes upstream.
-        let message = compose_message(tree, &defaults)?;
+        let message = match self.form {
+            MailForm::Message => compose_message(tree, &defaults)?,
+            MailForm::Note => {
+                let max_size = self.gateway.config.mail.max_item_size;
+                let from = if self.account.user.contains('@') { self.account.user.clone() } else { String::new() };
+                compose_note(tree, &NoteDefaults { message: defaults, from, max_size }, None)?
+            }
+        };
         let uid = self.account.mail.append_message(self.mailbox, &message, &[]).await?;
         let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
         Ok(Stored { uid: u64::from(uid), noun: self.noun() })
@@ -305,7 +320,8 @@ impl ItemFolder for Messages<'_> {
     /// The empty filter lists every message, which also drops the aliases of messages gone
     /// meanwhile.
     async fn matching(&self, filter: &Filter) -> AgapResult<Vec<u32>> {
-        let uids = matching_messages(self.account.mail.as_ref(), self.mailbox, filter, &self.aliases).await?;
+        let uids =
+            matching_messages(self.account.mail.as_ref(), self.mailbox, self.form, filter, &self.aliases).await?;
         if *filter == Filter::All {
             self.forget_targets(&self.aliases.targets_missing_from(&uids)).await?;
         }
