@@ -119,7 +119,7 @@ impl Account {
         Ok(())
     }
 
-    /// Types of the mailboxes created as FOLD, FILT or NOTE folders, by upstream key. A record that
+    /// Types of the mailboxes created as FOLD, FILT, NOTE or CONF folders, by upstream key. A record that
     /// cannot be read is left out (its folder shows as MESG) and logged; writes refuse to touch
     /// it.
     pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
@@ -146,7 +146,7 @@ impl Account {
 
     /// Before a mailbox named `key` is created: clears whatever records the name still has (of
     /// a folder deleted behind the gateway's back, or by a DELF that failed halfway) and records
-    /// the type of a FOLD, FILT or NOTE folder, in one write. A record that cannot be read is not
+    /// the type of a FOLD, FILT, NOTE or CONF folder, in one write. A record that cannot be read is not
     /// overwritten: 401, nothing changed.
     pub async fn record_new_folder(&self, gateway: &Gateway, key: &str, kind: FolderType) -> AgapResult<()> {
         let recorded = is_recorded_type(kind).then(|| kind.as_str());
@@ -299,8 +299,12 @@ impl Account {
         let missing = FolderTree::missing_reserved(&mailboxes, names);
         for folder in &missing {
             let name = MailboxName::new(vec![names.default_name(*folder).to_owned()]);
-            if let Err(error) = self.mail.create_mailbox(&name, folder.special_use()).await {
-                tracing::warn!(user = %self.user, folder = folder.agap_name(), %error, "could not create reserved folder");
+            match self.mail.create_mailbox(&name, folder.special_use()).await {
+                Ok(()) if folder.hidden() => self.mail.hide_mailbox(&name).await?,
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(user = %self.user, folder = folder.agap_name(), %error, "could not create reserved folder")
+                }
             }
         }
         if !missing.is_empty() {
@@ -384,7 +388,7 @@ fn rebase_entry(entry: &str, root: &str, old_key: &str, new_key: &str) -> Option
 /// Whether folders of `kind` need a record: the types of mailboxes that cannot be told from IMAP
 /// alone (a mailbox is a MESG folder unless recorded otherwise).
 fn is_recorded_type(kind: FolderType) -> bool {
-    matches!(kind, FolderType::Fold | FolderType::Filt | FolderType::Note)
+    matches!(kind, FolderType::Fold | FolderType::Filt | FolderType::Note | FolderType::Conf)
 }
 
 /// The types a record may hold.

@@ -189,6 +189,8 @@ pub struct FolderNames {
     pub outbox: String,
     /// Upstream name of NOTE, the notes mailbox ("Notes", where Apple Notes keeps notes).
     pub notes: String,
+    /// Upstream name of CONFIGURATION, a mailbox left unsubscribed (docs/configuration.md).
+    pub configuration: String,
 }
 
 impl Default for FolderNames {
@@ -200,6 +202,7 @@ impl Default for FolderNames {
             junk: "Junk".into(),
             outbox: "Outbox".into(),
             notes: "Notes".into(),
+            configuration: "AGAP-Configuration".into(),
         }
     }
 }
@@ -214,6 +217,7 @@ impl ReservedNames for FolderNames {
             ReservedFolder::Junk => &self.junk,
             ReservedFolder::Outbox => &self.outbox,
             ReservedFolder::Note => &self.notes,
+            ReservedFolder::Configuration => &self.configuration,
         }
     }
 }

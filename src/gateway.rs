@@ -39,6 +39,7 @@ impl Gateway {
             &[
                 FolderType::Mesg,
                 FolderType::Note,
+                FolderType::Conf,
                 FolderType::Fold,
                 FolderType::Filt,
                 FolderType::Cale,
@@ -47,7 +48,7 @@ impl Gateway {
                 FolderType::Addr,
             ]
         } else {
-            &[FolderType::Mesg, FolderType::Note, FolderType::Fold, FolderType::Filt]
+            &[FolderType::Mesg, FolderType::Note, FolderType::Conf, FolderType::Fold, FolderType::Filt]
         }
     }
 
@@ -58,9 +59,9 @@ impl Gateway {
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
-        // MESG and NOTE (notes are messages of a mailbox): every item command; FILT: saved
-        // filters; the four collection types with a CalDAV/CardDAV server.
-        let mut lines: Vec<String> = ["CHNG", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
+        // MESG, NOTE and CONF (notes and configurations are messages of a mailbox): every item
+        // command; FILT: saved filters; the four collection types with a CalDAV/CardDAV server.
+        let mut lines: Vec<String> = ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
             lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
         }

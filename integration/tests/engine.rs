@@ -15,7 +15,7 @@ async fn welcome_names_the_client_and_capa_lists_exactly_what_works() {
     assert_eq!(welcome, "200 Welcome test-gateway [127.0.0.1]");
     let capa = client.expect("capa", 200).await;
     // SGZP by default; STLS only with a certificate (integration/tests/transport.rs).
-    assert_eq!(capa.lines, ["AUTH-PLAIN", "CHNG", "FILT", "MESG", "NOTE", "SGZP"]);
+    assert_eq!(capa.lines, ["AUTH-PLAIN", "CHNG", "CONF", "FILT", "MESG", "NOTE", "SGZP"]);
     client.expect("QUIT", 200).await;
     assert!(client.is_closed().await);
 }
@@ -46,7 +46,7 @@ async fn over_long_lines_and_invalid_utf8_are_refused_and_the_connection_survive
     let reply = client.read_reply().await;
     assert_eq!((reply.code, reply.text.contains("UTF-8")), (510, true), "{reply:?}");
 
-    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 6, "still serving");
+    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 7, "still serving");
 }
 
 #[tokio::test]

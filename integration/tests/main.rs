@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod cli;
 mod collections;
+mod configuration;
 mod dav;
 mod demo;
 mod docs;

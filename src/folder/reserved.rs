@@ -1,5 +1,5 @@
-//! The reserved folders of draft 2.9.4 that live in the mail backend: the message folders, and
-//! NOTE (notes are messages of a mailbox, docs/notes.md).
+//! The reserved folders of draft 2.9.4 that live in the mail backend: the message folders, NOTE
+//! (notes are messages of a mailbox, docs/notes.md) and CONFIGURATION (docs/configuration.md).
 
 use agap_adapter_api::mail::SpecialUse;
 
@@ -20,12 +20,15 @@ pub enum ReservedFolder {
     Outbox,
     /// Notes, as the messages of a notes mailbox ("Notes", as Apple Notes keeps them).
     Note,
+    /// The client's roaming configuration, as messages of a mailbox mail clients need not show
+    /// (docs/configuration.md).
+    Configuration,
 }
 
 impl ReservedFolder {
     /// All of them, in the order they are created.
-    pub const ALL: [ReservedFolder; 7] =
-        [Self::Inbox, Self::Sent, Self::Draft, Self::Trash, Self::Junk, Self::Outbox, Self::Note];
+    pub const ALL: [ReservedFolder; 8] =
+        [Self::Inbox, Self::Sent, Self::Draft, Self::Trash, Self::Junk, Self::Outbox, Self::Note, Self::Configuration];
 
     /// The AGAP name in the root.
     pub fn agap_name(self) -> &'static str {
@@ -37,6 +40,7 @@ impl ReservedFolder {
             Self::Junk => "JUNK",
             Self::Outbox => "OUTBOX",
             Self::Note => "NOTE",
+            Self::Configuration => "CONFIGURATION",
         }
     }
 
@@ -44,8 +48,14 @@ impl ReservedFolder {
     pub fn kind(self) -> crate::folder::FolderType {
         match self {
             Self::Note => crate::folder::FolderType::Note,
+            Self::Configuration => crate::folder::FolderType::Conf,
             _ => crate::folder::FolderType::Mesg,
         }
+    }
+
+    /// Whether its mailbox is left unsubscribed, so that mail clients do not show it.
+    pub fn hidden(self) -> bool {
+        self == Self::Configuration
     }
 
     /// The RFC 6154 role that marks the upstream mailbox, where one exists.
@@ -55,7 +65,7 @@ impl ReservedFolder {
             Self::Draft => Some(SpecialUse::Drafts),
             Self::Trash => Some(SpecialUse::Trash),
             Self::Junk => Some(SpecialUse::Junk),
-            Self::Inbox | Self::Outbox | Self::Note => None,
+            Self::Inbox | Self::Outbox | Self::Note | Self::Configuration => None,
         }
     }
 

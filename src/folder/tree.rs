@@ -324,6 +324,7 @@ mod tests {
                 ReservedFolder::Junk => "Junk",
                 ReservedFolder::Outbox => "Outbox",
                 ReservedFolder::Note => "Notes",
+                ReservedFolder::Configuration => "AGAP-Configuration",
             }
         }
     }
@@ -361,7 +362,7 @@ mod tests {
         assert_eq!(tree.get(&agap("/INBOX")).expect("inbox").tags(), ["RESERVED"]);
         assert_eq!(
             FolderTree::missing_reserved(&sample(), &Defaults),
-            [ReservedFolder::Junk, ReservedFolder::Outbox, ReservedFolder::Note]
+            [ReservedFolder::Junk, ReservedFolder::Outbox, ReservedFolder::Note, ReservedFolder::Configuration]
         );
         let mut with_notes = sample();
         with_notes.push(mailbox("Notes", None, true));

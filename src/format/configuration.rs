@@ -13,11 +13,17 @@
 //!   byte is `%` and two hex digits. Annotation values travel as quoted strings of printable
 //!   ASCII (adapters/api, `MAX_ANNOTATION_VALUE`).
 
+use mail_builder::MessageBuilder;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::raw::Raw;
+
 use crate::error::{AgapError, AgapResult};
 
-use super::compose::text_of;
+use super::compose::{Defaults, text_leaf, text_of};
 use super::content_line::is_xml_name;
+use super::message::parse;
 use super::tree::{Content, Element};
+use super::xml_reader::parse_xml_within;
 
 /// The most entries one configuration holds.
 pub const MAX_ENTRIES: usize = 256;
@@ -173,9 +179,58 @@ pub fn value_of_entry(stored: &str) -> Option<String> {
     String::from_utf8(value).ok()
 }
 
+/// The header field that marks a message as an AGAP configuration, and its value.
+pub const CONFIGURATION_FIELD: &str = "X-AGAP-Item";
+/// See [`CONFIGURATION_FIELD`].
+pub const CONFIGURATION_KIND: &str = "configuration";
+
+/// Composes the message that keeps a STORed `<CONFIGURATION>` in a configuration mailbox
+/// (docs/configuration.md): the entries as `<CONFIGURATION>` XML in a `text/xml` body, so that
+/// the mailbox stays readable in any mail client. 511 as [`read_configuration`].
+pub fn compose_configuration(tree: Element, defaults: &Defaults) -> AgapResult<Vec<u8>> {
+    let entries = read_configuration(tree)?;
+    let xml = render_configuration(&entries).to_lines(usize::MAX).join("\n") + "\n";
+    MessageBuilder::new()
+        .subject("AGAP configuration")
+        .header(CONFIGURATION_FIELD, Raw::new(CONFIGURATION_KIND))
+        .message_id(format!("{}@{}", defaults.unique, defaults.host))
+        .date(Date::new(defaults.now))
+        .body(text_leaf("xml", xml))
+        .write_to_vec()
+        .map_err(AgapError::internal)
+}
+
+/// The `<CONFIGURATION>` a message of a configuration mailbox keeps; `None` when the message
+/// holds none that reads (another client's message filed there, say).
+pub fn render_configuration_message(raw: &[u8], max_size: usize) -> Option<Element> {
+    let message = parse(raw)?;
+    let body = message.parts.first()?.contents();
+    let tree = parse_xml_within(std::str::from_utf8(body).ok()?, max_size).ok()?;
+    read_configuration(tree).ok().map(|entries| render_configuration(&entries))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_message_reads_back_as_it_was_stored() {
+        let defaults = Defaults { now: 1_700_000_000, host: "gw.example".into(), unique: "abc".into() };
+        let tree = crate::format::xml_reader::parse_xml(
+            "<CONFIGURATION><CHECK-EACH-MIN>10</CHECK-EACH-MIN><QUOTA>1024</QUOTA><Note>a &lt; b\n c</Note></CONFIGURATION>",
+        )
+        .expect("xml");
+        let message = compose_configuration(tree.clone(), &defaults).expect("composed");
+        let text = String::from_utf8_lossy(&message);
+        assert!(text.contains("X-AGAP-Item: configuration"), "{text}");
+        assert!(text.contains("text/xml"), "{text}");
+        let back = render_configuration_message(&message, 1 << 20).expect("reads back");
+        assert_eq!(read_configuration(back).expect("valid"), read_configuration(tree).expect("valid"));
+        assert_eq!(render_configuration_message(b"Subject: x\r\n\r\nnot xml\r\n", 1 << 20), None);
+        let nested =
+            crate::format::xml_reader::parse_xml("<CONFIGURATION><A><B>x</B></A></CONFIGURATION>").expect("xml");
+        assert_eq!(compose_configuration(nested, &defaults).expect_err("nested").to_reply().code.number(), 511);
+    }
     use crate::format::xml_reader::parse_xml;
 
     fn read(xml: &str) -> AgapResult<Vec<(String, String)>> {

@@ -2,7 +2,7 @@
 //! item commands (RETR, STOR, DELE, GTAG, STAG, COPY, MOVE, CPYF, MOVF, FIND and the F*
 //! commands) work on an [`ItemFolder`] and never ask which backend is behind it.
 //!
-//! Implementations: [`messages::Messages`] (MESG and NOTE folders: IMAP mailboxes) and
+//! Implementations: [`messages::Messages`] (MESG, NOTE and CONF folders: IMAP mailboxes) and
 //! [`collection::CollectionItems`] (CALE, TASK, JRNL and ADDR folders: CalDAV and CardDAV
 //! collections). [`state`] computes the change ids and counts of many folders in one pass.
 
@@ -142,7 +142,9 @@ pub async fn open<'a>(
         return Ok(Box::new(CollectionItems::of(gateway, account, folder)?));
     }
     match folder.kind {
-        FolderType::Mesg | FolderType::Note => Ok(Box::new(Messages::of(gateway, account, folder).await?)),
+        FolderType::Mesg | FolderType::Note | FolderType::Conf => {
+            Ok(Box::new(Messages::of(gateway, account, folder).await?))
+        }
         other => Err(AgapError::invalid(format!("{other} folders are not supported"))),
     }
 }

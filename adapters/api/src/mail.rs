@@ -178,9 +178,16 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
         Ok(statuses)
     }
 
-    /// Creates a mailbox (its parent exists), marked with `special_use` where the server allows.
+    /// Creates a mailbox (its parent exists), marked with `special_use` where the server allows,
+    /// and subscribed.
     async fn create_mailbox(&self, _name: &MailboxName, _special_use: Option<SpecialUse>) -> AdapterResult<()> {
         Err(AdapterError::unsupported("creating mailboxes"))
+    }
+
+    /// Unsubscribes a mailbox the user's mail clients need not show (RFC 3501 6.3.7); a server
+    /// that refuses changes nothing for AGAP.
+    async fn hide_mailbox(&self, _name: &MailboxName) -> AdapterResult<()> {
+        Ok(())
     }
 
     /// The private annotations (RFC 5464) of a mailbox, or of the account for `None`, at and

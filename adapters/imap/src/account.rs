@@ -267,6 +267,11 @@ impl MailAccount for ImapAccount {
         Ok(())
     }
 
+    async fn hide_mailbox(&self, name: &MailboxName) -> AdapterResult<()> {
+        self.set_subscribed(&self.encode_name(name)?, false).await;
+        Ok(())
+    }
+
     async fn annotations(&self, mailbox: Option<&MailboxName>, entries: &[&str]) -> AdapterResult<Vec<Annotation>> {
         let wire = match mailbox {
             Some(name) => self.encode_name(name)?,

@@ -1,5 +1,5 @@
-//! What the messages of a mailbox are to AGAP: mail (MESG folders) or notes (NOTE folders,
-//! docs/notes.md). Both are IMAP messages with the same UIDs, flags and commands; they differ in
+//! What the messages of a mailbox are to AGAP: mail (MESG folders), notes (NOTE folders,
+//! docs/notes.md) or configurations (CONF folders, docs/configuration.md). Both are IMAP messages with the same UIDs, flags and commands; they differ in
 //! their rendering and in what a filter needs read of them.
 
 use agap_adapter_api::query::FetchNeeds;
@@ -7,6 +7,7 @@ use agap_adapter_api::query::FetchNeeds;
 use crate::filter::{Filter, fetch_needs};
 use crate::folder::FolderType;
 use crate::format::Element;
+use crate::format::configuration::render_configuration_message;
 use crate::format::message::render_message;
 use crate::format::note::render_note;
 
@@ -17,6 +18,8 @@ pub enum MailForm {
     Message,
     /// `<NOTE>` (draft 2.11.9).
     Note,
+    /// `<CONFIGURATION>` (draft 2.11.3).
+    Configuration,
 }
 
 impl MailForm {
@@ -25,6 +28,7 @@ impl MailForm {
         match kind {
             FolderType::Mesg => Some(Self::Message),
             FolderType::Note => Some(Self::Note),
+            FolderType::Conf => Some(Self::Configuration),
             _ => None,
         }
     }
@@ -34,6 +38,7 @@ impl MailForm {
         match self {
             Self::Message => FolderType::Mesg,
             Self::Note => FolderType::Note,
+            Self::Configuration => FolderType::Conf,
         }
     }
 
@@ -42,22 +47,25 @@ impl MailForm {
         match self {
             Self::Message => "MESSAGE",
             Self::Note => "NOTE",
+            Self::Configuration => "CONFIGURATION",
         }
     }
 
-    /// The rendering of a whole message; `None` when it cannot be parsed.
-    pub fn render(self, raw: &[u8]) -> Option<Element> {
+    /// The rendering of a whole message of at most `max_size` bytes; `None` when it cannot be
+    /// parsed.
+    pub fn render(self, raw: &[u8], max_size: usize) -> Option<Element> {
         match self {
             Self::Message => render_message(raw),
             Self::Note => render_note(raw),
+            Self::Configuration => render_configuration_message(raw, max_size),
         }
     }
 
-    /// What checking `filter` on a message needs read. A note's SUBJECT and CONTENT come from
-    /// the whole message; header fields alone are read for mail only.
+    /// What checking `filter` on a message needs read. Notes and configurations are rendered
+    /// from the whole message; header fields alone are read for mail only.
     pub fn fetch_needs(self, filter: &Filter) -> FetchNeeds {
         let mut needs = fetch_needs(filter);
-        if self == Self::Note && !needs.header_fields.is_empty() {
+        if self != Self::Message && !needs.header_fields.is_empty() {
             needs.header_fields.clear();
             needs.whole = true;
         }

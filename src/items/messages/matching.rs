@@ -21,6 +21,7 @@ pub async fn matching_messages(
     form: MailForm,
     filter: &Filter,
     aliases: &UidAliases,
+    max_size: usize,
 ) -> AgapResult<Vec<u32>> {
     // Header conditions narrow notes too (a note's SUBJECT is its Subject): the server's
     // answer is then a superset, checked on each candidate's rendering.
@@ -36,7 +37,7 @@ pub async fn matching_messages(
     let mut matching = Vec::new();
     let mut check = |item: agap_adapter_api::query::FetchedItem| {
         let tree = if needs.whole {
-            form.render(&item.data)
+            form.render(&item.data, max_size)
         } else if needs.header_fields.is_empty() {
             None
         } else {

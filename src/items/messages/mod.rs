@@ -26,6 +26,7 @@ use crate::filter::Filter;
 use crate::folder::FolderEntry;
 use crate::format::Element;
 use crate::format::compose::{Defaults, compose_message};
+use crate::format::configuration::compose_configuration;
 use crate::format::message::render_header_only;
 use crate::format::note::{NoteDefaults, compose_note};
 use crate::format::part::PartPath;
@@ -245,8 +246,9 @@ impl ItemFolder for Messages<'_> {
         {
             return Ok(render_header_only(&self.header_fields(uid, &[field.to_owned()]).await?));
         }
-        let raw = self.fetch(uid, self.gateway.config.mail.max_item_size).await?;
-        self.form.render(&raw).ok_or_else(|| AgapError::invalid(format!("message {uid} cannot be parsed")))
+        let max_size = self.gateway.config.mail.max_item_size;
+        let raw = self.fetch(uid, max_size).await?;
+        self.form.render(&raw, max_size).ok_or_else(|| AgapError::invalid(format!("message {uid} cannot be parsed")))
     }
 
     async fn store(&self, tree: Element) -> AgapResult<Stored> {
@@ -263,6 +265,7 @@ impl ItemFolder for Messages<'_> {
                 let from = if self.account.user.contains('@') { self.account.user.clone() } else { String::new() };
                 compose_note(tree, &NoteDefaults { message: defaults, from, max_size }, None)?
             }
+            MailForm::Configuration => compose_configuration(tree, &defaults)?,
         };
         let uid = self.account.mail.append_message(self.mailbox, &message, &[]).await?;
         let uid = uid.ok_or_else(|| AgapError::internal("the IMAP server did not report the new UID"))?;
@@ -320,8 +323,15 @@ impl ItemFolder for Messages<'_> {
     /// The empty filter lists every message, which also drops the aliases of messages gone
     /// meanwhile.
     async fn matching(&self, filter: &Filter) -> AgapResult<Vec<u32>> {
-        let uids =
-            matching_messages(self.account.mail.as_ref(), self.mailbox, self.form, filter, &self.aliases).await?;
+        let uids = matching_messages(
+            self.account.mail.as_ref(),
+            self.mailbox,
+            self.form,
+            filter,
+            &self.aliases,
+            self.gateway.config.mail.max_item_size,
+        )
+        .await?;
         if *filter == Filter::All {
             self.forget_targets(&self.aliases.targets_missing_from(&uids)).await?;
         }
