@@ -300,6 +300,8 @@ mod tests {
 
     #[test]
     fn compose_then_render_gives_the_same_subject_type_and_content() {
+        let long_subject = "A  title with  double spaces, long enough to be folded ".repeat(15).trim().to_owned();
+        let long_unicode = "Grüße  aus  Köln ".repeat(40).trim().to_owned();
         let cases = [
             ("Grüße, 日本", "text/plain", "line 1\nline 2\n\n  indented\ttab\n"),
             ("", "text/html", "<div>Title</div><div><br></div><div>é &amp; ü</div>"),
@@ -307,6 +309,8 @@ mod tests {
             ("Long", "text/plain", &"x".repeat(5000)),
             ("Bell", "text/plain", "ring \u{7} and NUL \u{0} too"),
             ("Empty", "text/plain", ""),
+            (long_subject.as_str(), "text/plain", "folded title"),
+            (long_unicode.as_str(), "text/plain", "folded encoded title"),
         ];
         for (subject, kind, content) in cases {
             let tree = Element::parent(
