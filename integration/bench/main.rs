@@ -29,6 +29,7 @@ mod collections;
 mod filters;
 mod logins;
 mod memory;
+mod notes;
 mod process;
 
 use std::time::{Duration, Instant};
@@ -87,8 +88,8 @@ fn main() {
     runtime.block_on(run());
 }
 
-/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `filters`, `dav`, `logins`, `memory`
-/// (default: all).
+/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `notes`, `filters`, `dav`, `logins`,
+/// `memory` (default: all).
 fn wanted(part: &str) -> bool {
     std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
 }
@@ -96,6 +97,9 @@ fn wanted(part: &str) -> bool {
 async fn run() {
     if wanted("mail") {
         run_mail().await;
+    }
+    if wanted("notes") {
+        notes::run().await;
     }
     if wanted("filters") {
         filters::run().await;
