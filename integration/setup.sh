@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, if missing: Dovecot (IMAP), Radicale
 # (CalDAV/CardDAV), Cyrus IMAP with its CalDAV/CardDAV, Xandikos (CalDAV/CardDAV) behind nginx,
-# Apache with mod_dav (the WebDAV file server of FILE folders), docker-compose (only to validate docker-compose.yml; no engine is needed), netcat (the README
-# connects with nc), curl (readiness probes).
+# Apache with mod_dav (the WebDAV file server of FILE folders), docker-compose (only to validate
+# docker-compose.yml; no engine is needed), netcat (the README connects with nc), curl
+# (readiness probes).
 # Debian 12 only for Cyrus and Xandikos (the versions integration/backends/README.md describes).
 # Runs apt-get as root, or through sudo when available. Idempotent.
 #
