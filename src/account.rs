@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use agap_adapter_api::collection::CollectionAccount;
+use agap_adapter_api::files::FileAccount;
 use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailboxName};
 use agap_adapter_api::{AdapterError, AdapterErrorKind};
 
@@ -14,6 +15,7 @@ use crate::folder::{FolderEntry, FolderTree, FolderType, ReservedNames, upstream
 use crate::gateway::Gateway;
 
 mod collections;
+mod files;
 
 /// A logged-in account.
 #[derive(Debug, Clone)]
@@ -24,15 +26,19 @@ pub struct Account {
     pub mail: Arc<dyn MailAccount>,
     /// The calendar and contact backend's handle, when one is configured.
     pub collections: Option<Arc<dyn CollectionAccount>>,
+    /// The file backend's handle, when `[files] url` is set.
+    pub files: Option<Arc<dyn FileAccount>>,
 }
 
 impl Account {
     /// The folder tree as the upstream servers show it now.
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
-        let (mailboxes, collections) = tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway));
+        let (mailboxes, collections, directories) =
+            tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway), self.list_directories());
         let types = self.folder_types(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes?, &types, &gateway.config.folders);
         tree.add_collections(&collections);
+        tree.add_directories(&directories);
         Ok(tree)
     }
 
@@ -313,6 +319,7 @@ impl Account {
         let types = self.folder_types(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes, &types, names);
         tree.add_collections(&self.list_collections(gateway).await);
+        tree.add_directories(&self.list_directories().await);
         Ok(tree)
     }
 
@@ -321,7 +328,7 @@ impl Account {
     pub async fn with_rights(&self, folder: &FolderEntry) -> AgapResult<FolderEntry> {
         let mut folder = folder.clone();
         // Collections: DAV ACLs (RFC 3744) are not read; the server refuses what it forbids.
-        if folder.selectable && folder.collection.is_none() {
+        if folder.selectable && folder.collection.is_none() && folder.directory.is_none() {
             folder.rights = self.mail.mailbox_rights(&folder.upstream).await?;
         }
         Ok(folder)

@@ -13,6 +13,14 @@ use crate::config::FilesConfig;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
 
+/// Members of one directory the gateway reads: a listing past it is refused (the folder's items
+/// cannot be shown, its subfolders are not), never cut short.
+pub const MAX_ENTRIES: usize = 20_000;
+/// FILE folders shown at most; more are logged and left out.
+pub const MAX_DIRECTORIES: usize = 1_000;
+/// Levels below /FILESHARE (or a FILE folder of the root) shown at most.
+pub const MAX_DEPTH: usize = 32;
+
 /// The backend of `[files]`; `None` without `[files] url`.
 pub fn backend(config: &FilesConfig) -> anyhow::Result<Option<Arc<dyn FileBackend>>> {
     let Some(url) = config.checked_url()? else { return Ok(None) };

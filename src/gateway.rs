@@ -34,22 +34,15 @@ pub struct Gateway {
 
 impl Gateway {
     /// Folder types MAKE can create: exactly those some adapter serves.
-    pub fn creatable_types(&self) -> &'static [FolderType] {
+    pub fn creatable_types(&self) -> Vec<FolderType> {
+        let mut types = vec![FolderType::Mesg, FolderType::Note, FolderType::Conf, FolderType::Fold, FolderType::Filt];
         if self.collections.is_some() {
-            &[
-                FolderType::Mesg,
-                FolderType::Note,
-                FolderType::Conf,
-                FolderType::Fold,
-                FolderType::Filt,
-                FolderType::Cale,
-                FolderType::Task,
-                FolderType::Jrnl,
-                FolderType::Addr,
-            ]
-        } else {
-            &[FolderType::Mesg, FolderType::Note, FolderType::Conf, FolderType::Fold, FolderType::Filt]
+            types.extend([FolderType::Cale, FolderType::Task, FolderType::Jrnl, FolderType::Addr]);
         }
+        if self.files.is_some() {
+            types.push(FolderType::File);
+        }
+        types
     }
 
     /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
@@ -60,10 +53,15 @@ impl Gateway {
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
         // MESG, NOTE and CONF (notes and configurations are messages of a mailbox): every item
-        // command; FILT: saved filters; the four collection types with a CalDAV/CardDAV server.
-        let mut lines: Vec<String> = ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
+        // command; FILT: saved filters; the four collection types with a CalDAV/CardDAV server;
+        // FILE with a file server.
+        let mut lines: Vec<String> =
+            ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
             lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
+        }
+        if self.files.is_some() {
+            lines.push("FILE".into());
         }
         let offered = Mechanism::ALL.into_iter().filter(|mechanism| self.mechanism_refusal(*mechanism).is_none());
         lines.extend(offered.map(|mechanism| format!("AUTH-{}", mechanism.name())));

@@ -2,6 +2,7 @@
 //! built from what the upstream servers list.
 
 mod collection;
+mod directory;
 mod kind;
 mod path;
 mod reserved;
@@ -10,6 +11,9 @@ mod tree;
 
 pub use collection::{
     CollectionRef, ReservedCollection, ReservedSetup, mark, placement, reserved_setup, with_stored_marks,
+};
+pub use directory::{
+    DirectoryInfo, DirectoryRef, ELSEWHERE, FILESHARE, child_path, elsewhere_path, fileshare_path, may_hold,
 };
 pub use kind::FolderType;
 pub use path::{FolderPath, ListPattern, validate_name};

@@ -15,7 +15,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use agap_adapter_api::collection::CollectionInfo;
 use agap_adapter_api::mail::{MailboxInfo, MailboxName};
 
-use super::{CollectionRef, FolderPath, FolderType, ReservedCollection, ReservedFolder, placement, validate_name};
+use super::{
+    CollectionRef, DirectoryInfo, DirectoryRef, FolderPath, FolderType, ReservedCollection, ReservedFolder, placement,
+    validate_name,
+};
 
 /// Names given to reserved mailboxes the gateway has to create upstream.
 pub trait ReservedNames {
@@ -34,6 +37,9 @@ pub struct FolderEntry {
     pub upstream: MailboxName,
     /// The calendar or address book behind it, for CALE, TASK, JRNL and ADDR folders.
     pub collection: Option<CollectionRef>,
+    /// The directory behind it, for FILE folders.
+    /// (Boxed: most folders have none, and every session holds its selected folder.)
+    pub directory: Option<Box<DirectoryRef>>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedFolder>,
     /// False for upstream placeholders that cannot hold messages.
@@ -47,8 +53,9 @@ impl FolderEntry {
     /// Tags the server sets on the folder (draft 2.10.2).
     pub fn tags(&self) -> Vec<&'static str> {
         let mut tags = if self.is_reserved() { vec!["RESERVED"] } else { Vec::new() };
-        // Draft 2.9.4 names the main calendar, contact list, journal and task list PUBLIC.
-        if self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some()) {
+        // Draft 2.9.4 names the main calendar, contact list, journal and task list PUBLIC, and
+        // FILESHARE.
+        if self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some()) || self.is_fileshare() {
             tags.push("PUBLIC");
         }
         if let Some(rights) = &self.rights {
@@ -64,20 +71,30 @@ impl FolderEntry {
         }
         match self.reserved {
             Some(reserved) => reserved.accepts_subfolders(),
+            // Draft 2.9.2: FILESHARE "holds ordinary files" and may have subfolders.
+            None if self.is_fileshare() => true,
             None => self.kind != FolderType::Filt && !self.is_reserved(),
         }
     }
 
     /// Whether it is one of the reserved folders of draft 2.9.4.
     pub fn is_reserved(&self) -> bool {
-        self.reserved.is_some() || self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some())
+        self.reserved.is_some()
+            || self.collection.as_ref().is_some_and(|collection| collection.reserved.is_some())
+            || self.is_fileshare()
+    }
+
+    /// Whether it is /FILESHARE, the home on the file server.
+    pub fn is_fileshare(&self) -> bool {
+        self.directory.as_ref().is_some_and(|directory| directory.share)
     }
 
     /// The key under which the store keeps facts about it (change counters, records).
     pub fn store_key(&self) -> String {
-        match &self.collection {
-            Some(collection) => format!("dav:{}", collection.id),
-            None => upstream_key(&self.upstream),
+        match (&self.collection, &self.directory) {
+            (Some(collection), _) => format!("dav:{}", collection.id),
+            (None, Some(directory)) => directory.store_key(),
+            (None, None) => upstream_key(&self.upstream),
         }
     }
 
@@ -182,6 +199,7 @@ impl FolderTree {
                     selectable: mailbox.selectable,
                     rights: None,
                     collection: None,
+                    directory: None,
                 },
             );
         }
@@ -218,6 +236,7 @@ impl FolderTree {
                 kind,
                 upstream: MailboxName::new(path.levels().to_vec()),
                 collection: Some(CollectionRef { id: info.id.clone(), items, version: info.version.clone(), reserved }),
+                directory: None,
                 reserved: None,
                 selectable: true,
                 rights: None,
@@ -225,6 +244,37 @@ impl FolderTree {
             self.entries.insert(path, entry);
         }
         Self::add_missing_parents(&mut self.entries);
+    }
+
+    /// Adds the FILE folders (parents before children, as the file server's walk finds them). A
+    /// directory whose place a mailbox or collection takes, or whose parent is not shown, is not
+    /// shown, with a log warning.
+    pub fn add_directories(&mut self, directories: &[DirectoryInfo]) {
+        for info in directories {
+            let path = &info.path;
+            if self.entries.contains_key(path) {
+                tracing::warn!(directory = %info.directory.href, %path, "two upstream objects map to one AGAP path; showing the first");
+                continue;
+            }
+            let parent_shown = path.parent().is_some_and(|parent| {
+                parent.is_root() || self.entries.get(&parent).is_some_and(|entry| entry.directory.is_some())
+            });
+            if !parent_shown {
+                tracing::warn!(directory = %info.directory.href, %path, "the parent of a directory is not shown; not shown");
+                continue;
+            }
+            let entry = FolderEntry {
+                path: path.clone(),
+                kind: FolderType::File,
+                upstream: MailboxName::new(path.levels().to_vec()),
+                collection: None,
+                directory: Some(Box::new(info.directory.clone())),
+                reserved: None,
+                selectable: true,
+                rights: None,
+            };
+            self.entries.insert(path.clone(), entry);
+        }
     }
 
     /// Servers need not list the parents of a nested mailbox; AGAP paths need them.
@@ -246,6 +296,7 @@ impl FolderTree {
                     selectable: false,
                     rights: None,
                     collection: None,
+                    directory: None,
                 });
                 path = parent;
             }

@@ -2,11 +2,13 @@
 //! item commands (RETR, STOR, DELE, GTAG, STAG, COPY, MOVE, CPYF, MOVF, FIND and the F*
 //! commands) work on an [`ItemFolder`] and never ask which backend is behind it.
 //!
-//! Implementations: [`messages::Messages`] (MESG, NOTE and CONF folders: IMAP mailboxes) and
+//! Implementations: [`messages::Messages`] (MESG, NOTE and CONF folders: IMAP mailboxes),
 //! [`collection::CollectionItems`] (CALE, TASK, JRNL and ADDR folders: CalDAV and CardDAV
-//! collections). [`state`] computes the change ids and counts of many folders in one pass.
+//! collections) and [`files::FileItems`] (FILE folders: directories of a WebDAV file server).
+//! [`state`] computes the change ids and counts of many folders in one pass.
 
 pub mod collection;
+pub mod files;
 pub mod messages;
 pub mod state;
 
@@ -23,6 +25,7 @@ use crate::format::Element;
 use crate::gateway::Gateway;
 
 pub use collection::CollectionItems;
+pub use files::FileItems;
 pub use messages::Messages;
 pub use state::{FolderState, ItemCounts, folder_states};
 
@@ -140,6 +143,9 @@ pub async fn open<'a>(
 ) -> AgapResult<Box<dyn ItemFolder + 'a>> {
     if folder.collection.is_some() {
         return Ok(Box::new(CollectionItems::of(gateway, account, folder)?));
+    }
+    if folder.directory.is_some() {
+        return Ok(Box::new(FileItems::of(gateway, account, folder)?));
     }
     match folder.kind {
         FolderType::Mesg | FolderType::Note | FolderType::Conf => {

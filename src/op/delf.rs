@@ -52,6 +52,8 @@ pub async fn handle(
     let mut deleted = Vec::new();
     let outcome = delete_all(gateway, account, &doomed, &mut deleted).await;
     let forgotten = match &outcome {
+        // A FILE folder has no records (its subfolders are FILE folders too).
+        Ok(()) if entry.directory.is_some() => Vec::new(),
         Ok(()) => vec![upstream_key(&entry.upstream)],
         Err(_) => deleted,
     };
@@ -72,6 +74,10 @@ async fn delete_all(
     deleted: &mut Vec<String>,
 ) -> AgapResult<()> {
     for folder in doomed {
+        if let Some(directory) = &folder.directory {
+            account.delete_file_folder(gateway, directory).await?;
+            continue;
+        }
         if let Some(collection) = &folder.collection {
             account.collections()?.delete_collection(&collection.id).await?;
             account.forget_collection(gateway, &collection.id).await?;

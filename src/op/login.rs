@@ -50,8 +50,12 @@ pub async fn complete(
         },
         None => None,
     };
+    let files = match crate::files::open(gateway, dav).await {
+        Ok(files) => files,
+        Err(error) => return (Err(error), State::NotAuthenticated),
+    };
     tracing::info!(%user, client = %peer.ip(), "logged in");
-    let account = Account { user, mail, collections };
+    let account = Account { user, mail, collections, files };
     let inbox_path = FolderPath::root().child("INBOX");
     let inbox = match account.ensure_reserved_folders(gateway).await {
         Ok(tree) => tree.get(&inbox_path).filter(|entry| entry.selectable).cloned(),

@@ -1,6 +1,7 @@
 //! MAKE type path (draft 4.28).
 
 use agap_adapter_api::AdapterErrorKind;
+use agap_adapter_api::mail::MailboxName;
 
 use crate::account::Account;
 use crate::codec::Reply;
@@ -39,6 +40,13 @@ pub async fn handle(
         && !account.with_rights(parent_folder).await?.accepts_subfolders()
     {
         return Err(AgapError::invalid("The parent folder does not accept subfolders."));
+    }
+    if kind == FolderType::File || tree.get(&parent).is_some_and(|parent| parent.directory.is_some()) {
+        if parent.is_root() && tree.upstream_name_taken(&MailboxName::new(vec![path.name().to_owned()])) {
+            return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", path.name())));
+        }
+        account.make_file_folder(&tree, &path, kind).await?;
+        return Ok(Reply::ok(format!("OK Folder {path} created")));
     }
     if let Some(items) = kind.item_kind() {
         // A collection: flat upstream, its place in the tree kept in its mark (NESTED-COLLECTIONS),

@@ -40,6 +40,16 @@ pub async fn handle(
     if tree.upstream_name_taken(&new_upstream) {
         return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", new_upstream)));
     }
+    if entry.directory.is_some() {
+        let directory = account.rename_file_folder(gateway, &tree, entry, new_name).await?;
+        let renamed = FolderEntry {
+            path: new_path.clone(),
+            upstream: new_upstream,
+            directory: Some(Box::new(directory)),
+            ..entry.clone()
+        };
+        return Ok((Reply::ok(format!("OK {selected} --> {new_path}")), renamed));
+    }
     // Mailboxes at and below the folder are renamed by IMAP; collections there (flat upstream,
     // docs/interpretations.md, NESTED-COLLECTIONS) get new marks. A folder may be either, or a
     // parent of both.

@@ -4,6 +4,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderType;
 use crate::format::Element;
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
@@ -24,7 +25,10 @@ pub async fn handle(
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);
     let tree = crate::items::open(gateway, account, folder).await?.render(uid, rest).await?;
-    reply(tree, rest, max_chars)
+    // `RETR uid UTF-8` in a FILE folder is the whole file, its content as text where it is
+    // (docs/interpretations.md, FILE-RETR-UTF8).
+    let part = if folder.kind == FolderType::File && rest == crate::items::files::UTF8_PART { "" } else { rest };
+    reply(tree, part, max_chars)
 }
 
 /// The reply carrying a rendering, or the part `part` of it (empty: all of it).

@@ -7,7 +7,7 @@ use crate::blocking::off_the_runtime;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
-use crate::format::xml_reader::parse_xml_within;
+use crate::format::xml_reader::{parse_xml_keeping_encoding, parse_xml_within};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::session::{Content, ContentKind, Selection};
@@ -67,8 +67,15 @@ async fn store(
         return Ok(None);
     }
     let max_item_size = gateway.config.mail.max_item_size;
-    let tree = off_the_runtime("parsing an item", move || parse_xml_within(&text, max_item_size)).await?;
     let folder = super::item::items_folder(selection)?;
+    // A FILE's CONTENT is base64 unless it says utf-8: the reader must keep what it says
+    // (docs/interpretations.md, FILE-ENCODING).
+    let keep_encoding = folder.kind == FolderType::File;
+    let tree = off_the_runtime("parsing an item", move || match keep_encoding {
+        true => parse_xml_keeping_encoding(&text, max_item_size),
+        false => parse_xml_within(&text, max_item_size),
+    })
+    .await?;
     let stored = crate::items::open(gateway, account, folder).await?.store(tree).await?;
     Ok(Some((ids::format(stored.uid), stored.noun)))
 }

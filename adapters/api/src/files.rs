@@ -68,6 +68,9 @@ pub struct FileEntry {
     pub size: Option<u64>,
     /// `DAV:getlastmodified`, when the server gave a valid HTTP-date.
     pub modified: Option<SystemTime>,
+    /// The gateway's tag property (see [`FileAccount::set_file_tags`]) as the server keeps it,
+    /// when it has one: the core reads it, the adapter only carries it.
+    pub tags: Option<String>,
 }
 
 /// A directory in a directory listing.
@@ -182,6 +185,19 @@ pub trait FileAccount: Send + Sync + fmt::Debug {
     /// overwriting, never into itself); returns the copy's href.
     async fn copy_directory(&self, _href: &str, _parent: &str, _name: &str) -> AdapterResult<String> {
         Err(AdapterError::unsupported("copying directories"))
+    }
+
+    /// The gateway's tag property of a file (a dead property, RFC 4918 4.1), `None` when it has
+    /// none; `NotFound` when the file does not exist.
+    async fn file_tags(&self, _href: &str) -> AdapterResult<Option<String>> {
+        Err(AdapterError::unsupported("file tags"))
+    }
+
+    /// Sets the gateway's tag property of a file (`None` or empty: removes it). False when the
+    /// server keeps no such property (it refused it, or dropped it); `NotFound` when the file
+    /// does not exist.
+    async fn set_file_tags(&self, _href: &str, _tags: Option<&str>) -> AdapterResult<bool> {
+        Err(AdapterError::unsupported("file tags"))
     }
 }
 

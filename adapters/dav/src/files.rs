@@ -427,6 +427,50 @@ impl FileAccount for DavFileAccount {
         self.transfer("COPY", &source, &target_url, Some("infinity")).await?;
         Ok(target)
     }
+
+    async fn file_tags(&self, href: &str) -> AdapterResult<Option<String>> {
+        let (path, url) = self.resolve(href).await?;
+        if path.ends_with('/') {
+            return Err(refused(format!("{path} is a directory")));
+        }
+        let (_, responses) = self.client.propfind(&url, "0", "<D:resourcetype/><A:tags/>").await?;
+        let response = responses.first().ok_or_else(|| protocol(format!("{path}: an empty answer")))?;
+        if listing::is_collection(response) {
+            return Err(refused(format!("{path} is a directory")));
+        }
+        Ok(listing::tags(response))
+    }
+
+    async fn set_file_tags(&self, href: &str, tags: Option<&str>) -> AdapterResult<bool> {
+        let (path, url) = self.resolve(href).await?;
+        if self.file_stat(&url).await?.is_none() {
+            return Err(AdapterError::new(AdapterErrorKind::NotFound, format!("{path} does not exist")));
+        }
+        let tags = tags.filter(|tags| !tags.trim().is_empty());
+        let body = crate::requests::proppatch_tags(tags)?;
+        let reply = self.client.send_xml("PROPPATCH", &url, None, body).await?;
+        match reply.status {
+            StatusCode::MULTI_STATUS => {
+                let responses = crate::multistatus::parse_multistatus(&reply.text()).map_err(protocol)?;
+                // A property refused (403, 409, 507, ...): the server keeps no such property here.
+                let refused = responses.iter().any(|response| {
+                    response.status.is_some_and(|status| !(200..300).contains(&status)) || !response.failed.is_empty()
+                });
+                if refused {
+                    return Ok(false);
+                }
+            }
+            StatusCode::NOT_FOUND | StatusCode::GONE => {
+                return Err(AdapterError::new(AdapterErrorKind::NotFound, format!("{path} does not exist")));
+            }
+            status if status.is_success() => {}
+            // A server without PROPPATCH keeps no dead properties.
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED | StatusCode::FORBIDDEN => return Ok(false),
+            _ => return Err(reply.error()),
+        }
+        // Read back: a server may answer 200 and drop the property all the same.
+        Ok(self.file_tags(&path).await?.as_deref() == tags.map(str::trim))
+    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,15 @@ pub fn proppatch(display_name: &str, mark: Option<&str>) -> AdapterResult<String
     ))
 }
 
+/// PROPPATCH setting the gateway's tag property of a file to `tags`, or removing it.
+pub fn proppatch_tags(tags: Option<&str>) -> AdapterResult<String> {
+    let update = match tags {
+        Some(tags) => format!("<D:set><D:prop><A:tags>{}</A:tags></D:prop></D:set>", escape(tags)?),
+        None => "<D:remove><D:prop><A:tags/></D:prop></D:remove>".to_owned(),
+    };
+    Ok(format!("{PROLOG}<D:propertyupdate {NAMESPACES}>{update}</D:propertyupdate>"))
+}
+
 /// A calendar-query (RFC 4791 7.8) for ETags, `filter` being the inner XML of the comp-filter
 /// of `component` (may be empty).
 pub fn calendar_query(component: &str, filter: &str) -> String {

@@ -7,10 +7,18 @@ use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult};
 use url::Url;
 
 use crate::href::{decode_segment, inside};
-use crate::multistatus::{DAV, PropResponse};
+use crate::multistatus::{AGAP, DAV, PropResponse};
 
 /// The properties a listing asks for.
-pub const LISTING_PROPS: &str = "<D:resourcetype/><D:getetag/><D:getcontentlength/><D:getlastmodified/>";
+pub const LISTING_PROPS: &str = "<D:resourcetype/><D:getetag/><D:getcontentlength/><D:getlastmodified/><A:tags/>";
+
+/// The gateway's tag property of a response, when present and not empty.
+pub fn tags(response: &PropResponse) -> Option<String> {
+    response.text(AGAP, TAGS_PROPERTY)
+}
+
+/// The local name of the tag property, in the gateway's namespace.
+pub const TAGS_PROPERTY: &str = "tags";
 
 /// Whether the response describes a collection.
 pub fn is_collection(response: &PropResponse) -> bool {
@@ -71,7 +79,7 @@ pub fn members(
         } else {
             let size = response.text(DAV, "getcontentlength").and_then(|size| size.parse().ok());
             let file = ItemRef { href: path, etag: etag(response) };
-            listing.files.push(FileEntry { file, name, size, modified });
+            listing.files.push(FileEntry { file, name, size, modified, tags: tags(response) });
         }
     }
     listing.files.sort_by(|a, b| a.file.href.cmp(&b.file.href));
