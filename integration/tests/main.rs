@@ -13,6 +13,7 @@ mod docs;
 mod engine;
 mod examples;
 mod files;
+mod files_items;
 mod filt;
 mod filters;
 mod folders;

@@ -2,8 +2,8 @@
 //! gateway must answer, in order, against a fresh gateway and the test Dovecot. In `S:` lines,
 //! `{*}` matches any text; in `C:` lines, `{password}` is the account's test password. A line
 //! `# account: NAME` names the account; `# dav: yes` adds the test Radicale (calendars and
-//! contacts). `C:` lines after a `110` reply are content up to the empty `C:` line, and get no
-//! reply of their own.
+//! contacts), `# files: yes` the test file server (FILE folders). `C:` lines after a `110` reply
+//! are content up to the empty `C:` line, and get no reply of their own.
 //!
 //! The property lines of an item (`.<VEVENT>` ... `.</VEVENT>`, VTODO, VJOURNAL, VALARM, VCARD) may
 //! come in any order: each server keeps properties in an order of its own (docs/backends.md).
@@ -109,7 +109,16 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
         .trim()
         .to_owned();
     let with_dav = text.lines().any(|line| line.trim() == "# dav: yes");
-    let gateway = if with_dav { TestGateway::start_with_dav().await } else { TestGateway::start().await };
+    let with_files = text.lines().any(|line| line.trim() == "# files: yes");
+    let gateway = TestGateway::start_with(|config| {
+        if with_dav {
+            crate::harness::with_dav(config);
+        }
+        if with_files {
+            crate::harness::with_files(config);
+        }
+    })
+    .await;
     let (mut client, welcome) = Client::connect(gateway.address()).await;
     let mut pending_welcome = Some(welcome);
     let mut output = Vec::new();
