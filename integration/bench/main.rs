@@ -1,5 +1,5 @@
 //! `cargo bench --bench gateway`: the gateway against talking to Dovecot (and Radicale: see
-//! collections.rs) directly, in one run,
+//! collections.rs; and the file server: see files.rs) directly, in one run,
 //! on one machine (a private Dovecot on loopback, as in the tests; AGAP_TEST_BACKENDS selects
 //! another IMAP server as it does for the tests, see harness.rs).
 //!
@@ -26,6 +26,7 @@ macro_rules! time {
 }
 
 mod collections;
+mod files;
 mod filters;
 mod logins;
 mod memory;
@@ -88,8 +89,8 @@ fn main() {
     runtime.block_on(run());
 }
 
-/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `notes`, `filters`, `dav`, `logins`,
-/// `memory` (default: all).
+/// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `notes`, `filters`, `dav`, `files`,
+/// `logins`, `memory` (default: all).
 fn wanted(part: &str) -> bool {
     std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
 }
@@ -106,6 +107,9 @@ async fn run() {
     }
     if wanted("dav") {
         collections::run().await;
+    }
+    if wanted("files") {
+        files::run().await;
     }
     if wanted("logins") {
         logins::run().await;
