@@ -114,7 +114,7 @@ async fn files_of_another_client_are_listed_found_and_read_and_stored_files_reac
     // Tags are kept by the file server: a gateway with a fresh store reads them back.
     client.expect(&format!("STAG {uid} + FLAG=Red SEEN"), 200).await;
     assert_eq!(client.expect(&format!("GTAG {uid}"), 200).await.lines, ["FLAG=Red", "SEEN"]);
-    assert_eq!(find(&mut client, &["TAG FLAG=Red"]).await, [uid.clone()]);
+    assert_eq!(find(&mut client, &["TAG FLAG=Red"]).await, std::slice::from_ref(&uid));
     let other_gateway = gateway_with_files().await;
     let mut other = other_gateway.login(user).await;
     other.expect("SLCT /FILESHARE/sub", 200).await;
