@@ -461,6 +461,31 @@ mod tests {
     }
 
     #[test]
+    fn directories_are_file_folders_and_fileshare_is_reserved_public_and_takes_subfolders() {
+        let mut tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
+        let directory = |path: &str, href: &str, share: bool| DirectoryInfo {
+            path: agap(path),
+            directory: DirectoryRef { href: href.into(), share },
+        };
+        tree.add_directories(&[
+            directory("/FILESHARE", "/f/u/", true),
+            directory("/FILESHARE/a", "/f/u/a/", false),
+            directory("/Docs", "/f/u/.agap/Docs/", false),
+            directory("/Archive", "/f/u/.agap/Archive/", false),
+            directory("/Nowhere/x", "/f/u/.agap/Nowhere/x/", false),
+        ]);
+        let share = tree.get(&agap("/FILESHARE")).expect("fileshare");
+        assert_eq!((share.kind, share.tags()), (FolderType::File, vec!["RESERVED", "PUBLIC"]));
+        assert!(share.is_reserved() && share.accepts_subfolders() && share.has_items());
+        assert_eq!(share.store_key(), "file:/f/u/");
+        let a = tree.get(&agap("/FILESHARE/a")).expect("a");
+        assert!(!a.is_reserved() && a.tags().is_empty() && a.accepts_subfolders());
+        assert_eq!(tree.get(&agap("/Docs")).expect("docs").kind, FolderType::File);
+        assert_eq!(tree.get(&agap("/Archive")).expect("the mailbox wins").kind, FolderType::Fold);
+        assert!(tree.get(&agap("/Nowhere/x")).is_none(), "no parent shown");
+    }
+
+    #[test]
     fn descendants_come_deepest_first() {
         let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         let order: Vec<String> =
