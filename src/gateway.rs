@@ -55,8 +55,7 @@ impl Gateway {
         // MESG, NOTE and CONF (notes and configurations are messages of a mailbox): every item
         // command; FILT: saved filters; the four collection types with a CalDAV/CardDAV server;
         // FILE with a file server.
-        let mut lines: Vec<String> =
-            ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
+        let mut lines: Vec<String> = ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
             lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
         }
