@@ -52,6 +52,15 @@ impl std::fmt::Display for Verb {
 }
 
 impl Verb {
+    /// Every command name, in alphabetical order.
+    pub const ALL: [Verb; 36] = {
+        use Verb::*;
+        [
+            Auth, Capa, Chng, Copy, Cpyf, Datt, Dele, Delf, Exit, Fcpy, Fdel, Find, Fmov, Fsto, Ftag, Gtag, Hash, List,
+            Make, Move, Movf, Name, Noop, Pass, Pnfo, Quit, Retr, Sgzp, Slct, Spam, Stag, Stat, Stls, Stor, Suid, User,
+        ]
+    };
+
     /// The name as written on the wire.
     pub fn as_str(self) -> &'static str {
         use Verb::*;

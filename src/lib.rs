@@ -29,6 +29,7 @@ pub mod logging;
 pub mod op;
 pub mod server;
 pub mod session;
+pub mod state;
 pub mod store;
 pub mod tls;
 pub mod transport;

@@ -5,7 +5,7 @@ use crate::auth::{Mechanism, Proof, new_prefix};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::PreAuth;
+use crate::state::PreAuth;
 
 /// Accepts a mechanism this gateway offers; anything else, known to the draft or not, is 511.
 pub fn handle(gateway: &Gateway, argument: Option<&str>) -> AgapResult<(Reply, PreAuth)> {

@@ -8,7 +8,7 @@
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
-use crate::session::Channel;
+use crate::state::Channel;
 
 /// Lists the capabilities.
 pub fn handle(gateway: &Gateway, channel: &Channel, argument: Option<&str>) -> AgapResult<Reply> {

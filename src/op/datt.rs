@@ -11,7 +11,7 @@ use crate::format::datt::{Removal, remove_attachment};
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::items::messages::{Messages, Replaced};
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Removes the attachment.
 pub async fn handle(

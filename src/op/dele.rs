@@ -5,7 +5,7 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Deletes one item for good.
 pub async fn handle(

@@ -6,7 +6,7 @@ use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::filter::Filter;
 use crate::gateway::Gateway;
-use crate::session::{Content, ContentKind, Selection};
+use crate::state::{Content, ContentKind, Selection};
 
 /// Checks the folder, then asks for the filter.
 pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {

@@ -17,7 +17,7 @@ use crate::filter::{FilterDefinition, read_definition};
 use crate::folder::{FolderEntry, FolderPath};
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// The definition as stored, if the folder has one.
 async fn definition(gateway: &Gateway, account: &Account, folder: &FolderEntry) -> AgapResult<Option<String>> {

@@ -9,7 +9,7 @@ use crate::filter::{Filter, parse_filter_blocking};
 use crate::folder::FolderEntry;
 use crate::gateway::Gateway;
 use crate::items::{Chosen, ItemFolder, Transfer};
-use crate::session::{Content, ContentKind, Selection};
+use crate::state::{Content, ContentKind, Selection};
 
 /// The 110 reply and the content collector for a filter.
 pub fn ask_for_filter(gateway: &Gateway, kind: ContentKind) -> (Reply, Content) {

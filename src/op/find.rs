@@ -6,7 +6,7 @@ use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::session::{Content, ContentKind, Selection};
+use crate::state::{Content, ContentKind, Selection};
 
 /// Accepts FIND and asks for the filter.
 pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {

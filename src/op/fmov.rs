@@ -6,7 +6,7 @@ use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::folder::FolderEntry;
 use crate::gateway::Gateway;
-use crate::session::{Content, ContentKind, Selection};
+use crate::state::{Content, ContentKind, Selection};
 
 use super::transfer::Transfer;
 

@@ -4,7 +4,7 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Lists the tags of one item.
 pub async fn handle(

@@ -7,7 +7,7 @@ use crate::auth::{Proof, UsersFile, verify_digest};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::{PreAuth, State};
+use crate::state::{PreAuth, Transition};
 
 /// What a wrong pair is answered with (Fig 52), whether the user exists or not.
 const WRONG_PAIR: &str = "WRONG user/hash pair";
@@ -15,19 +15,19 @@ const WRONG_PAIR: &str = "WRONG user/hash pair";
 /// Checks the hash, then logs in upstream with the source's credentials (see `login`).
 pub async fn handle(
     gateway: &Gateway,
-    pre_auth: PreAuth,
+    pre_auth: &PreAuth,
     argument: Option<&str>,
     peer: SocketAddr,
-) -> (AgapResult<Reply>, State) {
-    let (hash, user) = match super::login::argument_and_user("HASH", &pre_auth, argument) {
+) -> (AgapResult<Reply>, Transition) {
+    let (hash, user) = match super::login::argument_and_user("HASH", pre_auth, argument) {
         Ok(found) => found,
-        Err(error) => return (Err(error), State::PreAuth(pre_auth)),
+        Err(error) => return (Err(error), Transition::Stay),
     };
     // The session routes HASH here only for a hashed mechanism, offered only with a source.
     let (Proof::Digest(algorithm), Some(prefix), Some(source)) =
         (pre_auth.mechanism.proof(), pre_auth.prefix.as_deref(), gateway.credentials.as_ref().map(UsersFile::current))
     else {
-        return (Err(AgapError::internal("HASH without a hashed mechanism or a source")), State::NotAuthenticated);
+        return (Err(AgapError::internal("HASH without a hashed mechanism or a source")), Transition::Reset);
     };
     let password = source.password(&user);
     // An unknown user costs the same digest as a known one.

@@ -5,7 +5,7 @@
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath, FolderTree};
 use crate::ids;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// The selected folder, which must hold items.
 pub fn items_folder(selection: &Selection) -> AgapResult<&FolderEntry> {

@@ -11,7 +11,7 @@ use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
-use crate::session::{PreAuth, Selection, State};
+use crate::state::{PreAuth, Selection, Transition};
 
 /// The argument of PASS or HASH and the user named by USER: 510 without an argument, 512
 /// before USER.
@@ -34,25 +34,25 @@ pub async fn complete(
     dav: &Credentials,
     peer: SocketAddr,
     wrong_pair: &str,
-) -> (AgapResult<Reply>, State) {
+) -> (AgapResult<Reply>, Transition) {
     let user = imap.user().to_owned();
     let mail = match gateway.mail.login(imap).await {
         Ok(mail) => mail,
         Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
             return failed(gateway, peer, &user, wrong_pair).await;
         }
-        Err(error) => return (Err(error.into()), State::NotAuthenticated),
+        Err(error) => return (Err(error.into()), Transition::Reset),
     };
     let collections = match &gateway.collections {
         Some(backend) => match backend.open(dav).await {
             Ok(collections) => Some(collections),
-            Err(error) => return (Err(error.into()), State::NotAuthenticated),
+            Err(error) => return (Err(error.into()), Transition::Reset),
         },
         None => None,
     };
     let files = match crate::files::open(gateway, dav).await {
         Ok(files) => files,
-        Err(error) => return (Err(error), State::NotAuthenticated),
+        Err(error) => return (Err(error), Transition::Reset),
     };
     tracing::info!(%user, client = %peer.ip(), "logged in");
     let account = Account { user, mail, collections, files };
@@ -71,15 +71,20 @@ pub async fn complete(
         None => None,
     };
     match inbox {
-        Some(inbox) => (Ok(reply), State::Selected(account, Selection::of(inbox))),
-        None => (Ok(reply), State::NotSelected(account)),
+        Some(inbox) => (Ok(reply), Transition::LoggedIn(account, Some(Selection::of(inbox)))),
+        None => (Ok(reply), Transition::LoggedIn(account, None)),
     }
 }
 
 /// A wrong user/password or user/hash pair: counted against the client's address, answered
 /// (511) after the delay that count earns, back in the not-authenticated state. A failure that
 /// starts a ban is logged once; the ban itself is enforced at the next AUTH and welcome.
-pub async fn failed(gateway: &Gateway, peer: SocketAddr, user: &str, wrong_pair: &str) -> (AgapResult<Reply>, State) {
+pub async fn failed(
+    gateway: &Gateway,
+    peer: SocketAddr,
+    user: &str,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, Transition) {
     let verdict = gateway.limits.record_failure(peer.ip(), Instant::now());
     tracing::info!(%user, client = %peer.ip(), "login failed");
     if verdict.ban_started {
@@ -95,5 +100,5 @@ pub async fn failed(gateway: &Gateway, peer: SocketAddr, user: &str, wrong_pair:
         tracing::warn!(client = %peer.ip(), delay_ms = verdict.delay.as_millis(), "repeated failed logins: reply delayed");
         tokio::time::sleep(verdict.delay).await;
     }
-    (Err(AgapError::invalid(wrong_pair)), State::NotAuthenticated)
+    (Err(AgapError::invalid(wrong_pair)), Transition::Reset)
 }

@@ -1,4 +1,5 @@
-//! One handler per command, named after it; the routing tables for the authenticated states.
+//! One handler per command, named after it; the routing of the authenticated states to them
+//! (which commands a state accepts is `crate::state::accepts`, asked before these are).
 
 pub mod auth;
 pub mod capa;
@@ -44,15 +45,25 @@ use crate::codec::Reply;
 use crate::command::Verb;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::{Content, ContentKind, Selection, State};
+use crate::state::{Acceptance, Content, ContentKind, Selection, StateKind, Transition, accepts};
 
-/// What a command of the selected state did: finished, or asked for content (110).
+/// What a command of the selected state did: its reply and the move it asks for, and, after a
+/// 110 reply, the content the session collects and hands to `finish_content` (the state stays
+/// while it is).
 #[derive(Debug)]
-pub enum Dispatched {
-    /// The reply and the next state.
-    Done(AgapResult<Reply>, State),
-    /// A 110 reply; the content is collected by the session and handed to `finish_content`.
-    Collect(Reply, Box<Content>, State),
+pub struct Dispatched {
+    /// The reply.
+    pub result: AgapResult<Reply>,
+    /// The move.
+    pub transition: Transition,
+    /// Content to collect, after a 110 reply.
+    pub content: Option<Box<Content>>,
+}
+
+impl Dispatched {
+    fn done(result: AgapResult<Reply>, transition: Transition) -> Self {
+        Self { result, transition, content: None }
+    }
 }
 
 /// Completes a command after its content.
@@ -86,129 +97,114 @@ pub fn require_argument<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult
     argument.ok_or_else(|| AgapError::unknown_command(format!("{verb} needs an argument")))
 }
 
-/// Commands of the authenticated-selected state (6.4).
+/// Commands of the authenticated-selected state (6.4) that `accepts` let through.
 pub async fn dispatch_selected(
     gateway: &Gateway,
-    account: Account,
-    selection: Selection,
+    account: &Account,
+    selection: &Selection,
     verb: Verb,
     argument: Option<&str>,
 ) -> Dispatched {
     let is_filt = selection.folder.kind == crate::folder::FolderType::Filt;
     match verb {
         Verb::Find if is_filt => {
-            let result = filt::find(gateway, &account, &selection, argument).await;
-            return Dispatched::Done(result, State::Selected(account, selection));
+            return Dispatched::done(filt::find(gateway, account, selection, argument).await, Transition::Stay);
         }
         Verb::Retr if is_filt => {
-            let result = filt::retr(gateway, &account, &selection, argument).await;
-            return Dispatched::Done(result, State::Selected(account, selection));
+            return Dispatched::done(filt::retr(gateway, account, selection, argument).await, Transition::Stay);
         }
         _ => {}
     }
     let begun = match verb {
-        Verb::Find => Some(find::begin(gateway, &selection, argument)),
-        Verb::Ftag => Some(ftag::begin(gateway, &selection, argument)),
-        Verb::Fdel => Some(fdel::begin(gateway, &selection, argument)),
-        Verb::Fmov => Some(fmov::begin(gateway, &account, &selection, argument).await),
-        Verb::Fcpy => Some(fcpy::begin(gateway, &account, &selection, argument).await),
-        Verb::Stor => Some(stor::begin(gateway, &selection, argument).await),
+        Verb::Find => Some(find::begin(gateway, selection, argument)),
+        Verb::Ftag => Some(ftag::begin(gateway, selection, argument)),
+        Verb::Fdel => Some(fdel::begin(gateway, selection, argument)),
+        Verb::Fmov => Some(fmov::begin(gateway, account, selection, argument).await),
+        Verb::Fcpy => Some(fcpy::begin(gateway, account, selection, argument).await),
+        Verb::Stor => Some(stor::begin(gateway, selection, argument).await),
         _ => None,
     };
     if let Some(begun) = begun {
         return match begun {
-            Ok((reply, content)) => Dispatched::Collect(reply, Box::new(content), State::Selected(account, selection)),
-            Err(error) => Dispatched::Done(Err(error), State::Selected(account, selection)),
+            Ok((reply, content)) => {
+                Dispatched { result: Ok(reply), transition: Transition::Stay, content: Some(Box::new(content)) }
+            }
+            Err(error) => Dispatched::done(Err(error), Transition::Stay),
         };
     }
-    if verb == Verb::Suid {
-        return Dispatched::Done(suid::handle(&selection, argument), State::Selected(account, selection));
-    }
-    let (result, state) = dispatch_selected_simple(gateway, account, selection, verb, argument).await;
-    Dispatched::Done(result, state)
+    let (result, transition) = dispatch_selected_simple(gateway, account, selection, verb, argument).await;
+    Dispatched::done(result, transition)
 }
 
 async fn dispatch_selected_simple(
     gateway: &Gateway,
-    account: Account,
-    selection: Selection,
+    account: &Account,
+    selection: &Selection,
     verb: Verb,
     argument: Option<&str>,
-) -> (AgapResult<Reply>, State) {
+) -> (AgapResult<Reply>, Transition) {
     let selected = Some(&selection.path);
-    let item = &selection;
+    let item = selection;
     let item_result = match verb {
-        Verb::Retr => Some(retr::handle(gateway, &account, item, argument).await),
-        Verb::Gtag => Some(gtag::handle(gateway, &account, item, argument).await),
-        Verb::Stag => Some(stag::handle(gateway, &account, item, argument).await),
-        Verb::Dele => Some(dele::handle(gateway, &account, item, argument).await),
-        Verb::Datt => Some(datt::handle(gateway, &account, item, argument).await),
-        Verb::Copy => Some(copy::handle(gateway, &account, item, argument).await),
-        Verb::Move => Some(r#move::handle(gateway, &account, item, argument).await),
-        Verb::Cpyf => Some(cpyf::handle(gateway, &account, item, argument).await),
-        Verb::Movf => Some(movf::handle(gateway, &account, item, argument).await),
-        Verb::Spam => Some(spam::handle(gateway, &account, item, argument).await),
+        Verb::Suid => Some(suid::handle(selection, argument)),
+        Verb::Retr => Some(retr::handle(gateway, account, item, argument).await),
+        Verb::Gtag => Some(gtag::handle(gateway, account, item, argument).await),
+        Verb::Stag => Some(stag::handle(gateway, account, item, argument).await),
+        Verb::Dele => Some(dele::handle(gateway, account, item, argument).await),
+        Verb::Datt => Some(datt::handle(gateway, account, item, argument).await),
+        Verb::Copy => Some(copy::handle(gateway, account, item, argument).await),
+        Verb::Move => Some(r#move::handle(gateway, account, item, argument).await),
+        Verb::Cpyf => Some(cpyf::handle(gateway, account, item, argument).await),
+        Verb::Movf => Some(movf::handle(gateway, account, item, argument).await),
+        Verb::Spam => Some(spam::handle(gateway, account, item, argument).await),
         _ => None,
     };
     if let Some(result) = item_result {
-        return (result, State::Selected(account, selection));
+        return (result, Transition::Stay);
     }
     match verb {
-        Verb::Noop => (noop::handle(argument), State::Selected(account, selection)),
-        Verb::Exit => (exit::handle(argument), State::NotAuthenticated),
-        Verb::List => (list::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
-        Verb::Make => (make::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
-        Verb::Chng => (chng::handle(gateway, &account, selected, argument).await, State::Selected(account, selection)),
-        Verb::Stat => {
-            (stat::handle(gateway, &account, &selection.path, argument).await, State::Selected(account, selection))
-        }
+        Verb::Noop => (noop::handle(argument), Transition::Stay),
+        // Even with a stray argument: the account is dropped (as it always was).
+        Verb::Exit => (exit::handle(argument), Transition::Reset),
+        Verb::List => (list::handle(gateway, account, selected, argument).await, Transition::Stay),
+        Verb::Make => (make::handle(gateway, account, selected, argument).await, Transition::Stay),
+        Verb::Chng => (chng::handle(gateway, account, selected, argument).await, Transition::Stay),
+        Verb::Stat => (stat::handle(gateway, account, &selection.path, argument).await, Transition::Stay),
         Verb::Slct => slct::handle(gateway, account, Some(selection), argument).await,
-        Verb::Name => match name::handle(gateway, &account, &selection.path, argument).await {
-            Ok((reply, folder)) => (Ok(reply), State::Selected(account, Selection::of(folder))),
-            Err(error) => (Err(error), State::Selected(account, selection)),
+        Verb::Name => match name::handle(gateway, account, &selection.path, argument).await {
+            Ok((reply, folder)) => (Ok(reply), Transition::Select(Selection::of(folder))),
+            Err(error) => (Err(error), Transition::Stay),
         },
-        Verb::Delf => match delf::handle(gateway, &account, &selection.path, argument).await {
-            Ok(reply) => (Ok(reply), State::NotSelected(account)),
-            Err(error) => (Err(error), State::Selected(account, selection)),
+        Verb::Delf => match delf::handle(gateway, account, &selection.path, argument).await {
+            Ok(reply) => (Ok(reply), Transition::Deselect),
+            Err(error) => (Err(error), Transition::Stay),
         },
-        other => (Err(unsupported(other)), State::Selected(account, selection)),
+        other => (Err(refused(StateKind::Selected, other)), Transition::Stay),
     }
 }
 
-/// Commands of the not-selected state (6.5 plus the readings of docs/interpretations.md).
+/// Commands of the not-selected state (6.5 plus the readings of docs/interpretations.md) that
+/// `accepts` let through.
 pub async fn dispatch_not_selected(
     gateway: &Gateway,
-    account: Account,
+    account: &Account,
     verb: Verb,
     argument: Option<&str>,
-) -> (AgapResult<Reply>, State) {
+) -> (AgapResult<Reply>, Transition) {
     match verb {
-        Verb::List => (list::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
+        Verb::List => (list::handle(gateway, account, None, argument).await, Transition::Stay),
         Verb::Slct => slct::handle(gateway, account, None, argument).await,
-        // NOTSEL-CMDS: the section headings admit CHNG and MAKE here.
-        Verb::Make => (make::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
-        Verb::Chng => (chng::handle(gateway, &account, None, argument).await, State::NotSelected(account)),
-        // STAT-NOTSEL: Fig 134.
-        Verb::Stat => (Err(AgapError::out_of_order("SLCT: first select a folder")), State::NotSelected(account)),
-        // NOTSEL-511-510: Figs 78 and 139 answer 511 for DELF and SUID; NAME follows them.
-        Verb::Delf | Verb::Name | Verb::Suid => {
-            (Err(AgapError::invalid("Please select first a folder")), State::NotSelected(account))
-        }
-        // docs/interpretations.md, NOTSEL-CODE: everything else, item commands and NOOP included,
-        // is 510.
-        other => {
-            (Err(AgapError::unknown_command(format!("{other} needs a selected folder"))), State::NotSelected(account))
-        }
+        Verb::Make => (make::handle(gateway, account, None, argument).await, Transition::Stay),
+        Verb::Chng => (chng::handle(gateway, account, None, argument).await, Transition::Stay),
+        other => (Err(refused(StateKind::NotSelected, other)), Transition::Stay),
     }
 }
 
-fn unsupported(verb: Verb) -> AgapError {
-    match verb {
-        // Commands of other states (6.4 "other: 510"; docs/interpretations.md, AFTER-LOGIN for
-        // CAPA, STLS, SGZP).
-        Verb::Auth | Verb::Capa | Verb::User | Verb::Pass | Verb::Hash | Verb::Stls | Verb::Sgzp | Verb::Fsto => {
-            AgapError::unknown_command(format!("{verb} is not valid after login"))
-        }
-        _ => AgapError::unknown_command(format!("{verb} is not supported by this gateway")),
+/// The table's reply to a command no handler here takes (the session asks the table first, so
+/// this is only reached if the two disagree).
+fn refused(state: StateKind, verb: Verb) -> AgapError {
+    match accepts(state, verb) {
+        Acceptance::Refused(error) => error,
+        Acceptance::Accepted => AgapError::internal(format!("{verb} is accepted in {state:?} but has no handler")),
     }
 }

@@ -4,7 +4,7 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 use super::item::PathForm;
 use super::transfer::{Transfer, run};

@@ -7,18 +7,18 @@ use agap_adapter_api::Credentials;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
-use crate::session::{PreAuth, State};
+use crate::state::{PreAuth, Transition};
 
 /// Logs in upstream with the user's own password (see `login`).
 pub async fn handle(
     gateway: &Gateway,
-    pre_auth: PreAuth,
+    pre_auth: &PreAuth,
     argument: Option<&str>,
     peer: SocketAddr,
-) -> (AgapResult<Reply>, State) {
-    let (password, user) = match super::login::argument_and_user("PASS", &pre_auth, argument) {
+) -> (AgapResult<Reply>, Transition) {
+    let (password, user) = match super::login::argument_and_user("PASS", pre_auth, argument) {
         Ok(found) => found,
-        Err(error) => return (Err(error), State::PreAuth(pre_auth)),
+        Err(error) => return (Err(error), Transition::Stay),
     };
     let credentials = Credentials::new(user, password);
     super::login::complete(gateway, &credentials, &credentials, peer, "WRONG user/password pair").await

@@ -8,7 +8,7 @@ use crate::folder::FolderType;
 use crate::format::Element;
 use crate::format::part::PartPath;
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Sends a rendering or a part.
 pub async fn handle(

@@ -4,7 +4,7 @@
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::{Channel, Switch};
+use crate::state::{Channel, Switch};
 
 /// 200 and the switch to make; 200 alone when compression is on already (4.8); 510 when the
 /// configuration switched it off (Fig 47).

@@ -5,33 +5,27 @@ use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath};
 use crate::gateway::Gateway;
-use crate::session::{Selection, State};
+use crate::state::{Selection, Transition};
 
 /// Selects a folder; the root cannot be selected.
 pub async fn handle(
     gateway: &Gateway,
-    account: Account,
-    current: Option<Selection>,
+    account: &Account,
+    current: Option<&Selection>,
     argument: Option<&str>,
-) -> (AgapResult<Reply>, State) {
+) -> (AgapResult<Reply>, Transition) {
     let argument = match super::require_argument("SLCT", argument) {
         Ok(argument) => argument,
         // A command that was not understood changes nothing.
-        Err(error) => {
-            let state = match current {
-                Some(selection) => State::Selected(account, selection),
-                None => State::NotSelected(account),
-            };
-            return (Err(error), state);
-        }
+        Err(error) => return (Err(error), Transition::Stay),
     };
-    let base = current.as_ref().map(|selection| &selection.path);
-    match select(gateway, &account, base, argument).await {
+    let base = current.map(|selection| &selection.path);
+    match select(gateway, account, base, argument).await {
         Ok(folder) => {
             let reply = Reply::ok(format!("OK Selected {}", folder.path));
-            (Ok(reply), State::Selected(account, Selection::of(folder)))
+            (Ok(reply), Transition::Select(Selection::of(folder)))
         }
-        Err(error) => (Err(error), State::NotSelected(account)),
+        Err(error) => (Err(error), Transition::Deselect),
     }
 }
 

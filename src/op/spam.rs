@@ -7,7 +7,7 @@ use crate::codec::Reply;
 use crate::config::SpamReport;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 use super::transfer::{Transfer, run};
 

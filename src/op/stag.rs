@@ -6,7 +6,7 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Parses `ACTION TAG TAG=VALUE ...` (draft 4.2); the list may be empty (`= ` clears all tags).
 pub fn parse_tag_list(text: &str) -> AgapResult<TagChange> {

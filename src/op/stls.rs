@@ -4,7 +4,7 @@
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
-use crate::session::{Channel, Switch};
+use crate::state::{Channel, Switch};
 
 /// 200 and the switch to make; 200 alone inside TLS (4.9); 510 without a certificate (Fig 49).
 pub fn handle(gateway: &Gateway, channel: &Channel, argument: Option<&str>) -> AgapResult<(Reply, Option<Switch>)> {

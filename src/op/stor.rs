@@ -10,7 +10,7 @@ use crate::folder::FolderType;
 use crate::format::xml_reader::{parse_xml_keeping_encoding, parse_xml_within};
 use crate::gateway::Gateway;
 use crate::ids;
-use crate::session::{Content, ContentKind, Selection};
+use crate::state::{Content, ContentKind, Selection};
 
 /// Accepts STOR and asks for the item.
 pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {

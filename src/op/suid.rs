@@ -2,7 +2,7 @@
 
 use crate::codec::Reply;
 use crate::error::AgapResult;
-use crate::session::Selection;
+use crate::state::Selection;
 
 /// Reports the remembered UID, if any.
 pub fn handle(selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {

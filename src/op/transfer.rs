@@ -8,7 +8,7 @@ use crate::gateway::Gateway;
 use crate::ids;
 use crate::items::Chosen;
 pub use crate::items::Transfer;
-use crate::session::Selection;
+use crate::state::Selection;
 
 use super::item::{PathForm, check_source_allows, check_target_allows, destination, items_folder};
 

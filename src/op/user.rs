@@ -3,26 +3,26 @@
 use crate::auth::Proof;
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
-use crate::session::PreAuth;
+use crate::state::{PreAuth, Transition};
 
 /// Longest account name accepted; upstream servers have similar limits.
 const MAX_USER_LENGTH: usize = 256;
 
 /// Records the account name; a new USER replaces an earlier one. The reply asks for PASS or
 /// HASH as the mechanism proves the user (Figs 35, 58).
-pub fn handle(pre_auth: PreAuth, argument: Option<&str>) -> (AgapResult<Reply>, PreAuth) {
+pub fn handle(pre_auth: &PreAuth, argument: Option<&str>) -> (AgapResult<Reply>, Transition) {
     let user = match super::require_argument("USER", argument) {
         Ok(user) => user,
-        Err(error) => return (Err(error), pre_auth),
+        Err(error) => return (Err(error), Transition::Stay),
     };
     if user.chars().count() > MAX_USER_LENGTH || user.chars().any(char::is_control) || user.trim() != user {
-        return (Err(AgapError::invalid("INVALID username")), pre_auth);
+        return (Err(AgapError::invalid("INVALID username")), Transition::Stay);
     }
     let next = match pre_auth.mechanism.proof() {
         Proof::Password => "OK Send PASS",
         Proof::Digest(_) => "OK Send HASH",
     };
-    (Ok(Reply::ok(next)), PreAuth { user: Some(user.to_owned()), ..pre_auth })
+    (Ok(Reply::ok(next)), Transition::PreAuth(PreAuth { user: Some(user.to_owned()), ..pre_auth.clone() }))
 }
 
 #[cfg(test)]
@@ -36,19 +36,20 @@ mod tests {
 
     #[test]
     fn valid_names_are_kept_and_invalid_ones_refused() {
-        let (result, state) = handle(fresh(Mechanism::Plain), Some("alice@example.com"));
+        let (result, transition) = handle(&fresh(Mechanism::Plain), Some("alice@example.com"));
         assert_eq!(result.expect("accepted").text, "OK Send PASS");
+        let Transition::PreAuth(state) = transition else { panic!("{transition:?}") };
         assert_eq!(state.user.as_deref(), Some("alice@example.com"));
-        let (result, state) = handle(fresh(Mechanism::Plain), Some(" padded"));
+        let (result, transition) = handle(&fresh(Mechanism::Plain), Some(" padded"));
         assert_eq!(result.expect_err("padded").to_reply().code.number(), 511);
-        assert_eq!(state.user, None);
-        let (result, _) = handle(fresh(Mechanism::Plain), None);
+        assert!(matches!(transition, Transition::Stay));
+        let (result, _) = handle(&fresh(Mechanism::Plain), None);
         assert_eq!(result.expect_err("missing").to_reply().code.number(), 510);
     }
 
     #[test]
     fn hashed_mechanisms_ask_for_hash() {
-        let (result, _) = handle(fresh(Mechanism::Sha1), Some("alice"));
+        let (result, _) = handle(&fresh(Mechanism::Sha1), Some("alice"));
         assert_eq!(result.expect("accepted").text, "OK Send HASH");
     }
 }

@@ -1,25 +1,18 @@
-//! One AGAP connection's conversation (draft section 3): the state, and the one table that
-//! decides which commands each state accepts and with which code the others are refused
-//! (section 6 and the readings of docs/interpretations.md).
-
-mod channel;
-mod continuation;
-mod state;
+//! One AGAP connection's conversation (draft section 3): the state, the commands it reads,
+//! the table of `crate::state::accepts` asked before each command reaches its handler, and the
+//! transition the handler asks for applied afterwards.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use channel::Channel;
-pub use continuation::{Content, ContentKind};
-pub use state::{PreAuth, Selection, State};
-
-use crate::auth::Proof;
 use crate::codec::{Line, Reply};
 use crate::command::{Command, Verb, parse_command};
 use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
+pub use crate::state::Switch;
+use crate::state::{Acceptance, Channel, Content, State, StateKind, Transition, accepts};
 use crate::transport::Layers;
 
 /// What the connection must do after a line.
@@ -31,15 +24,6 @@ pub struct Step {
     pub close: bool,
     /// Put a layer on the connection after sending the reply (STLS, SGZP).
     pub switch: Option<Switch>,
-}
-
-/// A layer to put on the connection once the reply is out (draft 4.8, 4.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Switch {
-    /// TLS: the server side of a handshake follows the 200 line.
-    Tls,
-    /// gzip in both directions from the next byte on.
-    Gzip,
 }
 
 /// One client's session.
@@ -149,63 +133,55 @@ impl Session {
         }
         let gateway = Arc::clone(&self.gateway);
         let gateway = gateway.as_ref();
-        let state = std::mem::replace(&mut self.state, State::NotAuthenticated);
-        let (result, next) = match (state, verb) {
-            // 6.1 Not-authenticated
+        let kind = self.state.kind();
+        // What the table cannot know: the connection's layers and the client's failed logins.
+        if kind == StateKind::NotAuthenticated && verb == Verb::Auth && self.channel.auth_needs_tls(&gateway.config) {
+            return self
+                .reply(Err(AgapError::tls_required("AUTH needs an encrypted channel from a client on another host")));
+        }
+        // A ban that started after this connection was welcomed (failed logins elsewhere).
+        if matches!(kind, StateKind::NotAuthenticated | StateKind::PreAuthPassword | StateKind::PreAuthDigest)
+            && matches!(verb, Verb::Auth | Verb::User | Verb::Pass | Verb::Hash)
+            && gateway.limits.is_banned(self.channel.peer.ip(), Instant::now())
+        {
+            tracing::warn!(client = %self.channel.peer.ip(), "banned client tried to log in: closing");
+            return self.reply(Err(AgapError::banned("too many failed logins from your address, retry later")));
+        }
+        if let Acceptance::Refused(error) = accepts(kind, verb) {
+            return self.reply(Err(error));
+        }
+        match verb {
+            Verb::Stls => return self.switching(op::stls::handle(gateway, &self.channel, argument)),
+            Verb::Sgzp => return self.switching(op::sgzp::handle(gateway, &self.channel, argument)),
+            _ => {}
+        }
+        let peer = self.channel.peer;
+        let (result, transition) = match (&self.state, verb) {
             (State::NotAuthenticated, Verb::Capa) => {
-                (op::capa::handle(gateway, &self.channel, argument), State::NotAuthenticated)
-            }
-            (State::NotAuthenticated, Verb::Stls | Verb::Sgzp) => {
-                let handled = match verb {
-                    Verb::Stls => op::stls::handle(gateway, &self.channel, argument),
-                    _ => op::sgzp::handle(gateway, &self.channel, argument),
-                };
-                self.state = State::NotAuthenticated;
-                return self.switching(handled);
-            }
-            (State::NotAuthenticated, Verb::Auth) if self.channel.auth_needs_tls(&gateway.config) => (
-                Err(AgapError::tls_required("AUTH needs an encrypted channel from a client on another host")),
-                State::NotAuthenticated,
-            ),
-            // A ban that started after this connection was welcomed (failed logins elsewhere).
-            (
-                state @ (State::NotAuthenticated | State::PreAuth(_)),
-                Verb::Auth | Verb::User | Verb::Pass | Verb::Hash,
-            ) if gateway.limits.is_banned(self.channel.peer.ip(), Instant::now()) => {
-                tracing::warn!(client = %self.channel.peer.ip(), "banned client tried to log in: closing");
-                (Err(AgapError::banned("too many failed logins from your address, retry later")), state)
+                (op::capa::handle(gateway, &self.channel, argument), Transition::Stay)
             }
             (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(gateway, argument) {
-                Ok((reply, pre_auth)) => (Ok(reply), State::PreAuth(pre_auth)),
-                Err(error) => (Err(error), State::NotAuthenticated),
+                Ok((reply, pre_auth)) => (Ok(reply), Transition::PreAuth(pre_auth)),
+                Err(error) => (Err(error), Transition::Stay),
             },
-            // 6.2 and 6.3 Pre-authentication: USER for every mechanism; PASS after PLAIN, HASH
-            // after MD5 and SHA1 (the other one is "other: 510").
-            (State::PreAuth(pre_auth), Verb::User) => {
-                let (result, pre_auth) = op::user::handle(pre_auth, argument);
-                (result, State::PreAuth(pre_auth))
-            }
-            (State::PreAuth(pre_auth), Verb::Pass) if pre_auth.mechanism.proof() == Proof::Password => {
-                op::pass::handle(gateway, pre_auth, argument, self.channel.peer).await
-            }
-            (State::PreAuth(pre_auth), Verb::Hash) if matches!(pre_auth.mechanism.proof(), Proof::Digest(_)) => {
-                op::hash::handle(gateway, pre_auth, argument, self.channel.peer).await
-            }
-            // 6.4 / 6.5 Authenticated, selected or not
+            (State::PreAuth(pre_auth), Verb::User) => op::user::handle(pre_auth, argument),
+            (State::PreAuth(pre_auth), Verb::Pass) => op::pass::handle(gateway, pre_auth, argument, peer).await,
+            (State::PreAuth(pre_auth), Verb::Hash) => op::hash::handle(gateway, pre_auth, argument, peer).await,
             (State::Selected(account, selection), verb) => {
-                match op::dispatch_selected(gateway, account, selection, verb, argument).await {
-                    op::Dispatched::Done(result, state) => (result, state),
-                    op::Dispatched::Collect(reply, content, state) => {
-                        self.content = Some(*content);
-                        (Ok(reply), state)
-                    }
-                }
+                let dispatched = op::dispatch_selected(gateway, account, selection, verb, argument).await;
+                self.content = dispatched.content.map(|content| *content);
+                (dispatched.result, dispatched.transition)
             }
             (State::NotSelected(account), verb) => op::dispatch_not_selected(gateway, account, verb, argument).await,
-            // "other: 510" in every state
-            (state, verb) => (Err(AgapError::unknown_command(format!("{verb} is not valid in this state"))), state),
+            (_, verb) => (
+                Err(AgapError::internal(format!("{verb} is accepted in {kind:?} but has no handler"))),
+                Transition::Stay,
+            ),
         };
-        self.state = next;
+        if !matches!(transition, Transition::Stay) {
+            let state = std::mem::replace(&mut self.state, State::NotAuthenticated);
+            self.state = state.apply(transition);
+        }
         self.reply(result)
     }
 }

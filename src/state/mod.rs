@@ -1,7 +1,21 @@
-//! The states of draft section 3, each carrying its data.
+//! The states of draft section 3, each carrying its data; which commands each accepts
+//! (`table`); how a command moves between them (`transition`); what the session knows of its
+//! connection (`channel`) and of content after a 110 reply (`content`). Both the session and
+//! the command handlers (`op`) build on this module; neither imports the other's internals
+//! the other way round (the session calls `op`, `op` never calls the session).
+
+mod channel;
+mod content;
+mod table;
+mod transition;
+
+pub use channel::{Channel, Switch};
+pub use content::{Content, ContentKind};
+pub use table::{Acceptance, StateKind, accepts};
+pub use transition::Transition;
 
 use crate::account::Account;
-use crate::auth::Mechanism;
+use crate::auth::{Mechanism, Proof};
 use crate::folder::{FolderEntry, FolderPath};
 
 /// Between AUTH and a successful PASS or HASH.
@@ -46,4 +60,19 @@ pub enum State {
     NotSelected(Account),
     /// 3.3: logged in with a folder selected.
     Selected(Account, Selection),
+}
+
+impl State {
+    /// The state without its data, as the table of `accepts` knows it.
+    pub fn kind(&self) -> StateKind {
+        match self {
+            State::NotAuthenticated => StateKind::NotAuthenticated,
+            State::PreAuth(pre_auth) => match pre_auth.mechanism.proof() {
+                Proof::Password => StateKind::PreAuthPassword,
+                Proof::Digest(_) => StateKind::PreAuthDigest,
+            },
+            State::NotSelected(_) => StateKind::NotSelected,
+            State::Selected(..) => StateKind::Selected,
+        }
+    }
 }

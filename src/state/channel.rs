@@ -6,6 +6,15 @@ use std::net::SocketAddr;
 use crate::config::Config;
 use crate::transport::Layers;
 
+/// A layer to put on the connection once the reply is out (draft 4.8, 4.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// TLS: the server side of a handshake follows the 200 line.
+    Tls,
+    /// gzip in both directions from the next byte on.
+    Gzip,
+}
+
 /// The session's view of its connection.
 #[derive(Debug, Clone, Copy)]
 pub struct Channel {
