@@ -40,6 +40,8 @@ pub mod suid;
 pub mod transfer;
 pub mod user;
 
+pub use crate::command::arguments::{expect_no_argument, require_argument};
+
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::command::Verb;
@@ -81,20 +83,6 @@ pub async fn finish_content(
         ContentKind::Fmov(target) => fmov::finish(gateway, account, selection, &target, content.into_text()?).await,
         ContentKind::Fcpy(target) => fcpy::finish(gateway, account, selection, &target, content.into_text()?).await,
     }
-}
-
-/// Refuses an argument to a command that takes none (510: its syntax is wrong, draft 5.5.2).
-pub fn expect_no_argument(verb: &str, argument: Option<&str>) -> AgapResult<()> {
-    match argument {
-        None => Ok(()),
-        Some(_) => Err(AgapError::unknown_command(format!("{verb} takes no argument"))),
-    }
-}
-
-/// Requires an argument; its absence is 510 (draft Figs 43, 59, 106, 125;
-/// docs/interpretations.md, `NOARG-510-511`).
-pub fn require_argument<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<&'a str> {
-    argument.ok_or_else(|| AgapError::unknown_command(format!("{verb} needs an argument")))
 }
 
 /// Commands of the authenticated-selected state (6.4) that `accepts` let through.

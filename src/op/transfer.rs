@@ -3,7 +3,8 @@
 
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
-use crate::error::{AgapError, AgapResult};
+pub use crate::command::arguments::uid_and_destination;
+use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::items::Chosen;
@@ -51,13 +52,4 @@ pub async fn run(
             format!("OK {verb} completed (only {} from {} items)", transferred.done, transferred.asked),
         ),
     })
-}
-
-/// Splits `UID destination`.
-pub fn uid_and_destination<'a>(verb: &str, argument: Option<&'a str>) -> AgapResult<(u32, &'a str)> {
-    let arguments = super::item::uid_arguments(verb, argument)?;
-    if arguments.rest.is_empty() {
-        return Err(AgapError::invalid(format!("{verb} needs a UID and a destination")));
-    }
-    Ok((arguments.uid, arguments.rest))
 }

@@ -2,22 +2,16 @@
 
 use crate::auth::Proof;
 use crate::codec::Reply;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::state::{PreAuth, Transition};
-
-/// Longest account name accepted; upstream servers have similar limits.
-const MAX_USER_LENGTH: usize = 256;
 
 /// Records the account name; a new USER replaces an earlier one. The reply asks for PASS or
 /// HASH as the mechanism proves the user (Figs 35, 58).
 pub fn handle(pre_auth: &PreAuth, argument: Option<&str>) -> (AgapResult<Reply>, Transition) {
-    let user = match super::require_argument("USER", argument) {
+    let user = match crate::command::arguments::parse_user_name(argument) {
         Ok(user) => user,
         Err(error) => return (Err(error), Transition::Stay),
     };
-    if user.chars().count() > MAX_USER_LENGTH || user.chars().any(char::is_control) || user.trim() != user {
-        return (Err(AgapError::invalid("INVALID username")), Transition::Stay);
-    }
     let next = match pre_auth.mechanism.proof() {
         Proof::Password => "OK Send PASS",
         Proof::Digest(_) => "OK Send HASH",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::codec::{Line, Reply};
-use crate::command::{Command, Verb, parse_command};
+use crate::command::{CommandLine, Verb, parse_command};
 use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
@@ -125,8 +125,8 @@ impl Session {
         self.reply(result)
     }
 
-    async fn handle_command(&mut self, command: Command) -> Step {
-        let Command { verb, argument } = command;
+    async fn handle_command(&mut self, command: CommandLine) -> Step {
+        let CommandLine { verb, argument } = command;
         let argument = argument.as_deref();
         if verb == Verb::Quit {
             return Step { reply: Some(Reply::ok("OK Bye")), close: true, switch: None };

@@ -1,6 +1,11 @@
 //! Parsing a command line (draft 4.1): a 4-letter name matched case-insensitively, then
 //! optionally one space and the argument text.
 
+pub mod arguments;
+mod typed;
+
+pub use typed::{Command, ParseError};
+
 use crate::error::{AgapError, AgapResult};
 
 /// Every command name of the draft.
@@ -104,7 +109,8 @@ impl Verb {
         }
     }
 
-    fn parse(name: &str) -> Option<Verb> {
+    /// The verb named `name` in any case.
+    pub fn parse(name: &str) -> Option<Verb> {
         use Verb::*;
         Some(match name.to_ascii_uppercase().as_str() {
             "AUTH" => Auth,
@@ -148,9 +154,9 @@ impl Verb {
     }
 }
 
-/// One parsed command line.
+/// One command line split into its name and argument text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub struct CommandLine {
     /// Which command.
     pub verb: Verb,
     /// Everything after the first space, verbatim (passwords may contain spaces); `None` when
@@ -159,7 +165,7 @@ pub struct Command {
 }
 
 /// Parses a line; an unknown name is 510.
-pub fn parse_command(line: &str) -> AgapResult<Command> {
+pub fn parse_command(line: &str) -> AgapResult<CommandLine> {
     let (name, argument) = match line.split_once(' ') {
         Some((name, rest)) => (name, Some(rest)),
         None => (line, None),
@@ -168,7 +174,7 @@ pub fn parse_command(line: &str) -> AgapResult<Command> {
         let shown: String = name.chars().take(16).collect();
         AgapError::unknown_command(if shown.is_empty() { "empty line".to_owned() } else { shown })
     })?;
-    Ok(Command { verb, argument: argument.filter(|a| !a.is_empty()).map(str::to_owned) })
+    Ok(CommandLine { verb, argument: argument.filter(|a| !a.is_empty()).map(str::to_owned) })
 }
 
 #[cfg(test)]
@@ -180,7 +186,7 @@ mod tests {
         let command = parse_command("pass my secret  pass").expect("valid");
         assert_eq!(command.verb, Verb::Pass);
         assert_eq!(command.argument.as_deref(), Some("my secret  pass"));
-        assert_eq!(parse_command("NoOp").expect("valid"), Command { verb: Verb::Noop, argument: None });
+        assert_eq!(parse_command("NoOp").expect("valid"), CommandLine { verb: Verb::Noop, argument: None });
         assert_eq!(parse_command("NOOP ").expect("valid").argument, None);
     }
 
