@@ -125,4 +125,13 @@ mod tests {
             assert_eq!(parse_tag_list(bad).expect_err(bad).to_reply().code.number(), 511, "{bad:?}");
         }
     }
+
+    #[test]
+    fn user_names_are_bounded_and_unpadded() {
+        assert_eq!(parse_user_name(Some("alice@example.com")).expect("valid"), "alice@example.com");
+        for bad in [" padded", "trailing ", "tab\there", &"x".repeat(257)] {
+            assert_eq!(parse_user_name(Some(bad)).expect_err(bad).to_reply().code.number(), 511, "{bad:?}");
+        }
+        assert_eq!(parse_user_name(None).expect_err("missing").to_reply().code.number(), 510);
+    }
 }

@@ -148,6 +148,48 @@ pub enum TimeUnit {
 }
 
 impl Command {
+    /// The command's name.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Command::Auth { .. } => Verb::Auth,
+            Command::Capa => Verb::Capa,
+            Command::Chng { .. } => Verb::Chng,
+            Command::Copy { .. } => Verb::Copy,
+            Command::Cpyf { .. } => Verb::Cpyf,
+            Command::Datt { .. } => Verb::Datt,
+            Command::Dele { .. } => Verb::Dele,
+            Command::Delf => Verb::Delf,
+            Command::Exit => Verb::Exit,
+            Command::Fcpy { .. } => Verb::Fcpy,
+            Command::Fdel => Verb::Fdel,
+            Command::Find => Verb::Find,
+            Command::Fmov { .. } => Verb::Fmov,
+            Command::Fsto { .. } => Verb::Fsto,
+            Command::Ftag { .. } => Verb::Ftag,
+            Command::Gtag { .. } => Verb::Gtag,
+            Command::Hash { .. } => Verb::Hash,
+            Command::List { .. } => Verb::List,
+            Command::Make { .. } => Verb::Make,
+            Command::Move { .. } => Verb::Move,
+            Command::Movf { .. } => Verb::Movf,
+            Command::Name { .. } => Verb::Name,
+            Command::Noop => Verb::Noop,
+            Command::Pass { .. } => Verb::Pass,
+            Command::Pnfo { .. } => Verb::Pnfo,
+            Command::Quit => Verb::Quit,
+            Command::Retr { .. } => Verb::Retr,
+            Command::Sgzp => Verb::Sgzp,
+            Command::Slct { .. } => Verb::Slct,
+            Command::Spam { .. } => Verb::Spam,
+            Command::Stag { .. } => Verb::Stag,
+            Command::Stat => Verb::Stat,
+            Command::Stls => Verb::Stls,
+            Command::Stor => Verb::Stor,
+            Command::Suid => Verb::Suid,
+            Command::User { .. } => Verb::User,
+        }
+    }
+
     /// Parses a whole line: the name (510 when unknown), then its arguments.
     pub fn parse(line: &str) -> Result<Command, ParseError> {
         let line = parse_command(line)?;
@@ -412,7 +454,8 @@ mod tests {
                 Verb::Pass | Verb::Hash | Verb::User => Some("x"),
                 _ => None,
             };
-            assert!(Command::with_arguments(verb, argument).is_ok(), "{verb} {argument:?}");
+            let command = Command::with_arguments(verb, argument).unwrap_or_else(|error| panic!("{verb}: {error}"));
+            assert_eq!(command.verb(), verb);
         }
     }
 }

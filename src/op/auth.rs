@@ -1,15 +1,14 @@
 //! AUTH mechanism (draft 4.6): enters the pre-authentication state. MD5 and SHA1 first send
 //! the prefix of the hash as a `.` line (Figs 35, 36), then the 200 line.
 
-use crate::auth::{Proof, new_prefix};
+use crate::auth::{Mechanism, Proof, new_prefix};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
 use crate::state::PreAuth;
 
 /// Accepts a mechanism this gateway offers; anything else, known to the draft or not, is 511.
-pub fn handle(gateway: &Gateway, argument: Option<&str>) -> AgapResult<(Reply, PreAuth)> {
-    let mechanism = crate::command::arguments::parse_mechanism(argument)?;
+pub fn handle(gateway: &Gateway, mechanism: Mechanism) -> AgapResult<(Reply, PreAuth)> {
     if let Some(reason) = gateway.mechanism_refusal(mechanism) {
         return Err(AgapError::invalid(format!("UNSUPPORTED method {}: {reason}", mechanism.name())));
     }

@@ -11,8 +11,7 @@ use crate::gateway::Gateway;
 use crate::state::Channel;
 
 /// Lists the capabilities.
-pub fn handle(gateway: &Gateway, channel: &Channel, argument: Option<&str>) -> AgapResult<Reply> {
-    super::expect_no_argument("CAPA", argument)?;
+pub fn handle(gateway: &Gateway, channel: &Channel) -> AgapResult<Reply> {
     Ok(Reply::ok("OK CAPA completed").with_lines(capabilities(gateway, channel)))
 }
 

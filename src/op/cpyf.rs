@@ -14,8 +14,7 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    destination: &str,
 ) -> AgapResult<Reply> {
-    let destination = super::require_argument("CPYF", argument)?;
     run(gateway, account, selection, None, destination, Transfer::Copy, PathForm::Absolute).await
 }

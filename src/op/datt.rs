@@ -18,14 +18,9 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    uid: u32,
+    number: usize,
 ) -> AgapResult<Reply> {
-    let super::item::UidArguments { uid, rest: number_text } = super::item::uid_arguments("DATT", argument)?;
-    let number: usize = number_text
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| AgapError::invalid(format!("INVALID Attachment number {number_text:?}")))?;
     let folder = super::item::message_folder(selection)?.clone();
     super::item::check_source_allows(&folder, "READ-ONLY")?;
     let messages = Messages::of(gateway, account, &folder).await?;

@@ -8,14 +8,7 @@ use crate::gateway::Gateway;
 use crate::state::Selection;
 
 /// Deletes one item for good.
-pub async fn handle(
-    gateway: &Gateway,
-    account: &Account,
-    selection: &Selection,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
-    let argument = super::require_argument("DELE", argument)?;
-    let uid = super::item::parse_uid(argument)?;
+pub async fn handle(gateway: &Gateway, account: &Account, selection: &Selection, uid: u32) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     super::item::check_source_allows(folder, "NO-DELETE")?;
     let what = crate::items::open(gateway, account, folder).await?.delete(uid).await?;

@@ -12,13 +12,7 @@ use crate::folder::{FolderEntry, FolderPath, upstream_key};
 use crate::gateway::Gateway;
 
 /// Deletes the selected folder; the session then has no folder selected.
-pub async fn handle(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
-    super::expect_no_argument("DELF", argument)?;
+pub async fn handle(gateway: &Gateway, account: &Account, selected: &FolderPath) -> AgapResult<Reply> {
     let tree = account.tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
     if entry.is_reserved() {

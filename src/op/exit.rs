@@ -4,7 +4,6 @@ use crate::codec::Reply;
 use crate::error::AgapResult;
 
 /// Acknowledges; the session drops the account.
-pub fn handle(argument: Option<&str>) -> AgapResult<Reply> {
-    super::expect_no_argument("EXIT", argument)?;
+pub fn handle() -> AgapResult<Reply> {
     Ok(Reply::ok("OK EXIT completed"))
 }

@@ -14,10 +14,9 @@ pub async fn begin(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    destination: &str,
 ) -> AgapResult<(Reply, Content)> {
-    let target =
-        super::fmov::checked_destination(gateway, account, selection, argument, "FCPY", Transfer::Copy).await?;
+    let target = super::fmov::checked_destination(gateway, account, selection, destination, Transfer::Copy).await?;
     Ok(super::filtered::ask_for_filter(gateway, ContentKind::Fcpy(target)))
 }
 

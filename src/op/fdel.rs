@@ -9,8 +9,7 @@ use crate::gateway::Gateway;
 use crate::state::{Content, ContentKind, Selection};
 
 /// Checks the folder, then asks for the filter.
-pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
-    super::expect_no_argument("FDEL", argument)?;
+pub fn begin(gateway: &Gateway, selection: &Selection) -> AgapResult<(Reply, Content)> {
     let folder = super::item::items_folder(selection)?;
     super::item::check_source_allows(folder, "NO-DELETE")?;
     Ok(super::filtered::ask_for_filter(gateway, ContentKind::Fdel))

@@ -60,13 +60,7 @@ async fn matches(gateway: &Gateway, account: &Account, folder: &FolderEntry) -> 
 }
 
 /// FIND in a FILT folder.
-pub async fn find(
-    gateway: &Gateway,
-    account: &Account,
-    selection: &Selection,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
-    super::expect_no_argument("FIND", argument)?;
+pub async fn find(gateway: &Gateway, account: &Account, selection: &Selection) -> AgapResult<Reply> {
     let found = matches(gateway, account, &selection.folder).await?;
     let lines: Vec<String> = found.iter().map(|(uid, path)| format!("{uid} {path}")).collect();
     Ok(Reply::ok(format!("OK FIND completed {}", super::filtered::matches_text(lines.len()))).with_lines(lines))

@@ -9,8 +9,7 @@ use crate::ids;
 use crate::state::{Content, ContentKind, Selection};
 
 /// Accepts FIND and asks for the filter.
-pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
-    super::expect_no_argument("FIND", argument)?;
+pub fn begin(gateway: &Gateway, selection: &Selection) -> AgapResult<(Reply, Content)> {
     super::item::items_folder(selection)?;
     Ok(super::filtered::ask_for_filter(gateway, ContentKind::Find))
 }

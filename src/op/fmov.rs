@@ -15,9 +15,9 @@ pub async fn begin(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    destination: &str,
 ) -> AgapResult<(Reply, Content)> {
-    let target = checked_destination(gateway, account, selection, argument, "FMOV", Transfer::Move).await?;
+    let target = checked_destination(gateway, account, selection, destination, Transfer::Move).await?;
     Ok(super::filtered::ask_for_filter(gateway, ContentKind::Fmov(target)))
 }
 
@@ -26,11 +26,9 @@ pub async fn checked_destination(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
-    verb: &str,
+    destination: &str,
     transfer: Transfer,
 ) -> AgapResult<FolderEntry> {
-    let destination = super::require_argument(verb, argument)?;
     let source = super::item::items_folder(selection)?;
     super::item::check_source_allows(source, transfer.forbidding_tag())?;
     let tree = account.tree(gateway).await?;

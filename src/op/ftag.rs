@@ -10,10 +10,7 @@ use crate::gateway::Gateway;
 use crate::state::{Content, ContentKind, Selection};
 
 /// Checks the tag list and the folder, then asks for the filter.
-pub fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
-    // 6.4 lists only 510 for FTAG without arguments (docs/interpretations.md, NOARG-510-511).
-    let list = super::require_argument("FTAG", argument)?;
-    let change = super::stag::parse_tag_list(list)?;
+pub fn begin(gateway: &Gateway, selection: &Selection, change: TagChange) -> AgapResult<(Reply, Content)> {
     let folder = super::item::items_folder(selection)?;
     super::item::check_source_allows(folder, "READ-ONLY")?;
     Ok(super::filtered::ask_for_filter(gateway, ContentKind::Ftag(change)))

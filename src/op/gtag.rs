@@ -7,14 +7,7 @@ use crate::gateway::Gateway;
 use crate::state::Selection;
 
 /// Lists the tags of one item.
-pub async fn handle(
-    gateway: &Gateway,
-    account: &Account,
-    selection: &Selection,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
-    let argument = super::require_argument("GTAG", argument)?;
-    let uid = super::item::parse_uid(argument)?;
+pub async fn handle(gateway: &Gateway, account: &Account, selection: &Selection, uid: u32) -> AgapResult<Reply> {
     let folder = super::item::items_folder(selection)?;
     let tags = crate::items::open(gateway, account, folder).await?.tags(uid).await?;
     Ok(Reply::ok("OK GTAG completed").with_lines(tags.iter().map(ToString::to_string).collect()))

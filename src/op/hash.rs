@@ -16,10 +16,10 @@ const WRONG_PAIR: &str = "WRONG user/hash pair";
 pub async fn handle(
     gateway: &Gateway,
     pre_auth: &PreAuth,
-    argument: Option<&str>,
+    hash: &str,
     peer: SocketAddr,
 ) -> (AgapResult<Reply>, Transition) {
-    let (hash, user) = match super::login::argument_and_user("HASH", pre_auth, argument) {
+    let user = match super::login::user_of(pre_auth) {
         Ok(found) => found,
         Err(error) => return (Err(error), Transition::Stay),
     };

@@ -1,8 +1,7 @@
-//! What the item commands share: the selected folder must hold items, UIDs have AGAP syntax and
-//! name an upstream message, destinations exist, have the same type and allow the operation
+//! What the item commands share: the selected folder must hold items, UIDs name an upstream
+//! item (their syntax is `crate::command::arguments`), destinations exist, have the same type and allow the operation
 //! (folder tags of draft 2.10.2).
 
-pub use crate::command::arguments::{UidArguments, parse_uid, uid_arguments};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath, FolderTree};
 use crate::state::Selection;

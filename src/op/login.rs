@@ -13,16 +13,9 @@ use crate::folder::FolderPath;
 use crate::gateway::Gateway;
 use crate::state::{PreAuth, Selection, Transition};
 
-/// The argument of PASS or HASH and the user named by USER: 510 without an argument, 512
-/// before USER.
-pub fn argument_and_user<'a>(
-    verb: &str,
-    pre_auth: &PreAuth,
-    argument: Option<&'a str>,
-) -> AgapResult<(&'a str, String)> {
-    let argument = super::require_argument(verb, argument)?;
-    let user = pre_auth.user.clone().ok_or_else(|| AgapError::out_of_order("USER"))?;
-    Ok((argument, user))
+/// The user named by USER, which PASS and HASH need: 512 before USER.
+pub fn user_of(pre_auth: &PreAuth) -> AgapResult<String> {
+    pre_auth.user.clone().ok_or_else(|| AgapError::out_of_order("USER"))
 }
 
 /// Logs in to the mail backend with `imap` and to the collection backend with `dav`, then

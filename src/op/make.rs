@@ -14,11 +14,9 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selected: Option<&FolderPath>,
-    argument: Option<&str>,
+    type_name: &str,
+    path: &str,
 ) -> AgapResult<Reply> {
-    let argument = super::require_argument("MAKE", argument)?;
-    // docs/interpretations.md, MAKE-ONE-ARG: MAKE with one argument is 511 (Fig 107).
-    let (type_name, path) = argument.split_once(' ').ok_or_else(|| AgapError::invalid("Missing folder name"))?;
     let kind: FolderType =
         type_name.parse().map_err(|()| AgapError::invalid(format!("Unknown folder type {type_name}")))?;
     if !gateway.creatable_types().contains(&kind) {

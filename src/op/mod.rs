@@ -40,11 +40,9 @@ pub mod suid;
 pub mod transfer;
 pub mod user;
 
-pub use crate::command::arguments::{expect_no_argument, require_argument};
-
 use crate::account::Account;
 use crate::codec::Reply;
-use crate::command::Verb;
+use crate::command::{Command, Verb};
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
 use crate::state::{Acceptance, Content, ContentKind, Selection, StateKind, Transition, accepts};
@@ -90,85 +88,80 @@ pub async fn dispatch_selected(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    verb: Verb,
-    argument: Option<&str>,
+    command: &Command,
 ) -> Dispatched {
     let is_filt = selection.folder.kind == crate::folder::FolderType::Filt;
-    match verb {
-        Verb::Find if is_filt => {
-            return Dispatched::done(filt::find(gateway, account, selection, argument).await, Transition::Stay);
+    let begun = match command {
+        Command::Find if is_filt => {
+            return Dispatched::done(filt::find(gateway, account, selection).await, Transition::Stay);
         }
-        Verb::Retr if is_filt => {
-            return Dispatched::done(filt::retr(gateway, account, selection, argument).await, Transition::Stay);
+        Command::Retr { argument } if is_filt => {
+            return Dispatched::done(
+                filt::retr(gateway, account, selection, argument.as_deref()).await,
+                Transition::Stay,
+            );
         }
-        _ => {}
-    }
-    let begun = match verb {
-        Verb::Find => Some(find::begin(gateway, selection, argument)),
-        Verb::Ftag => Some(ftag::begin(gateway, selection, argument)),
-        Verb::Fdel => Some(fdel::begin(gateway, selection, argument)),
-        Verb::Fmov => Some(fmov::begin(gateway, account, selection, argument).await),
-        Verb::Fcpy => Some(fcpy::begin(gateway, account, selection, argument).await),
-        Verb::Stor => Some(stor::begin(gateway, selection, argument).await),
-        _ => None,
+        Command::Find => find::begin(gateway, selection),
+        Command::Ftag { change } => ftag::begin(gateway, selection, change.clone()),
+        Command::Fdel => fdel::begin(gateway, selection),
+        Command::Fmov { destination } => fmov::begin(gateway, account, selection, destination).await,
+        Command::Fcpy { destination } => fcpy::begin(gateway, account, selection, destination).await,
+        Command::Stor => stor::begin(gateway, selection).await,
+        _ => {
+            let (result, transition) = dispatch_selected_simple(gateway, account, selection, command).await;
+            return Dispatched::done(result, transition);
+        }
     };
-    if let Some(begun) = begun {
-        return match begun {
-            Ok((reply, content)) => {
-                Dispatched { result: Ok(reply), transition: Transition::Stay, content: Some(Box::new(content)) }
-            }
-            Err(error) => Dispatched::done(Err(error), Transition::Stay),
-        };
+    match begun {
+        Ok((reply, content)) => {
+            Dispatched { result: Ok(reply), transition: Transition::Stay, content: Some(Box::new(content)) }
+        }
+        Err(error) => Dispatched::done(Err(error), Transition::Stay),
     }
-    let (result, transition) = dispatch_selected_simple(gateway, account, selection, verb, argument).await;
-    Dispatched::done(result, transition)
 }
 
 async fn dispatch_selected_simple(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    verb: Verb,
-    argument: Option<&str>,
+    command: &Command,
 ) -> (AgapResult<Reply>, Transition) {
     let selected = Some(&selection.path);
     let item = selection;
-    let item_result = match verb {
-        Verb::Suid => Some(suid::handle(selection, argument)),
-        Verb::Retr => Some(retr::handle(gateway, account, item, argument).await),
-        Verb::Gtag => Some(gtag::handle(gateway, account, item, argument).await),
-        Verb::Stag => Some(stag::handle(gateway, account, item, argument).await),
-        Verb::Dele => Some(dele::handle(gateway, account, item, argument).await),
-        Verb::Datt => Some(datt::handle(gateway, account, item, argument).await),
-        Verb::Copy => Some(copy::handle(gateway, account, item, argument).await),
-        Verb::Move => Some(r#move::handle(gateway, account, item, argument).await),
-        Verb::Cpyf => Some(cpyf::handle(gateway, account, item, argument).await),
-        Verb::Movf => Some(movf::handle(gateway, account, item, argument).await),
-        Verb::Spam => Some(spam::handle(gateway, account, item, argument).await),
-        _ => None,
+    let result = match command {
+        Command::Suid => suid::handle(selection),
+        Command::Retr { argument } => retr::handle(gateway, account, item, argument.as_deref()).await,
+        Command::Gtag { uid } => gtag::handle(gateway, account, item, *uid).await,
+        Command::Stag { uid, change } => stag::handle(gateway, account, item, *uid, change).await,
+        Command::Dele { uid } => dele::handle(gateway, account, item, *uid).await,
+        Command::Datt { uid, attachment } => datt::handle(gateway, account, item, *uid, *attachment).await,
+        Command::Copy { uid, destination } => copy::handle(gateway, account, item, *uid, destination).await,
+        Command::Move { uid, destination } => r#move::handle(gateway, account, item, *uid, destination).await,
+        Command::Cpyf { destination } => cpyf::handle(gateway, account, item, destination).await,
+        Command::Movf { destination } => movf::handle(gateway, account, item, destination).await,
+        Command::Spam { uid, reason } => spam::handle(gateway, account, item, *uid, reason).await,
+        Command::Noop => noop::handle(),
+        Command::Exit => return (exit::handle(), Transition::Reset),
+        Command::List { pattern } => list::handle(gateway, account, selected, pattern.as_deref()).await,
+        Command::Make { folder_type, path } => make::handle(gateway, account, selected, folder_type, path).await,
+        Command::Chng { path } => chng::handle(gateway, account, selected, path.as_deref()).await,
+        Command::Stat => stat::handle(gateway, account, &selection.path).await,
+        Command::Slct { path } => return slct::handle(gateway, account, Some(selection), path).await,
+        Command::Name { new_name } => {
+            return match name::handle(gateway, account, &selection.path, new_name).await {
+                Ok((reply, folder)) => (Ok(reply), Transition::Select(Selection::of(folder))),
+                Err(error) => (Err(error), Transition::Stay),
+            };
+        }
+        Command::Delf => {
+            return match delf::handle(gateway, account, &selection.path).await {
+                Ok(reply) => (Ok(reply), Transition::Deselect),
+                Err(error) => (Err(error), Transition::Stay),
+            };
+        }
+        other => Err(refused(StateKind::Selected, other.verb())),
     };
-    if let Some(result) = item_result {
-        return (result, Transition::Stay);
-    }
-    match verb {
-        Verb::Noop => (noop::handle(argument), Transition::Stay),
-        // Even with a stray argument: the account is dropped (as it always was).
-        Verb::Exit => (exit::handle(argument), Transition::Reset),
-        Verb::List => (list::handle(gateway, account, selected, argument).await, Transition::Stay),
-        Verb::Make => (make::handle(gateway, account, selected, argument).await, Transition::Stay),
-        Verb::Chng => (chng::handle(gateway, account, selected, argument).await, Transition::Stay),
-        Verb::Stat => (stat::handle(gateway, account, &selection.path, argument).await, Transition::Stay),
-        Verb::Slct => slct::handle(gateway, account, Some(selection), argument).await,
-        Verb::Name => match name::handle(gateway, account, &selection.path, argument).await {
-            Ok((reply, folder)) => (Ok(reply), Transition::Select(Selection::of(folder))),
-            Err(error) => (Err(error), Transition::Stay),
-        },
-        Verb::Delf => match delf::handle(gateway, account, &selection.path, argument).await {
-            Ok(reply) => (Ok(reply), Transition::Deselect),
-            Err(error) => (Err(error), Transition::Stay),
-        },
-        other => (Err(refused(StateKind::Selected, other)), Transition::Stay),
-    }
+    (result, Transition::Stay)
 }
 
 /// Commands of the not-selected state (6.5 plus the readings of docs/interpretations.md) that
@@ -176,15 +169,16 @@ async fn dispatch_selected_simple(
 pub async fn dispatch_not_selected(
     gateway: &Gateway,
     account: &Account,
-    verb: Verb,
-    argument: Option<&str>,
+    command: &Command,
 ) -> (AgapResult<Reply>, Transition) {
-    match verb {
-        Verb::List => (list::handle(gateway, account, None, argument).await, Transition::Stay),
-        Verb::Slct => slct::handle(gateway, account, None, argument).await,
-        Verb::Make => (make::handle(gateway, account, None, argument).await, Transition::Stay),
-        Verb::Chng => (chng::handle(gateway, account, None, argument).await, Transition::Stay),
-        other => (Err(refused(StateKind::NotSelected, other)), Transition::Stay),
+    match command {
+        Command::List { pattern } => (list::handle(gateway, account, None, pattern.as_deref()).await, Transition::Stay),
+        Command::Slct { path } => slct::handle(gateway, account, None, path).await,
+        Command::Make { folder_type, path } => {
+            (make::handle(gateway, account, None, folder_type, path).await, Transition::Stay)
+        }
+        Command::Chng { path } => (chng::handle(gateway, account, None, path.as_deref()).await, Transition::Stay),
+        other => (Err(refused(StateKind::NotSelected, other.verb())), Transition::Stay),
     }
 }
 

@@ -7,15 +7,15 @@ use crate::gateway::Gateway;
 use crate::state::Selection;
 
 use super::item::PathForm;
-use super::transfer::{Transfer, run, uid_and_destination};
+use super::transfer::{Transfer, run};
 
 /// Moves one item (IMAP MOVE where offered).
 pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    uid: u32,
+    destination: &str,
 ) -> AgapResult<Reply> {
-    let (uid, destination) = uid_and_destination("MOVE", argument)?;
     run(gateway, account, selection, Some(uid), destination, Transfer::Move, PathForm::AbsoluteOrRelative).await
 }

@@ -14,8 +14,7 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    destination: &str,
 ) -> AgapResult<Reply> {
-    let destination = super::require_argument("MOVF", argument)?;
     run(gateway, account, selection, None, destination, Transfer::Move, PathForm::Absolute).await
 }

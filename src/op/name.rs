@@ -11,9 +11,8 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selected: &FolderPath,
-    argument: Option<&str>,
+    new_name: &str,
 ) -> AgapResult<(Reply, FolderEntry)> {
-    let new_name = super::require_argument("NAME", argument)?;
     if new_name.contains('/') {
         return Err(AgapError::invalid("The argument must not be a path"));
     }

@@ -4,7 +4,6 @@ use crate::codec::Reply;
 use crate::error::AgapResult;
 
 /// Does nothing.
-pub fn handle(argument: Option<&str>) -> AgapResult<Reply> {
-    super::expect_no_argument("NOOP", argument)?;
+pub fn handle() -> AgapResult<Reply> {
     Ok(Reply::ok("OK NOOP completed"))
 }

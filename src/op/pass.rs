@@ -13,10 +13,10 @@ use crate::state::{PreAuth, Transition};
 pub async fn handle(
     gateway: &Gateway,
     pre_auth: &PreAuth,
-    argument: Option<&str>,
+    password: &str,
     peer: SocketAddr,
 ) -> (AgapResult<Reply>, Transition) {
-    let (password, user) = match super::login::argument_and_user("PASS", pre_auth, argument) {
+    let user = match super::login::user_of(pre_auth) {
         Ok(found) => found,
         Err(error) => return (Err(error), Transition::Stay),
     };

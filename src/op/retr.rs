@@ -3,6 +3,7 @@
 
 use crate::account::Account;
 use crate::codec::Reply;
+use crate::command::arguments::{UidArguments, uid_arguments};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
 use crate::format::Element;
@@ -20,7 +21,7 @@ pub async fn handle(
     if argument.is_none() {
         return Err(AgapError::unknown_command("RETR needs a UID (only FILT folders do not)"));
     }
-    let super::item::UidArguments { uid, rest } = super::item::uid_arguments("RETR", argument)?;
+    let UidArguments { uid, rest } = uid_arguments("RETR", argument)?;
     let folder = super::item::items_folder(selection)?;
     // Each data line gets a dot and an LF: 1024 characters in all (draft 2.2).
     let max_chars = gateway.config.server.max_line_length.saturating_sub(2);

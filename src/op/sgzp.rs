@@ -8,8 +8,7 @@ use crate::state::{Channel, Switch};
 
 /// 200 and the switch to make; 200 alone when compression is on already (4.8); 510 when the
 /// configuration switched it off (Fig 47).
-pub fn handle(gateway: &Gateway, channel: &Channel, argument: Option<&str>) -> AgapResult<(Reply, Option<Switch>)> {
-    super::expect_no_argument("SGZP", argument)?;
+pub fn handle(gateway: &Gateway, channel: &Channel) -> AgapResult<(Reply, Option<Switch>)> {
     if channel.layers.gzip {
         return Ok((Reply::ok("OK Using GZIP"), None));
     }

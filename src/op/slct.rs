@@ -12,13 +12,8 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     current: Option<&Selection>,
-    argument: Option<&str>,
+    argument: &str,
 ) -> (AgapResult<Reply>, Transition) {
-    let argument = match super::require_argument("SLCT", argument) {
-        Ok(argument) => argument,
-        // A command that was not understood changes nothing.
-        Err(error) => return (Err(error), Transition::Stay),
-    };
     let base = current.map(|selection| &selection.path);
     match select(gateway, account, base, argument).await {
         Ok(folder) => {

@@ -5,7 +5,7 @@
 use crate::account::Account;
 use crate::codec::Reply;
 use crate::config::SpamReport;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::state::Selection;
 
@@ -16,12 +16,9 @@ pub async fn handle(
     gateway: &Gateway,
     account: &Account,
     selection: &Selection,
-    argument: Option<&str>,
+    uid: u32,
+    reason: &str,
 ) -> AgapResult<Reply> {
-    let super::item::UidArguments { uid, rest: reason } = super::item::uid_arguments("SPAM", argument)?;
-    if reason.chars().any(char::is_control) {
-        return Err(AgapError::invalid("invalid reason"));
-    }
     let folder = super::item::message_folder(selection)?.clone();
     crate::items::Messages::of(gateway, account, &folder).await?.require(uid).await?;
     tracing::info!(user = %account.user, folder = %selection.path, uid, reason, "spam report");

@@ -9,13 +9,7 @@ use crate::folder::{FolderPath, FolderType};
 use crate::gateway::Gateway;
 
 /// Reports the status of the selected folder.
-pub async fn handle(
-    gateway: &Gateway,
-    account: &Account,
-    selected: &FolderPath,
-    argument: Option<&str>,
-) -> AgapResult<Reply> {
-    super::expect_no_argument("STAT", argument)?;
+pub async fn handle(gateway: &Gateway, account: &Account, selected: &FolderPath) -> AgapResult<Reply> {
     let tree = account.tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
     if entry.has_items() {

@@ -7,8 +7,7 @@ use crate::gateway::Gateway;
 use crate::state::{Channel, Switch};
 
 /// 200 and the switch to make; 200 alone inside TLS (4.9); 510 without a certificate (Fig 49).
-pub fn handle(gateway: &Gateway, channel: &Channel, argument: Option<&str>) -> AgapResult<(Reply, Option<Switch>)> {
-    super::expect_no_argument("STLS", argument)?;
+pub fn handle(gateway: &Gateway, channel: &Channel) -> AgapResult<(Reply, Option<Switch>)> {
     if channel.layers.tls {
         return Ok((Reply::ok("OK Using TLS"), None));
     }

@@ -13,8 +13,7 @@ use crate::ids;
 use crate::state::{Content, ContentKind, Selection};
 
 /// Accepts STOR and asks for the item.
-pub async fn begin(gateway: &Gateway, selection: &Selection, argument: Option<&str>) -> AgapResult<(Reply, Content)> {
-    super::expect_no_argument("STOR", argument)?;
+pub async fn begin(gateway: &Gateway, selection: &Selection) -> AgapResult<(Reply, Content)> {
     // A FILT folder takes a filter definition; any other folder must hold items.
     let folder = if selection.folder.kind == FolderType::Filt {
         selection.folder.clone()

@@ -5,8 +5,7 @@ use crate::error::AgapResult;
 use crate::state::Selection;
 
 /// Reports the remembered UID, if any.
-pub fn handle(selection: &Selection, argument: Option<&str>) -> AgapResult<Reply> {
-    super::expect_no_argument("SUID", argument)?;
+pub fn handle(selection: &Selection) -> AgapResult<Reply> {
     Ok(match &selection.last_stored {
         Some(uid) => Reply::ok(format!("OK SUID completed; found {uid}")).with_lines(vec![uid.clone()]),
         None => Reply::ok("OK There was no successful STOR since the last SLCT"),

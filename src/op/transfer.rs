@@ -3,7 +3,6 @@
 
 use crate::account::Account;
 use crate::codec::{Reply, ReplyCode};
-pub use crate::command::arguments::uid_and_destination;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::ids;

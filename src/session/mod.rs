@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::codec::{Line, Reply};
-use crate::command::{CommandLine, Verb, parse_command};
+use crate::command::{Command, CommandLine, Verb, parse_command};
 use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
@@ -150,30 +150,41 @@ impl Session {
         if let Acceptance::Refused(error) = accepts(kind, verb) {
             return self.reply(Err(error));
         }
-        match verb {
-            Verb::Stls => return self.switching(op::stls::handle(gateway, &self.channel, argument)),
-            Verb::Sgzp => return self.switching(op::sgzp::handle(gateway, &self.channel, argument)),
+        let command = match Command::with_arguments(verb, argument) {
+            Ok(command) => command,
+            // EXIT drops the account even when its syntax is wrong (as it always has).
+            Err(error) if verb == Verb::Exit => {
+                self.state = State::NotAuthenticated;
+                return self.reply(Err(error));
+            }
+            Err(error) => return self.reply(Err(error)),
+        };
+        match command {
+            Command::Stls => return self.switching(op::stls::handle(gateway, &self.channel)),
+            Command::Sgzp => return self.switching(op::sgzp::handle(gateway, &self.channel)),
             _ => {}
         }
         let peer = self.channel.peer;
-        let (result, transition) = match (&self.state, verb) {
-            (State::NotAuthenticated, Verb::Capa) => {
-                (op::capa::handle(gateway, &self.channel, argument), Transition::Stay)
-            }
-            (State::NotAuthenticated, Verb::Auth) => match op::auth::handle(gateway, argument) {
+        let (result, transition) = match (&self.state, &command) {
+            (State::NotAuthenticated, Command::Capa) => (op::capa::handle(gateway, &self.channel), Transition::Stay),
+            (State::NotAuthenticated, Command::Auth { mechanism }) => match op::auth::handle(gateway, *mechanism) {
                 Ok((reply, pre_auth)) => (Ok(reply), Transition::PreAuth(pre_auth)),
                 Err(error) => (Err(error), Transition::Stay),
             },
-            (State::PreAuth(pre_auth), Verb::User) => op::user::handle(pre_auth, argument),
-            (State::PreAuth(pre_auth), Verb::Pass) => op::pass::handle(gateway, pre_auth, argument, peer).await,
-            (State::PreAuth(pre_auth), Verb::Hash) => op::hash::handle(gateway, pre_auth, argument, peer).await,
-            (State::Selected(account, selection), verb) => {
-                let dispatched = op::dispatch_selected(gateway, account, selection, verb, argument).await;
+            (State::PreAuth(pre_auth), Command::User { name }) => op::user::handle(pre_auth, name),
+            (State::PreAuth(pre_auth), Command::Pass { password }) => {
+                op::pass::handle(gateway, pre_auth, password, peer).await
+            }
+            (State::PreAuth(pre_auth), Command::Hash { digest }) => {
+                op::hash::handle(gateway, pre_auth, digest, peer).await
+            }
+            (State::Selected(account, selection), command) => {
+                let dispatched = op::dispatch_selected(gateway, account, selection, command).await;
                 self.content = dispatched.content.map(|content| *content);
                 (dispatched.result, dispatched.transition)
             }
-            (State::NotSelected(account), verb) => op::dispatch_not_selected(gateway, account, verb, argument).await,
-            (_, verb) => (
+            (State::NotSelected(account), command) => op::dispatch_not_selected(gateway, account, command).await,
+            (_, _) => (
                 Err(AgapError::internal(format!("{verb} is accepted in {kind:?} but has no handler"))),
                 Transition::Stay,
             ),
