@@ -2,7 +2,7 @@
 //! session's state: `Command::parse` is what a line says, before any state or folder is asked.
 //!
 //! Where a reading of the draft makes an argument's meaning depend on the selected folder
-//! (RETR in a FILT folder takes none, docs/interpretations.md FILT-RETR), or on the folder tree
+//! (RETR in a FILT folder takes none, docs/interpretations.md, FILT-READBACK), or on the folder tree
 //! (paths relative to the selected folder), the argument stays text for the handler.
 //! Errors are `AgapError`s carrying the code and text the handlers answer today.
 

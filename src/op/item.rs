@@ -1,6 +1,6 @@
-//! What the item commands share: the selected folder must hold items, UIDs name an upstream
-//! item (their syntax is `crate::command::arguments`), destinations exist, have the same type and allow the operation
-//! (folder tags of draft 2.10.2).
+//! What the item commands share: the selected folder must hold items; destinations exist, have
+//! the same type and allow the operation (folder tags of draft 2.10.2). The syntax of UIDs is
+//! `crate::command::arguments`.
 
 use crate::error::{AgapError, AgapResult};
 use crate::folder::{FolderEntry, FolderPath, FolderTree};

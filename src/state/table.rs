@@ -1,7 +1,8 @@
 //! The state table of draft sections 3 and 6: which commands each state accepts, and the reply
-//! to a command a state refuses (6.x "other: 510", and the readings of docs/interpretations.md
-//! NOTSEL-CMDS, NOTSEL-CODE, NOTSEL-511-510, STAT-NOTSEL, AFTER-LOGIN). This is the only
-//! place that decides it: the session asks `accepts` before it hands a command to its handler.
+//! to a command a state refuses: 6.x "other: 510", and the readings of
+//! docs/interpretations.md, NOTSEL-CMDS, NOTSEL-CODE, NOTSEL-511-510, STAT-NOTSEL, AFTER-LOGIN.
+//! This is the only place that decides it: the session asks `accepts` before it hands a command
+//! to its handler.
 //!
 //! What a table cannot say stays with the session: QUIT, accepted in every state, and the checks
 //! that depend on the connection (AUTH waiting for TLS, a banned client's login commands).
