@@ -36,6 +36,8 @@ pub enum ErrorKind {
     NotFound,
     /// The client's address is banned (531); the connection closes after the reply.
     Banned,
+    /// The client did this too often in too short a time (410: it may retry later).
+    RateLimited,
     /// The upstream server is temporarily unable to serve the request (410).
     UpstreamUnavailable,
     /// The upstream server failed in a way retrying will not fix (401).
@@ -76,6 +78,11 @@ impl AgapError {
     /// 511 for an item over the gateway's size limit.
     pub fn too_large(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::TooLarge, reason)
+    }
+
+    /// 410 for a client past a rate limit.
+    pub fn rate_limited(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::RateLimited, reason)
     }
 
     /// 512.
@@ -119,6 +126,7 @@ impl AgapError {
             | ErrorKind::OutOfOrder
             | ErrorKind::TlsRequired
             | ErrorKind::NotFound
+            | ErrorKind::RateLimited
             | ErrorKind::Banned => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
             ErrorKind::Internal { .. } => Fault::Gateway,
@@ -140,7 +148,9 @@ impl AgapError {
             ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
             ErrorKind::Banned => (ReplyCode::Banned, format!("Banned: {}", self.reason)),
-            ErrorKind::UpstreamUnavailable => (ReplyCode::RetryLater, format!("Retry later: {}", self.reason)),
+            ErrorKind::UpstreamUnavailable | ErrorKind::RateLimited => {
+                (ReplyCode::RetryLater, format!("Retry later: {}", self.reason))
+            }
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),
             ErrorKind::Internal { correlation } => {
                 (ReplyCode::InternalError, format!("{} (reference {correlation})", self.reason))

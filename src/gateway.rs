@@ -9,7 +9,9 @@ use agap_adapter_api::mail::MailBackend;
 
 use crate::auth::{Mechanism, UsersFile};
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::folder::FolderType;
+use crate::format::compose::Defaults;
 use crate::limits::Limits;
 use crate::store::GatewayStore;
 
@@ -30,6 +32,8 @@ pub struct Gateway {
     pub credentials: Option<UsersFile>,
     /// Per-address connection counts, failed logins and bans.
     pub limits: Arc<Limits>,
+    /// Delivery into other accounts (AUTH STORING, FSTO), when `[delivery] lmtp` is set.
+    pub delivery: Option<Arc<Delivery>>,
 }
 
 impl Gateway {
@@ -47,7 +51,7 @@ impl Gateway {
 
     /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
     pub fn mechanism_refusal(&self, mechanism: Mechanism) -> Option<&'static str> {
-        crate::auth::refusal(mechanism, self.credentials.is_some())
+        crate::auth::refusal(mechanism, self.credentials.is_some(), self.delivery.is_some())
     }
 
     /// CAPA lines (draft 4.7): only what works.
@@ -66,6 +70,17 @@ impl Gateway {
         lines.extend(offered.map(|mechanism| format!("AUTH-{}", mechanism.name())));
         lines.sort_unstable();
         lines
+    }
+
+    /// What composing a message fills in when the client left it out: the date, and a
+    /// Message-ID under the gateway's name.
+    pub fn compose_defaults(&self) -> Defaults {
+        let now = self.now_ms();
+        Defaults {
+            now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
+            host: self.config.server.name.clone(),
+            unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
+        }
     }
 
     /// Milliseconds since the epoch: the floor of new change ids.

@@ -16,6 +16,7 @@ pub mod blocking;
 pub mod codec;
 pub mod command;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod files;
 pub mod filter;

@@ -26,6 +26,7 @@ use agap_adapter_imap::ImapBackend;
 use crate::auth::UsersFile;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::gateway::Gateway;
 use crate::limits::{Limits, Refusal};
 use crate::session::{Session, Switch};
@@ -75,6 +76,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let files = crate::files::backend(&config.files)?;
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
+    let delivery = Delivery::from_config(&config)?.map(Arc::new);
     let gateway = Arc::new(Gateway {
         config,
         mail: Arc::new(mail),
@@ -83,6 +85,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         store: Arc::new(store),
         credentials,
         limits,
+        delivery,
     });
     start_with(gateway).await
 }

@@ -11,16 +11,16 @@ pub use users::{CredentialSource, UsersFile, UsersFileError};
 
 /// Why the gateway does not offer `mechanism` (AUTH answers 511 with it; CAPA omits the
 /// mechanism), or `None` when it does.
-pub fn refusal(mechanism: Mechanism, has_source: bool) -> Option<&'static str> {
+pub fn refusal(mechanism: Mechanism, has_source: bool, delivers: bool) -> Option<&'static str> {
     match (mechanism.goal(), mechanism.proof()) {
-        // The states exist in the draft (3.5, 3.6) but not yet in this gateway.
+        // The state exists in the draft (3.5) but not yet in this gateway.
         (Goal::Presence, _) => Some("the presence state (PNFO) is not offered by this gateway"),
-        (Goal::Storing, _) => Some("the storing state (FSTO) is not offered by this gateway"),
+        (Goal::Storing, _) if !delivers => Some("the storing state (FSTO) is not offered without [delivery] lmtp"),
         // The hash is over the clear password: only a configured source knows it.
-        (Goal::Account, Proof::Digest(_)) if !has_source => {
+        (_, Proof::Digest(_)) if !has_source => {
             Some("hashed logins need a credential source ([auth] users_file) on this gateway")
         }
-        (Goal::Account, _) => None,
+        (Goal::Account | Goal::Storing, _) => None,
     }
 }
 
@@ -29,16 +29,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presence_and_storing_are_refused_digests_need_a_source() {
+    fn presence_is_refused_storing_needs_delivery_digests_need_a_source() {
         for mechanism in Mechanism::ALL {
-            let offered_without = refusal(mechanism, false).is_none();
-            let offered_with = refusal(mechanism, true).is_none();
+            let offered = |source, delivers| refusal(mechanism, source, delivers).is_none();
             let expected = match mechanism {
-                Mechanism::Plain => (true, true),
-                Mechanism::Md5 | Mechanism::Sha1 => (false, true),
-                _ => (false, false),
+                Mechanism::Plain => [true, true, true, true],
+                Mechanism::Md5 | Mechanism::Sha1 => [false, true, false, true],
+                Mechanism::Storing => [false, false, true, true],
+                Mechanism::StoringMd5 | Mechanism::StoringSha1 => [false, false, false, true],
+                _ => [false; 4],
             };
-            assert_eq!((offered_without, offered_with), expected, "{mechanism:?}");
+            let found = [offered(false, false), offered(true, false), offered(false, true), offered(true, true)];
+            assert_eq!(found, expected, "{mechanism:?}");
         }
     }
 }

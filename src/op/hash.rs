@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::auth::{Proof, UsersFile, verify_digest};
+use crate::auth::{Goal, Proof, UsersFile, verify_digest};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
@@ -35,6 +35,10 @@ pub async fn handle(
     let (Some(password), true) = (password, verified) else {
         return super::login::failed(gateway, peer, &user, WRONG_PAIR).await;
     };
+    // The digest proved the sender: a STORING login needs no upstream account.
+    if pre_auth.mechanism.goal() == Goal::Storing {
+        return super::login::storing(&user, peer);
+    }
     let (imap, dav) = source.upstream_logins(&user, password);
     super::login::complete(gateway, &imap, &dav, peer, WRONG_PAIR).await
 }

@@ -6,8 +6,11 @@ use std::time::Instant;
 
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 
+use agap_adapter_api::delivery::check_address;
+
 use crate::account::Account;
 use crate::codec::Reply;
+use crate::delivery::trace::Sender;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
@@ -67,6 +70,46 @@ pub async fn complete(
         Some(inbox) => (Ok(reply), Transition::LoggedIn(account, Some(Selection::of(inbox)))),
         None => (Ok(reply), Transition::LoggedIn(account, None)),
     }
+}
+
+/// A STORING login with a password (draft 4.6): the mail server checks it, and no account is
+/// opened, since FSTO writes only into other accounts. `anonymous` with an address as password
+/// is a sender who says who they are, accepted only where `[delivery] anonymous` allows it and
+/// the address is one (else a failed login like any other). docs/interpretations.md,
+/// STORING-LOGIN and STORING-ANONYMOUS.
+pub async fn storing_with_password(
+    gateway: &Gateway,
+    user: &str,
+    password: &str,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, Transition) {
+    if user.eq_ignore_ascii_case("anonymous") {
+        let allowed = gateway.delivery.as_ref().is_some_and(|delivery| delivery.allows_anonymous());
+        if !allowed || check_address(password).is_err() {
+            return failed(gateway, peer, user, wrong_pair).await;
+        }
+        tracing::info!(address = %password, client = %peer.ip(), "anonymous sender logged in to deliver");
+        let reply = Reply::ok(format!("OK Anonymous sender {password} accepted"));
+        return (Ok(reply), Transition::Storing(Sender::Anonymous(password.to_owned())));
+    }
+    match gateway.mail.login(&Credentials::new(user, password)).await {
+        // The password is right; the session needs nothing of the account.
+        Ok(_) => storing(user, peer),
+        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
+            failed(gateway, peer, user, wrong_pair).await
+        }
+        Err(error) => (Err(error.into()), Transition::Reset),
+    }
+}
+
+/// The end of a STORING login whose proof was checked.
+pub fn storing(user: &str, peer: SocketAddr) -> (AgapResult<Reply>, Transition) {
+    tracing::info!(%user, client = %peer.ip(), "logged in to deliver");
+    (
+        Ok(Reply::ok(format!("OK User {user} authenticated"))),
+        Transition::Storing(Sender::Authenticated(user.to_owned())),
+    )
 }
 
 /// A wrong user/password or user/hash pair: counted against the client's address, answered

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use agap_adapter_api::Credentials;
 
+use crate::auth::Goal;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
@@ -20,6 +21,12 @@ pub async fn handle(
         Ok(found) => found,
         Err(error) => return (Err(error), Transition::Stay),
     };
+    if pre_auth.mechanism.goal() == Goal::Storing {
+        return super::login::storing_with_password(gateway, &user, password, peer, WRONG_PAIR).await;
+    }
     let credentials = Credentials::new(user, password);
-    super::login::complete(gateway, &credentials, &credentials, peer, "WRONG user/password pair").await
+    super::login::complete(gateway, &credentials, &credentials, peer, WRONG_PAIR).await
 }
+
+/// What a wrong pair is answered with, whether the user exists or not.
+const WRONG_PAIR: &str = "WRONG user/password pair";

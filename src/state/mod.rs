@@ -16,6 +16,7 @@ pub use transition::Transition;
 
 use crate::account::Account;
 use crate::auth::{Mechanism, Proof};
+use crate::delivery::trace::Sender;
 use crate::folder::{FolderEntry, FolderPath};
 
 /// Between AUTH and a successful PASS or HASH.
@@ -60,6 +61,8 @@ pub enum State {
     NotSelected(Account),
     /// 3.3: logged in with a folder selected.
     Selected(Account, Selection),
+    /// 3.6: logged in to deliver into other accounts (FSTO), as this sender.
+    Storing(Sender),
 }
 
 impl State {
@@ -73,6 +76,7 @@ impl State {
             },
             State::NotSelected(_) => StateKind::NotSelected,
             State::Selected(..) => StateKind::Selected,
+            State::Storing(_) => StateKind::Storing,
         }
     }
 }
