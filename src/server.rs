@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use agap_adapter_api::collection::CollectionBackend;
+use agap_adapter_api::mail::MailBackend;
 use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
@@ -61,7 +62,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let max_item_size = config.mail.max_item_size;
     let mut imap = config.imap.settings()?;
     imap.max_item_size = max_item_size;
-    let mail = ImapBackend::new(imap);
+    let mail: Arc<dyn MailBackend> = Arc::new(ImapBackend::new(imap));
     let collections = match config.dav.base_url()? {
         Some(base) if base.scheme() == "https" => {
             let tls = crate::tls::client_config(config.dav.ca_file.as_deref())?;
@@ -76,17 +77,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let files = crate::files::backend(&config.files)?;
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
-    let delivery = Delivery::from_config(&config, collections.clone())?.map(Arc::new);
-    let gateway = Arc::new(Gateway {
-        config,
-        mail: Arc::new(mail),
-        collections,
-        files,
-        store: Arc::new(store),
-        credentials,
-        limits,
-        delivery,
-    });
+    let delivery = Delivery::from_config(&config, Arc::clone(&mail), collections.clone())?.map(Arc::new);
+    let gateway =
+        Arc::new(Gateway { config, mail, collections, files, store: Arc::new(store), credentials, limits, delivery });
     start_with(gateway).await
 }
 

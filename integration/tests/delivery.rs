@@ -302,3 +302,40 @@ async fn collection_deliveries_refuse_unknown_accounts_alarms_and_other_types() 
         assert_eq!(client.command("").await.code, 511, "{verb}");
     }
 }
+
+#[tokio::test]
+async fn a_note_delivered_by_fsto_is_in_the_recipients_notes_mailbox_where_a_master_user_is_set() {
+    let without_master = TestGateway::start_with(with_delivery).await;
+    let mut client = storing(&without_master, "user73").await;
+    client.expect("FSTO NOTE user90", 511).await;
+
+    let gateway = TestGateway::start_with(|config| {
+        with_delivery(config);
+        with_hashed_logins(config, true);
+    })
+    .await;
+    let mut client = storing(&gateway, "user73").await;
+    assert_eq!(client.expect("FSTO NOTE nouser", 511).await.text, "ERROR UNKNOWN account name");
+    client.expect("FSTO NOTE user90", 110).await;
+    for line in
+        ["<NOTE>", "<SUBJECT>fsto note</SUBJECT>", "<CONTENT TYPE=\"text/plain\">Delivered.</CONTENT>", "</NOTE>"]
+    {
+        client.send(line).await;
+    }
+    let reply = client.command("").await;
+    assert_eq!((reply.code, reply.text.as_str()), (200, "OK Note stored into NOTE of user90"), "{reply:?}");
+    client.expect("FSTO NOTE user90", 110).await;
+    client.send("<MESSAGE><HEADER><SUBJECT>fsto note 2</SUBJECT></HEADER></MESSAGE>").await;
+    assert_eq!(client.command("").await.code, 511, "a message is no note");
+
+    let mut recipient = imap("user90").await;
+    recipient.select("Notes").await.expect("SELECT Notes");
+    let uids = recipient.uid_search("SUBJECT \"fsto note\"").await.expect("SEARCH");
+    assert_eq!(uids.len(), 1, "{uids:?}");
+    let uid = uids.into_iter().next().expect("uid").to_string();
+    let fetches: Vec<_> =
+        recipient.uid_fetch(uid, "BODY.PEEK[]").await.expect("FETCH").try_collect().await.expect("FETCH");
+    let note = String::from_utf8_lossy(fetches[0].body().expect("body")).into_owned();
+    assert!(note.starts_with("Received: from [127.0.0.1] (AGAP FSTO, authenticated as user73)"), "{note}");
+    assert!(note.contains("X-Uniform-Type-Identifier: com.apple.mail-note"), "{note}");
+}

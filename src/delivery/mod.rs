@@ -1,11 +1,14 @@
 //! Delivery into other accounts (FSTO, draft 4.24): built from `[delivery]` at start-up. A
 //! message goes through the mail server's LMTP service, as mail from outside does, topped with a
-//! trace field naming the gateway and the sender ([`trace`]); an event, task, journal or contact
-//! into the recipient's collection through a service account ([`collections`]). Senders and
+//! trace field naming the gateway and the sender ([`trace`]); a note, with the same field, into
+//! the recipient's Notes mailbox through the IMAP master user ([`notes`]); an event, task,
+//! journal or contact into the recipient's collection through a service account
+//! ([`collections`]). Senders and
 //! recipients are held to per-minute limits ([`rate`]). Who may deliver is decided at login
 //! (AUTH STORING*), what and to whom here.
 
 pub mod collections;
+pub mod notes;
 pub mod rate;
 pub mod trace;
 
@@ -15,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::delivery::{MailDelivery, check_address};
+use agap_adapter_api::mail::MailBackend;
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 use agap_adapter_lmtp::{LmtpDelivery, LmtpSettings};
 
@@ -22,8 +26,10 @@ use crate::config::Config;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
 use crate::format::compose::{Defaults, compose_message};
+use crate::format::note::{NoteDefaults, compose_note};
 use crate::format::tree::Element;
 use collections::{CollectionDelivery, Target};
+use notes::NoteDelivery;
 use rate::RateLimit;
 use trace::{Sender, received_field};
 
@@ -32,6 +38,8 @@ use trace::{Sender, received_field};
 pub enum Destination {
     /// The INBOX of this account, through the delivery agent.
     Inbox(String),
+    /// The Notes mailbox of this account, through the master user.
+    Notes(String),
     /// A collection of the account.
     Collection(Target),
 }
@@ -39,6 +47,7 @@ pub enum Destination {
 /// The gateway's way into other accounts.
 pub struct Delivery {
     mail: Arc<dyn MailDelivery>,
+    notes: Option<NoteDelivery>,
     collections: Option<CollectionDelivery>,
     per_sender: RateLimit,
     per_recipient: RateLimit,
@@ -56,6 +65,7 @@ impl Delivery {
     /// is configured; `None` without `lmtp`.
     pub fn from_config(
         config: &Config,
+        mail: Arc<dyn MailBackend>,
         collections: Option<Arc<dyn CollectionBackend>>,
     ) -> anyhow::Result<Option<Self>> {
         let delivery = &config.delivery;
@@ -71,6 +81,10 @@ impl Delivery {
             timeout: Duration::from_secs(delivery.timeout_secs.max(1)),
         });
         let mut delivery = Self::with_agent(Arc::new(lmtp), config);
+        if let (Some(master), Some(password)) = (&config.imap.master_user, &config.imap.master_password) {
+            let master = (master.clone(), password.expose().to_owned());
+            delivery.notes = Some(NoteDelivery::new(mail, master, &config.folders.notes));
+        }
         if let (Some(backend), Some((user, password, principal))) = (collections, delivery_config_service(config)) {
             delivery.collections = Some(CollectionDelivery::new(backend, Credentials::new(user, password), principal));
         }
@@ -81,6 +95,7 @@ impl Delivery {
     pub fn with_agent(mail: Arc<dyn MailDelivery>, config: &Config) -> Self {
         Self {
             mail,
+            notes: None,
             collections: None,
             per_sender: RateLimit::new(config.delivery.per_sender_per_minute),
             per_recipient: RateLimit::new(config.delivery.per_recipient_per_minute),
@@ -96,12 +111,36 @@ impl Delivery {
             self.check_account(account).await?;
             return Ok(Destination::Inbox(account.to_owned()));
         }
+        if let (FolderType::Note, Some(notes)) = (folder_type, &self.notes) {
+            // The delivery agent says whether the account exists: a master user's login on
+            // behalf of any name may succeed, and a server that creates mailboxes at login
+            // (Cyrus's autocreate) would create one.
+            self.check_account(account).await?;
+            notes.open(account).await?;
+            return Ok(Destination::Notes(account.to_owned()));
+        }
         match (folder_type.item_kind(), &self.collections) {
             (Some(kind), Some(collections)) => Ok(Destination::Collection(collections.find(account, kind).await?)),
             _ => Err(AgapError::invalid(format!(
                 "INVALID folder type: this gateway does not deliver {folder_type} items"
             ))),
         }
+    }
+
+    /// Composes the `<NOTE>` `tree` as Apple Notes keeps notes (docs/notes.md), tops it with the
+    /// trace field and appends it to `account`'s Notes mailbox. 511 for a note that cannot be
+    /// composed or is over `max_size`.
+    pub async fn deliver_note(&self, envelope: &Envelope<'_>, tree: Element, defaults: Defaults) -> AgapResult<()> {
+        let notes = self.notes.as_ref().ok_or_else(|| AgapError::internal("a note target without a master user"))?;
+        if !tree.name.eq_ignore_ascii_case("NOTE") {
+            return Err(AgapError::invalid(format!("<{}> is not a note: FSTO NOTE takes <NOTE>", tree.name)));
+        }
+        let host = defaults.host.clone();
+        let from = envelope.sender.envelope_address().to_owned();
+        let note = compose_note(tree, &NoteDefaults { message: defaults, from, max_size: envelope.max_size }, None)?;
+        let trace = received_field(&host, envelope.client, envelope.sender, envelope.account, &envelope.date);
+        let delivered = with_trace(&trace, note, envelope.max_size)?;
+        notes.deliver(envelope.account, &delivered).await
     }
 
     /// Delivers a calendar item or contact to its collection.
@@ -116,6 +155,9 @@ impl Delivery {
     /// The folder types FSTO delivers.
     pub fn types(&self) -> Vec<FolderType> {
         let mut types = vec![FolderType::Mesg];
+        if self.notes.is_some() {
+            types.push(FolderType::Note);
+        }
         if self.collections.is_some() {
             types.extend([FolderType::Cale, FolderType::Task, FolderType::Jrnl, FolderType::Addr]);
         }
@@ -163,13 +205,7 @@ impl Delivery {
         }
         let message = compose_message(tree, defaults)?;
         let trace = received_field(&defaults.host, envelope.client, envelope.sender, envelope.account, &envelope.date);
-        if trace.len() + message.len() > envelope.max_size {
-            return Err(AgapError::too_large(format!("the message is larger than {} bytes", envelope.max_size)));
-        }
-        let mut delivered = Vec::with_capacity(trace.len() + message.len());
-        delivered.extend_from_slice(trace.as_bytes());
-        delivered.extend_from_slice(&message);
-        drop(message);
+        let delivered = with_trace(&trace, message, envelope.max_size)?;
         self.mail.deliver(envelope.sender.envelope_address(), envelope.account, &delivered).await.map_err(|error| {
             match error.kind() {
                 AdapterErrorKind::NotFound => unknown_account(),
@@ -192,6 +228,17 @@ pub struct Envelope<'a> {
     pub date: String,
     /// The largest message delivered (`[mail] max_item_size`), trace field included.
     pub max_size: usize,
+}
+
+/// `message` with `trace` on top: 511 when the two are over `max_size`.
+fn with_trace(trace: &str, message: Vec<u8>, max_size: usize) -> AgapResult<Vec<u8>> {
+    if trace.len() + message.len() > max_size {
+        return Err(AgapError::too_large(format!("the item is larger than {max_size} bytes")));
+    }
+    let mut delivered = Vec::with_capacity(trace.len() + message.len());
+    delivered.extend_from_slice(trace.as_bytes());
+    delivered.extend_from_slice(&message);
+    Ok(delivered)
 }
 
 /// The service account of `[delivery]`: user, password and principal template, when all are set.

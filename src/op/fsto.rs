@@ -66,6 +66,13 @@ pub async fn finish(
             delivery.deliver_message(&envelope, tree, &defaults).await?;
             format!("OK Message stored into INBOX of {account}")
         }
+        Destination::Notes(account) => {
+            let defaults = gateway.compose_defaults();
+            let date = rfc5322_date(defaults.now);
+            let envelope = Envelope { client, sender, account, date, max_size };
+            delivery.deliver_note(&envelope, tree, defaults).await?;
+            format!("OK Note stored into NOTE of {account}")
+        }
         Destination::Collection(target) => {
             delivery.deliver_item(target, tree).await?;
             let noun = FolderType::of_items(target.kind).item_noun();
