@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use agap_adapter_api::mail::{
-    Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus,
-    MessageUids, SpecialUse,
+    Annotation, AnnotationDepth, AnnotationLimits, MAX_ANNOTATION_VALUE, MailAccount, MailCapabilities, MailboxInfo,
+    MailboxName, MailboxStatus, MessageUids, SpecialUse,
 };
 use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
 use agap_adapter_api::tags::{Tag, TagChange};
@@ -295,6 +295,52 @@ impl MailAccount for ImapAccount {
                 }
             })
             .await?;
+        Ok(found)
+    }
+
+    async fn bounded_annotations(
+        &self,
+        entries: &[&str],
+        depth: AnnotationDepth,
+        limits: AnnotationLimits,
+    ) -> AdapterResult<Vec<Annotation>> {
+        for entry in entries {
+            check_entry_name(entry)?;
+        }
+        let names: Vec<String> = entries.iter().map(|entry| quote(entry)).collect();
+        let depth = match depth {
+            AnnotationDepth::Zero => "0",
+            AnnotationDepth::One => "1",
+        };
+        // RFC 5464 4.2.1 and 4.2.2: the server leaves out longer values and deeper entries.
+        let command = format!("GETMETADATA (MAXSIZE {} DEPTH {depth}) \"\" ({})", limits.max_value, names.join(" "));
+        let mut found = Vec::new();
+        let mut too_many = false;
+        self.pool
+            .checkout()
+            .await?
+            .execute_with(&command, |response| {
+                let Response::MailboxData(MailboxDatum::MetadataSolicited { values, .. }) = response else { return };
+                for metadata in values {
+                    let Some(value) = &metadata.value else { continue };
+                    // A server that ignores MAXSIZE: what it should have left out stays out.
+                    if value.len() > limits.max_value {
+                        continue;
+                    }
+                    if found.len() >= limits.max_entries {
+                        too_many = true;
+                        return;
+                    }
+                    found.push(Annotation { entry: metadata.entry.clone(), value: value.clone() });
+                }
+            })
+            .await?;
+        if too_many {
+            return Err(AdapterError::new(
+                AdapterErrorKind::Protocol,
+                format!("the IMAP server sent more than {} annotations for one read", limits.max_entries),
+            ));
+        }
         Ok(found)
     }
 
