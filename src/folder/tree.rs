@@ -40,8 +40,9 @@ pub struct FolderEntry {
     /// The directory behind it, for FILE folders.
     /// (Boxed: most folders have none, and every session holds its selected folder.)
     pub directory: Option<Box<DirectoryRef>>,
-    /// The annotations behind it, for CONF folders kept as METADATA entries (no mailbox).
-    pub metadata: Option<MetadataFolder>,
+    /// The annotations behind it, for CONF folders kept as METADATA entries (no mailbox; boxed
+    /// as the directory is).
+    pub metadata: Option<Box<MetadataFolder>>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedFolder>,
     /// False for upstream placeholders that cannot hold messages.
@@ -305,7 +306,7 @@ impl FolderTree {
                     kind: FolderType::Conf,
                     collection: None,
                     directory: None,
-                    metadata: Some(MetadataFolder { id: RESERVED_FOLDER_ID.to_owned() }),
+                    metadata: Some(Box::new(MetadataFolder { id: RESERVED_FOLDER_ID.to_owned() })),
                     reserved: Some(ReservedFolder::Configuration),
                     selectable: true,
                     rights: None,
@@ -339,7 +340,7 @@ impl FolderTree {
                 upstream: MailboxName::new(levels),
                 collection: None,
                 directory: None,
-                metadata: Some(MetadataFolder { id: record.id.clone() }),
+                metadata: Some(Box::new(MetadataFolder { id: record.id.clone() })),
                 reserved: None,
                 selectable: true,
                 rights: None,
