@@ -565,6 +565,45 @@ mod tests {
     }
 
     #[test]
+    fn conf_folders_kept_as_annotations_sit_where_their_keys_say_and_take_no_subfolders() {
+        let record = |key: &str, id: &str| MetadataFolderInfo { key: key.into(), id: id.into() };
+        let mut tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
+        tree.add_metadata_folders(
+            &[
+                record("Settings", "00000000000000a1"),
+                record("Trash/Phone", "00000000000000a2"),
+                record("Archive/2010/x", "00000000000000a3"),
+                record("INBOX", "00000000000000a4"),
+                record("Nowhere/x", "00000000000000a5"),
+                record("NOTE", "00000000000000a6"),
+            ],
+            true,
+        );
+        let home = tree.get(&agap("/CONFIGURATION")).expect("the reserved one");
+        assert_eq!((home.kind, home.reserved), (FolderType::Conf, Some(ReservedFolder::Configuration)));
+        assert_eq!(home.store_key(), "conf:configuration");
+        assert!(tree.configuration_in_metadata());
+        let settings = tree.get(&agap("/Settings")).expect("in the root");
+        assert_eq!((settings.kind, settings.store_key()), (FolderType::Conf, "conf:00000000000000a1".to_owned()));
+        assert!(!settings.accepts_subfolders() && settings.has_items() && !settings.is_mailbox());
+        assert_eq!(
+            tree.get(&agap("/TRASH/Phone")).expect("below a reserved mailbox").upstream.levels(),
+            ["Trash", "Phone"]
+        );
+        assert!(tree.get(&agap("/Archive/2010/x")).is_some());
+        assert_eq!(tree.get(&agap("/INBOX")).expect("the mailbox wins").kind, FolderType::Mesg);
+        assert!(tree.get(&agap("/Nowhere/x")).is_none() && tree.get(&agap("/Nowhere")).is_none(), "no parent shown");
+        assert!(tree.get(&agap("/NOTE")).is_none(), "a reserved root name");
+        // A configuration mailbox keeps the account on messages.
+        let mut with_mailbox = sample();
+        with_mailbox.push(mailbox("AGAP-Configuration", None, true));
+        let mut tree = FolderTree::build(&with_mailbox, &HashMap::new(), &Defaults);
+        tree.add_metadata_folders(&[], true);
+        assert!(!tree.configuration_in_metadata());
+        assert!(tree.get(&agap("/CONFIGURATION")).expect("the mailbox").is_mailbox());
+    }
+
+    #[test]
     fn descendants_come_deepest_first() {
         let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
         let order: Vec<String> =

@@ -547,6 +547,49 @@ mod tests {
         assert_eq!(special_use_of(&NameAttribute::Marked), None);
     }
 
+    /// A bounded read from a scripted server that sends three annotations, one of them longer
+    /// than MAXSIZE asked for.
+    async fn bounded_read(max_entries: usize) -> (AdapterResult<Vec<Annotation>>, Vec<String>) {
+        let (port, mut lines) = scripted_server_with("IMAP4rev1 METADATA", move |tag, command| {
+            let data = if command.starts_with("GETMETADATA") {
+                "* METADATA \"\" (/private/vendor/x/a \"1\" /private/vendor/x/b \"toolong\" /private/vendor/x/c \"22\")\r\n"
+            } else if command.starts_with("LIST") {
+                "* LIST () \"/\" \"\"\r\n"
+            } else {
+                ""
+            };
+            format!("{data}{tag} OK done\r\n")
+        })
+        .await;
+        let backend = ImapBackend::new(ImapSettings { port, ..ImapSettings::default() });
+        let account = backend.login(&Credentials::new("user", "password")).await.expect("login");
+        let limits = AnnotationLimits { max_value: 3, max_entries };
+        let found = account.bounded_annotations(&["/private/vendor/x"], AnnotationDepth::One, limits).await;
+        let mut sent = Vec::new();
+        while let Ok(line) = lines.try_recv() {
+            sent.push(line);
+        }
+        (found, sent)
+    }
+
+    #[tokio::test]
+    async fn bounded_reads_ask_for_the_bounds_and_keep_to_them_whatever_the_server_sends() {
+        let (found, sent) = bounded_read(2).await;
+        let found = found.expect("within bounds");
+        let entries: Vec<(&str, &str)> = found.iter().map(|a| (a.entry.as_str(), a.value.as_str())).collect();
+        assert_eq!(
+            entries,
+            [("/private/vendor/x/a", "1"), ("/private/vendor/x/c", "22")],
+            "the long value is left out"
+        );
+        assert!(
+            sent.iter().any(|line| line.ends_with("GETMETADATA (MAXSIZE 3 DEPTH 1) \"\" (\"/private/vendor/x\")")),
+            "{sent:?}"
+        );
+        let (too_many, _) = bounded_read(1).await;
+        assert_eq!(too_many.expect_err("more entries than allowed").kind(), AdapterErrorKind::Protocol);
+    }
+
     /// Logs in to a scripted server announcing METADATA that answers SETMETADATA with `answer`.
     async fn metadata_capability_after(answer: &'static str) -> bool {
         let (port, _lines) = scripted_server_with("IMAP4rev1 METADATA", move |tag, command| {

@@ -8,7 +8,7 @@
 //! that is lost gives new UIDs (and a new UCID), never lost items. Items are never changed in
 //! place (STOR makes a new one), so only tags change.
 
-mod layout;
+pub mod layout;
 mod matching;
 
 use std::collections::HashSet;
