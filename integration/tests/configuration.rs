@@ -236,3 +236,24 @@ async fn conf_folders_are_renamed_copied_between_and_deleted_with_their_items() 
         assert_eq!(annotations_under(&mut session, &format!("{ITEMS_ROOT}/{phone_id}")).await, []);
     }
 }
+
+#[tokio::test]
+async fn an_existing_configuration_mailbox_keeps_the_account_on_messages() {
+    // The mailbox exists before the first login (an earlier gateway, or a server that gained
+    // METADATA since): its items must not vanish, so /CONFIGURATION stays that mailbox.
+    let mut session = imap("user97").await;
+    session.create("AGAP-Configuration").await.expect("CREATE");
+    let gateway = TestGateway::start().await;
+    let mut client = gateway.login("user97").await;
+    client.expect("SLCT /CONFIGURATION", 200).await;
+    let uid = crate::collections::stored_uid(&client.stor(&FIG_7).await);
+    assert_eq!(client.expect(&format!("RETR {uid}"), 200).await.lines, FIG_7_BACK);
+    let status = session.status("AGAP-Configuration", "(MESSAGES)").await.expect("STATUS");
+    assert_eq!(status.exists, 1, "stored as a message");
+    if records_upstream() {
+        assert_eq!(annotations_under(&mut session, ITEMS_ROOT).await, [], "no annotations");
+    }
+    // MAKE CONF then makes mailboxes too.
+    client.expect("MAKE CONF /Settings", 200).await;
+    assert!(imap_mailboxes(&mut session).await.contains(&"Settings".to_owned()));
+}
