@@ -40,9 +40,9 @@ impl Account {
             tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway), self.list_directories());
         let (types, metadata_folders) = self.folder_records(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes?, &types, &gateway.config.folders);
-        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         tree.add_collections(&collections);
         tree.add_directories(&directories);
+        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         Ok(tree)
     }
 
@@ -334,9 +334,9 @@ impl Account {
         }
         let (types, metadata_folders) = self.folder_records(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes, &types, names);
-        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         tree.add_collections(&self.list_collections(gateway).await);
         tree.add_directories(&self.list_directories().await);
+        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         Ok(tree)
     }
 

@@ -293,8 +293,9 @@ impl FolderTree {
 
     /// Adds the CONF folders kept as annotations (docs/configuration.md): the reserved
     /// /CONFIGURATION when `reserved_home` and no mailbox has its role, and each recorded one
-    /// inside the folder whose mailbox its key lies in (in the root for a one-level key). A record
-    /// whose place is taken, or whose parent is not shown, is not shown, with a log warning.
+    /// inside the folder whose upstream name its key lies in, as MAKE names it (in the root for
+    /// a one-level key). Added last: a record whose place anything else takes, or whose parent
+    /// is not shown, is not shown, with a log warning.
     pub fn add_metadata_folders(&mut self, records: &[MetadataFolderInfo], reserved_home: bool) {
         let home = configuration_path();
         if reserved_home && !self.entries.contains_key(&home) {
@@ -321,7 +322,7 @@ impl FolderTree {
             } else {
                 self.entries
                     .values()
-                    .find(|entry| entry.is_mailbox() && entry.upstream.levels() == parent_levels)
+                    .find(|entry| entry.metadata.is_none() && entry.upstream.levels() == parent_levels)
                     .map(|entry| entry.path.clone())
             };
             let reserved_name = parent_levels.is_empty() && ReservedFolder::is_reserved_root_name(leaf);
