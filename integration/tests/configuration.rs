@@ -49,8 +49,7 @@ async fn annotations_under(session: &mut ImapSession, root: &str) -> Vec<(String
 /// The id of the CONF folder made at upstream key `key` (docs/configuration.md: the record
 /// `/private/vendor/agap-gateway/conf-folder/<hex levels>`).
 async fn folder_id(session: &mut ImapSession, key: &str) -> String {
-    let levels: Vec<String> =
-        key.split('/').map(|level| level.bytes().map(|byte| format!("{byte:02x}")).collect()).collect();
+    let levels: Vec<String> = key.split('/').map(hex).collect();
     let entry = format!("/private/vendor/agap-gateway/conf-folder/{}", levels.join("/"));
     let found = session.get_metadata("", "", &format!("({entry})")).await.expect("GETMETADATA");
     found
@@ -228,6 +227,15 @@ async fn conf_folders_are_renamed_copied_between_and_deleted_with_their_items() 
     assert_eq!(find_all(&mut client).await.len(), 2);
     let stat = client.expect("STAT", 200).await.lines;
     assert!(stat.iter().any(|line| line == "TOTAL 2"), "{stat:?}");
+    // CPYF and MOVF take every item; /CONFIGURATION is one kept the same way as these.
+    assert_eq!(client.expect("CPYF /Laptop", 200).await.text, "OK CPYF completed (2 items)");
+    client.expect("SLCT /Laptop", 200).await;
+    assert_eq!(client.expect("MOVF /CONFIGURATION", 200).await.text, "OK MOVF completed (2 items)");
+    assert!(find_all(&mut client).await.is_empty());
+    client.expect("SLCT /CONFIGURATION", 200).await;
+    let tagged = client.filtered("FIND", &["TAG ROAMING"]).await.lines;
+    assert_eq!(tagged.len(), 2, "{tagged:?}");
+    client.expect("SLCT /Mobile", 200).await;
     // DELF takes the items along.
     client.expect("DELF", 200).await;
     let listed = client.expect("LIST /*", 200).await.lines;
@@ -256,4 +264,31 @@ async fn an_existing_configuration_mailbox_keeps_the_account_on_messages() {
     // MAKE CONF then makes mailboxes too.
     client.expect("MAKE CONF /Settings", 200).await;
     assert!(imap_mailboxes(&mut session).await.contains(&"Settings".to_owned()));
+    if !records_upstream() {
+        return;
+    }
+    // A CONF folder kept as annotations (its record written as the gateway writes it) beside
+    // the mailboxes: items go both ways, content and tags along.
+    let record = format!("/private/vendor/agap-gateway/conf-folder/{}", hex("Meta"));
+    session.run_command_and_check_ok(format!("SETMETADATA \"\" ({record} \"00000000000000ab\")")).await.expect("SET");
+    client.expect("SLCT /CONFIGURATION", 200).await;
+    client.expect(&format!("STAG {uid} + ROAMING"), 200).await;
+    client.expect(&format!("MOVE {uid} /Meta"), 200).await;
+    assert!(find_all(&mut client).await.is_empty(), "moved out of the mailbox");
+    let entries = annotations_under(&mut session, &format!("{ITEMS_ROOT}/00000000000000ab")).await;
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[0].1, "tags=ROAMING");
+    client.expect("SLCT /Meta", 200).await;
+    let moved = find_all(&mut client).await;
+    assert_eq!(moved.len(), 1);
+    client.expect(&format!("COPY {} /Settings", moved[0]), 200).await;
+    client.expect("SLCT /Settings", 200).await;
+    let copied = find_all(&mut client).await;
+    assert_eq!(client.expect(&format!("RETR {}", copied[0]), 200).await.lines, FIG_7_BACK);
+    assert_eq!(client.expect(&format!("GTAG {}", copied[0]), 200).await.lines, ["ROAMING"]);
+}
+
+/// A level of a folder record's entry name (docs/folders.md).
+fn hex(level: &str) -> String {
+    level.bytes().map(|byte| format!("{byte:02x}")).collect()
 }
