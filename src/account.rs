@@ -11,10 +11,13 @@ use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount, Mail
 use agap_adapter_api::{AdapterError, AdapterErrorKind};
 
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{FolderEntry, FolderTree, FolderType, ReservedNames, upstream_key};
+use crate::folder::{
+    FolderEntry, FolderTree, FolderType, MetadataFolderInfo, ReservedFolder, ReservedNames, is_folder_id, upstream_key,
+};
 use crate::gateway::Gateway;
 
 mod collections;
+mod configuration;
 mod files;
 
 /// A logged-in account.
@@ -35,10 +38,11 @@ impl Account {
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
         let (mailboxes, collections, directories) =
             tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway), self.list_directories());
-        let types = self.folder_types(gateway).await?;
+        let (types, metadata_folders) = self.folder_records(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes?, &types, &gateway.config.folders);
         tree.add_collections(&collections);
         tree.add_directories(&directories);
+        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         Ok(tree)
     }
 
@@ -125,29 +129,37 @@ impl Account {
         Ok(())
     }
 
-    /// Types of the mailboxes created as FOLD, FILT, NOTE or CONF folders, by upstream key. A record that
-    /// cannot be read is left out (its folder shows as MESG) and logged; writes refuse to touch
-    /// it.
-    pub async fn folder_types(&self, gateway: &Gateway) -> AgapResult<HashMap<String, FolderType>> {
+    /// Types of the mailboxes created as FOLD, FILT, NOTE or CONF folders, by upstream key, and
+    /// the CONF folders kept as annotations (one read of both). A record that cannot be read is
+    /// left out (a mailbox then shows as MESG) and logged; writes refuse to touch it.
+    pub async fn folder_records(
+        &self,
+        gateway: &Gateway,
+    ) -> AgapResult<(HashMap<String, FolderType>, Vec<MetadataFolderInfo>)> {
         if !self.annotations_upstream() {
             let raw = gateway.store.folder_kinds(&self.user).await?;
-            return Ok(raw
-                .into_iter()
-                .filter_map(|(key, kind)| parse_recorded_type(&kind).map(|kind| (key, kind)))
-                .collect());
+            let types =
+                raw.into_iter().filter_map(|(key, kind)| parse_recorded_type(&kind).map(|kind| (key, kind))).collect();
+            return Ok((types, Vec::new()));
         }
         let mut types = HashMap::new();
-        for record in self.upstream_records(&[TYPE_ROOT], None).await? {
-            match (record_key(TYPE_ROOT, &record.entry), parse_recorded_type(&record.value)) {
-                (Some(key), Some(kind)) => {
-                    types.insert(key, kind);
-                }
-                _ => {
-                    tracing::warn!(user = %self.user, entry = %record.entry, "a folder record kept upstream cannot be read")
-                }
+        let mut metadata_folders = Vec::new();
+        for record in self.upstream_records(&[TYPE_ROOT, CONF_FOLDER_ROOT], None).await? {
+            if let Some(key) = record_key(TYPE_ROOT, &record.entry)
+                && let Some(kind) = parse_recorded_type(&record.value)
+            {
+                types.insert(key, kind);
+            } else if let Some(key) = record_key(CONF_FOLDER_ROOT, &record.entry)
+                && is_folder_id(&record.value)
+                && !key.is_empty()
+            {
+                metadata_folders.push(MetadataFolderInfo { key, id: record.value.to_ascii_lowercase() });
+            } else {
+                tracing::warn!(user = %self.user, entry = %record.entry, "a folder record kept upstream cannot be read");
             }
         }
-        Ok(types)
+        metadata_folders.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok((types, metadata_folders))
     }
 
     /// Before a mailbox named `key` is created: clears whatever records the name still has (of
@@ -158,7 +170,7 @@ impl Account {
         let recorded = is_recorded_type(kind).then(|| kind.as_str());
         if self.annotations_upstream() {
             self.migrate_legacy_records().await?;
-            let stale = self.upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], Some(key)).await?;
+            let stale = self.upstream_records(&RECORD_ROOTS, Some(key)).await?;
             refuse_unreadable(&stale)?;
             let entry = record_entry(TYPE_ROOT, key);
             let mut changes: Vec<(String, Option<String>)> = stale
@@ -185,7 +197,7 @@ impl Account {
     pub async fn check_records_replaceable(&self, key: &str) -> AgapResult<()> {
         if self.annotations_upstream() {
             self.migrate_legacy_records().await?;
-            refuse_unreadable(&self.upstream_records(&[TYPE_ROOT, DEFINITION_ROOT], Some(key)).await?)?;
+            refuse_unreadable(&self.upstream_records(&RECORD_ROOTS, Some(key)).await?)?;
         }
         Ok(())
     }
@@ -195,7 +207,7 @@ impl Account {
     pub async fn rename_folder_records(&self, gateway: &Gateway, old_key: &str, new_key: &str) -> AgapResult<()> {
         if self.annotations_upstream() {
             self.migrate_legacy_records().await?;
-            let roots = [TYPE_ROOT, DEFINITION_ROOT];
+            let roots = RECORD_ROOTS;
             let moving = self.upstream_records(&roots, Some(old_key)).await?;
             let stale = self.upstream_records(&roots, Some(new_key)).await?;
             let mut changes = Vec::new();
@@ -223,10 +235,8 @@ impl Account {
     /// one write. Records that cannot be read go too: their folders are gone.
     pub async fn forget_folder_records(&self, gateway: &Gateway, keys: &[String]) -> AgapResult<()> {
         if self.annotations_upstream() && !keys.is_empty() {
-            let entries: Vec<String> = keys
-                .iter()
-                .flat_map(|key| [record_entry(TYPE_ROOT, key), record_entry(DEFINITION_ROOT, key)])
-                .collect();
+            let entries: Vec<String> =
+                keys.iter().flat_map(|key| RECORD_ROOTS.map(|root| record_entry(root, key))).collect();
             let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
             let mut seen = HashSet::new();
             let changes: Vec<(String, Option<String>)> = self
@@ -302,7 +312,13 @@ impl Account {
         }
         let names = &gateway.config.folders;
         let mut mailboxes = self.mail.list_mailboxes().await?;
-        let missing = FolderTree::missing_reserved(&mailboxes, names);
+        let mut missing = FolderTree::missing_reserved(&mailboxes, names);
+        // Where annotations keep the configuration, no mailbox is made for it: /CONFIGURATION
+        // is then annotations (docs/interpretations.md, CONF-UPSTREAM). A mailbox already there
+        // is kept and used, so that no item vanishes when a server gains METADATA.
+        if self.annotations_upstream() {
+            missing.retain(|folder| *folder != ReservedFolder::Configuration);
+        }
         for folder in &missing {
             let name = MailboxName::new(vec![names.default_name(*folder).to_owned()]);
             match self.mail.create_mailbox(&name, folder.special_use()).await {
@@ -316,10 +332,11 @@ impl Account {
         if !missing.is_empty() {
             mailboxes = self.mail.list_mailboxes().await?;
         }
-        let types = self.folder_types(gateway).await?;
+        let (types, metadata_folders) = self.folder_records(gateway).await?;
         let mut tree = FolderTree::build(&mailboxes, &types, names);
         tree.add_collections(&self.list_collections(gateway).await);
         tree.add_directories(&self.list_directories().await);
+        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         Ok(tree)
     }
 
@@ -328,7 +345,7 @@ impl Account {
     pub async fn with_rights(&self, folder: &FolderEntry) -> AgapResult<FolderEntry> {
         let mut folder = folder.clone();
         // Collections: DAV ACLs (RFC 3744) are not read; the server refuses what it forbids.
-        if folder.selectable && folder.collection.is_none() && folder.directory.is_none() {
+        if folder.selectable && folder.is_mailbox() {
             folder.rights = self.mail.mailbox_rights(&folder.upstream).await?;
         }
         Ok(folder)
@@ -341,6 +358,12 @@ impl Account {
 const TYPE_ROOT: &str = "/private/vendor/agap-gateway/folder";
 /// Root of the per-folder filter definitions, laid out like [`TYPE_ROOT`].
 const DEFINITION_ROOT: &str = "/private/vendor/agap-gateway/filter";
+/// Root of the records of CONF folders kept as annotations (no mailbox), laid out like
+/// [`TYPE_ROOT`]; the value is the folder's id (src/folder/metadata.rs).
+const CONF_FOLDER_ROOT: &str = "/private/vendor/agap-gateway/conf-folder";
+/// Every root of per-folder records: what a new folder clears, a rename moves and a delete
+/// removes.
+const RECORD_ROOTS: [&str; 3] = [TYPE_ROOT, DEFINITION_ROOT, CONF_FOLDER_ROOT];
 /// The map of every folder type that earlier versions kept in one annotation.
 const LEGACY_TYPES_ENTRY: &str = "/private/vendor/agap-gateway/folder-types";
 /// The map of every filter definition that earlier versions kept in one annotation.
@@ -429,6 +452,9 @@ fn decode_definition(value: &str) -> Option<String> {
 fn is_readable(record: &Annotation) -> bool {
     if let Some(key) = record_key(TYPE_ROOT, &record.entry) {
         return !key.is_empty() && parse_recorded_type(&record.value).is_some();
+    }
+    if let Some(key) = record_key(CONF_FOLDER_ROOT, &record.entry) {
+        return !key.is_empty() && is_folder_id(&record.value);
     }
     record_key(DEFINITION_ROOT, &record.entry).is_some() && decode_definition(&record.value).is_some()
 }

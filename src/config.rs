@@ -191,7 +191,9 @@ pub struct FolderNames {
     pub outbox: String,
     /// Upstream name of NOTE, the notes mailbox ("Notes", where Apple Notes keeps notes).
     pub notes: String,
-    /// Upstream name of CONFIGURATION, a mailbox left unsubscribed (docs/configuration.md).
+    /// Upstream name of CONFIGURATION where it is a mailbox (left unsubscribed); where the server
+    /// keeps the gateway's annotations and no such mailbox exists, none is made
+    /// (docs/configuration.md).
     pub configuration: String,
 }
 

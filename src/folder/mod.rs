@@ -4,6 +4,7 @@
 mod collection;
 mod directory;
 mod kind;
+mod metadata;
 mod path;
 mod reserved;
 mod rights;
@@ -16,6 +17,9 @@ pub use directory::{
     DirectoryInfo, DirectoryRef, ELSEWHERE, FILESHARE, child_path, elsewhere_path, fileshare_path, may_hold,
 };
 pub use kind::FolderType;
+pub use metadata::{
+    MetadataFolder, MetadataFolderInfo, RESERVED_FOLDER_ID, configuration_path, is_folder_id, new_folder_id,
+};
 pub use path::{FolderPath, ListPattern, validate_name};
 pub use reserved::ReservedFolder;
 pub use rights::tags_from_rights;

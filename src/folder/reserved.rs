@@ -20,8 +20,8 @@ pub enum ReservedFolder {
     Outbox,
     /// Notes, as the messages of a notes mailbox ("Notes", as Apple Notes keeps them).
     Note,
-    /// The client's roaming configuration, as messages of a mailbox mail clients need not show
-    /// (docs/configuration.md).
+    /// The client's roaming configuration, as messages of a mailbox mail clients need not show,
+    /// or as annotations with no mailbox (docs/configuration.md).
     Configuration,
 }
 

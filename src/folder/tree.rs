@@ -16,8 +16,8 @@ use agap_adapter_api::collection::CollectionInfo;
 use agap_adapter_api::mail::{MailboxInfo, MailboxName};
 
 use super::{
-    CollectionRef, DirectoryInfo, DirectoryRef, FolderPath, FolderType, ReservedCollection, ReservedFolder, placement,
-    validate_name,
+    CollectionRef, DirectoryInfo, DirectoryRef, FolderPath, FolderType, MetadataFolder, MetadataFolderInfo,
+    RESERVED_FOLDER_ID, ReservedCollection, ReservedFolder, configuration_path, placement, validate_name,
 };
 
 /// Names given to reserved mailboxes the gateway has to create upstream.
@@ -40,6 +40,9 @@ pub struct FolderEntry {
     /// The directory behind it, for FILE folders.
     /// (Boxed: most folders have none, and every session holds its selected folder.)
     pub directory: Option<Box<DirectoryRef>>,
+    /// The annotations behind it, for CONF folders kept as METADATA entries (no mailbox; boxed
+    /// as the directory is).
+    pub metadata: Option<Box<MetadataFolder>>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedFolder>,
     /// False for upstream placeholders that cannot hold messages.
@@ -73,6 +76,8 @@ impl FolderEntry {
             Some(reserved) => reserved.accepts_subfolders(),
             // Draft 2.9.2: FILESHARE "holds ordinary files" and may have subfolders.
             None if self.is_fileshare() => true,
+            // A folder of annotations has no mailbox a child mailbox could sit below.
+            None if self.metadata.is_some() => false,
             None => self.kind != FolderType::Filt && !self.is_reserved(),
         }
     }
@@ -91,11 +96,17 @@ impl FolderEntry {
 
     /// The key under which the store keeps facts about it (change counters, records).
     pub fn store_key(&self) -> String {
-        match (&self.collection, &self.directory) {
-            (Some(collection), _) => format!("dav:{}", collection.id),
-            (None, Some(directory)) => directory.store_key(),
-            (None, None) => upstream_key(&self.upstream),
+        match (&self.collection, &self.directory, &self.metadata) {
+            (Some(collection), _, _) => format!("dav:{}", collection.id),
+            (None, Some(directory), _) => directory.store_key(),
+            (None, None, Some(metadata)) => metadata.store_key(),
+            (None, None, None) => upstream_key(&self.upstream),
         }
+    }
+
+    /// Whether a mailbox is behind it (not a collection, a directory or annotations).
+    pub fn is_mailbox(&self) -> bool {
+        self.collection.is_none() && self.directory.is_none() && self.metadata.is_none()
     }
 
     /// Whether STAT reports item counters: an item folder backed by a real mailbox.
@@ -200,6 +211,7 @@ impl FolderTree {
                     rights: None,
                     collection: None,
                     directory: None,
+                    metadata: None,
                 },
             );
         }
@@ -237,6 +249,7 @@ impl FolderTree {
                 upstream: MailboxName::new(path.levels().to_vec()),
                 collection: Some(CollectionRef { id: info.id.clone(), items, version: info.version.clone(), reserved }),
                 directory: None,
+                metadata: None,
                 reserved: None,
                 selectable: true,
                 rights: None,
@@ -269,12 +282,78 @@ impl FolderTree {
                 upstream: MailboxName::new(path.levels().to_vec()),
                 collection: None,
                 directory: Some(Box::new(info.directory.clone())),
+                metadata: None,
                 reserved: None,
                 selectable: true,
                 rights: None,
             };
             self.entries.insert(path.clone(), entry);
         }
+    }
+
+    /// Adds the CONF folders kept as annotations (docs/configuration.md): the reserved
+    /// /CONFIGURATION when `reserved_home` and no mailbox has its role, and each recorded one
+    /// inside the folder whose upstream name its key lies in, as MAKE names it (in the root for
+    /// a one-level key). Added last: a record whose place anything else takes, or whose parent
+    /// is not shown, is not shown, with a log warning.
+    pub fn add_metadata_folders(&mut self, records: &[MetadataFolderInfo], reserved_home: bool) {
+        let home = configuration_path();
+        if reserved_home && !self.entries.contains_key(&home) {
+            self.entries.insert(
+                home.clone(),
+                FolderEntry {
+                    upstream: MailboxName::new(home.levels().to_vec()),
+                    path: home,
+                    kind: FolderType::Conf,
+                    collection: None,
+                    directory: None,
+                    metadata: Some(Box::new(MetadataFolder { id: RESERVED_FOLDER_ID.to_owned() })),
+                    reserved: Some(ReservedFolder::Configuration),
+                    selectable: true,
+                    rights: None,
+                },
+            );
+        }
+        for record in records {
+            let levels: Vec<String> = record.key.split('/').map(str::to_owned).collect();
+            let Some((leaf, parent_levels)) = levels.split_last() else { continue };
+            let parent = if parent_levels.is_empty() {
+                Some(FolderPath::root())
+            } else {
+                self.entries
+                    .values()
+                    .find(|entry| entry.metadata.is_none() && entry.upstream.levels() == parent_levels)
+                    .map(|entry| entry.path.clone())
+            };
+            let reserved_name = parent_levels.is_empty() && ReservedFolder::is_reserved_root_name(leaf);
+            let Some(parent) = parent.filter(|_| validate_name(leaf).is_ok() && !reserved_name) else {
+                tracing::warn!(key = %record.key, "a CONF folder record has no place in the tree; not shown");
+                continue;
+            };
+            let path = parent.child(leaf);
+            if self.entries.contains_key(&path) {
+                tracing::warn!(key = %record.key, %path, "two upstream objects map to one AGAP path; showing the first");
+                continue;
+            }
+            let entry = FolderEntry {
+                path: path.clone(),
+                kind: FolderType::Conf,
+                upstream: MailboxName::new(levels),
+                collection: None,
+                directory: None,
+                metadata: Some(Box::new(MetadataFolder { id: record.id.clone() })),
+                reserved: None,
+                selectable: true,
+                rights: None,
+            };
+            self.entries.insert(path, entry);
+        }
+    }
+
+    /// Whether the account keeps its configuration as annotations: /CONFIGURATION is (else
+    /// it is a mailbox, and MAKE CONF makes mailboxes too).
+    pub fn configuration_in_metadata(&self) -> bool {
+        self.get(&configuration_path()).is_some_and(|entry| entry.metadata.is_some())
     }
 
     /// Servers need not list the parents of a nested mailbox; AGAP paths need them.
@@ -297,6 +376,7 @@ impl FolderTree {
                     rights: None,
                     collection: None,
                     directory: None,
+                    metadata: None,
                 });
                 path = parent;
             }
@@ -483,6 +563,45 @@ mod tests {
         assert_eq!(tree.get(&agap("/Docs")).expect("docs").kind, FolderType::File);
         assert_eq!(tree.get(&agap("/Archive")).expect("the mailbox wins").kind, FolderType::Fold);
         assert!(tree.get(&agap("/Nowhere/x")).is_none(), "no parent shown");
+    }
+
+    #[test]
+    fn conf_folders_kept_as_annotations_sit_where_their_keys_say_and_take_no_subfolders() {
+        let record = |key: &str, id: &str| MetadataFolderInfo { key: key.into(), id: id.into() };
+        let mut tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
+        tree.add_metadata_folders(
+            &[
+                record("Settings", "00000000000000a1"),
+                record("Trash/Phone", "00000000000000a2"),
+                record("Archive/2010/x", "00000000000000a3"),
+                record("INBOX", "00000000000000a4"),
+                record("Nowhere/x", "00000000000000a5"),
+                record("NOTE", "00000000000000a6"),
+            ],
+            true,
+        );
+        let home = tree.get(&agap("/CONFIGURATION")).expect("the reserved one");
+        assert_eq!((home.kind, home.reserved), (FolderType::Conf, Some(ReservedFolder::Configuration)));
+        assert_eq!(home.store_key(), "conf:configuration");
+        assert!(tree.configuration_in_metadata());
+        let settings = tree.get(&agap("/Settings")).expect("in the root");
+        assert_eq!((settings.kind, settings.store_key()), (FolderType::Conf, "conf:00000000000000a1".to_owned()));
+        assert!(!settings.accepts_subfolders() && settings.has_items() && !settings.is_mailbox());
+        assert_eq!(
+            tree.get(&agap("/TRASH/Phone")).expect("below a reserved mailbox").upstream.levels(),
+            ["Trash", "Phone"]
+        );
+        assert!(tree.get(&agap("/Archive/2010/x")).is_some());
+        assert_eq!(tree.get(&agap("/INBOX")).expect("the mailbox wins").kind, FolderType::Mesg);
+        assert!(tree.get(&agap("/Nowhere/x")).is_none() && tree.get(&agap("/Nowhere")).is_none(), "no parent shown");
+        assert!(tree.get(&agap("/NOTE")).is_none(), "a reserved root name");
+        // A configuration mailbox keeps the account on messages.
+        let mut with_mailbox = sample();
+        with_mailbox.push(mailbox("AGAP-Configuration", None, true));
+        let mut tree = FolderTree::build(&with_mailbox, &HashMap::new(), &Defaults);
+        tree.add_metadata_folders(&[], true);
+        assert!(!tree.configuration_in_metadata());
+        assert!(tree.get(&agap("/CONFIGURATION")).expect("the mailbox").is_mailbox());
     }
 
     #[test]

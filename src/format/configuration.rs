@@ -33,8 +33,10 @@ pub const MAX_KEY: usize = 128;
 
 /// The most bytes a configuration takes upstream: its entry name components and encoded
 /// values together. The gateway writes a configuration in one SETMETADATA command, and servers
-/// bound a command line (Dovecot's `imap_max_line_length` is 64 KiB by default).
-pub const MAX_STORED: usize = 48 * 1024;
+/// bound a command line (Dovecot's `imap_max_line_length` is 64 KiB by default): this leaves
+/// room for [`MAX_ENTRIES`] full entry names and their quoting (src/items/configuration checks
+/// the worst case).
+pub const MAX_STORED: usize = 40 * 1024;
 
 fn invalid(reason: impl Into<String>) -> AgapError {
     AgapError::invalid(reason.into())

@@ -4,10 +4,12 @@
 //!
 //! Implementations: [`messages::Messages`] (MESG, NOTE and CONF folders: IMAP mailboxes),
 //! [`collection::CollectionItems`] (CALE, TASK, JRNL and ADDR folders: CalDAV and CardDAV
-//! collections) and [`files::FileItems`] (FILE folders: directories of a WebDAV file server).
+//! collections), [`files::FileItems`] (FILE folders: directories of a WebDAV file server) and
+//! [`configuration::ConfigurationEntries`] (CONF folders kept as IMAP METADATA entries).
 //! [`state`] computes the change ids and counts of many folders in one pass.
 
 pub mod collection;
+pub mod configuration;
 pub mod files;
 pub mod messages;
 pub mod state;
@@ -25,6 +27,7 @@ use crate::format::Element;
 use crate::gateway::Gateway;
 
 pub use collection::CollectionItems;
+pub use configuration::ConfigurationEntries;
 pub use files::FileItems;
 pub use messages::Messages;
 pub use state::{FolderState, ItemCounts, folder_states};
@@ -147,12 +150,49 @@ pub async fn open<'a>(
     if folder.directory.is_some() {
         return Ok(Box::new(FileItems::of(gateway, account, folder)?));
     }
+    if folder.metadata.is_some() {
+        return Ok(Box::new(ConfigurationEntries::of(gateway, account, folder)?));
+    }
     match folder.kind {
         FolderType::Mesg | FolderType::Note | FolderType::Conf => {
             Ok(Box::new(Messages::of(gateway, account, folder).await?))
         }
         other => Err(AgapError::invalid(format!("{other} folders are not supported"))),
     }
+}
+
+/// Copies or moves items between two folders of one type kept differently upstream (a CONF
+/// folder of messages and one of annotations, or two of annotations): each item is rendered,
+/// stored anew in `target` with its tags, then, for a move, deleted from `source`. A failure
+/// after the store leaves the item in both folders, never in neither.
+pub async fn transfer_by_rewriting(
+    source: &(dyn ItemFolder + '_),
+    target: &(dyn ItemFolder + '_),
+    chosen: Chosen<'_>,
+    transfer: Transfer,
+) -> AgapResult<Transferred> {
+    let rewrite = |uid: u32| async move {
+        let tree = source.render(uid, "").await?;
+        let tags = source.tags(uid).await?;
+        let stored = target.store(tree).await?;
+        if !tags.is_empty() {
+            target.change_tags(wire_uid(stored.uid), &TagChange::Set(tags)).await?;
+        }
+        if transfer == Transfer::Move {
+            source.delete(uid).await?;
+        }
+        Ok::<u64, AgapError>(stored.uid)
+    };
+    let uids = match chosen {
+        Chosen::One(uid) => {
+            let new_uid = rewrite(uid).await?;
+            return Ok(Transferred { done: 1, asked: 1, new_uid: Some(new_uid) });
+        }
+        Chosen::Matches(uids) => uids.to_vec(),
+        Chosen::All => source.matching(&Filter::All).await?,
+    };
+    let done = each(transfer.verb_for_filter(), &uids, |uid| async move { rewrite(uid).await.map(|_| ()) }).await?;
+    Ok(Transferred { done, asked: uids.len(), new_uid: None })
 }
 
 /// The AGAP UID of a store number (collections hand out small numbers; the item commands take

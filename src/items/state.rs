@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use agap_adapter_api::mail::MailboxStatus;
 use sha2::{Digest, Sha256};
 
-use super::{CollectionItems, FileItems};
+use super::{CollectionItems, ConfigurationEntries, FileItems};
 use crate::account::Account;
 use crate::error::AgapResult;
 use crate::folder::{FolderEntry, FolderPath, FolderTree};
@@ -44,8 +44,7 @@ pub async fn folder_states(
 ) -> AgapResult<Vec<FolderState>> {
     let with_items: Vec<&FolderEntry> =
         paths.iter().filter_map(|path| tree.get(path)).filter(|entry| entry.has_items()).collect();
-    let mailboxes: Vec<&FolderEntry> =
-        with_items.iter().copied().filter(|entry| entry.collection.is_none() && entry.directory.is_none()).collect();
+    let mailboxes: Vec<&FolderEntry> = with_items.iter().copied().filter(|entry| entry.is_mailbox()).collect();
     let names: Vec<_> = mailboxes.iter().map(|entry| entry.upstream.clone()).collect();
     let statuses = account.mail.mailbox_statuses(&names).await?;
     let generations = if mailboxes.is_empty() {
@@ -78,6 +77,11 @@ pub async fn folder_states(
             false
         };
         items_of.insert(&entry.path, Upstream::Collection { map, version: items.version(), listed });
+    }
+    // Annotations have no version either: the listing (the item ids) stands for the content.
+    for entry in with_items.iter().filter(|entry| entry.metadata.is_some()) {
+        let (map, _) = ConfigurationEntries::of(gateway, account, entry)?.sync().await?;
+        items_of.insert(&entry.path, Upstream::Collection { map, version: None, listed: true });
     }
     // A directory has no CTag: its listing (the ETags of its files) stands for its content.
     for entry in with_items.iter().filter(|entry| entry.directory.is_some()) {

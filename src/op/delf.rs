@@ -72,6 +72,12 @@ async fn delete_all(
             account.delete_file_folder(gateway, directory).await?;
             continue;
         }
+        if folder.metadata.is_some() {
+            // Its items' entries first: a record left by a failure still finds them.
+            account.remove_metadata_items(gateway, folder).await?;
+            deleted.push(upstream_key(&folder.upstream));
+            continue;
+        }
         if let Some(collection) = &folder.collection {
             account.collections()?.delete_collection(&collection.id).await?;
             account.forget_collection(gateway, &collection.id).await?;

@@ -59,6 +59,11 @@ pub async fn handle(
         return Err(AgapError::invalid(format!("A mailbox named {:?} already exists upstream", upstream)));
     }
     let key = upstream_key(&upstream);
+    if kind == FolderType::Conf && tree.configuration_in_metadata() {
+        // No mailbox: a record (docs/interpretations.md, CONF-UPSTREAM).
+        account.make_metadata_folder(gateway, &key).await?;
+        return Ok(Reply::ok(format!("OK Folder {path} created")));
+    }
     // Records first, in one write: stale ones of the name go (a folder of that name deleted
     // behind the gateway's back must not lend its type to the new one), and a FOLD, FILT or NOTE
     // type is set. A record without a mailbox is harmless; a FOLD folder shown as MESG after a

@@ -52,12 +52,18 @@ pub async fn handle(
     // Mailboxes at and below the folder are renamed by IMAP; collections there (flat upstream,
     // docs/interpretations.md, NESTED-COLLECTIONS) get new marks. A folder may be either, or a
     // parent of both.
-    if tree.has_mailbox_within(&entry.upstream) {
+    // A CONF folder kept as annotations is its record alone: its items are named by its id,
+    // which the rename keeps (docs/interpretations.md, CONF-UPSTREAM).
+    if tree.has_mailbox_within(&entry.upstream) || entry.metadata.is_some() {
         account.check_records_replaceable(&upstream_key(&new_upstream)).await?;
-        account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
-        if let Err(error) =
-            account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await
-        {
+        if entry.metadata.is_none() {
+            account.mail.rename_mailbox(&entry.upstream, &new_upstream).await?;
+        }
+        let moved =
+            account.rename_folder_records(gateway, &upstream_key(&entry.upstream), &upstream_key(&new_upstream)).await;
+        if entry.metadata.is_some() {
+            moved?;
+        } else if let Err(error) = moved {
             // The rename happened upstream; at worst FOLD folders below show as MESG.
             tracing::error!(%error, "could not move folder records after a rename");
         }

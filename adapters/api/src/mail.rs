@@ -130,6 +130,25 @@ pub struct Annotation {
     pub value: String,
 }
 
+/// How deep a bounded annotation read goes below the entries it names (RFC 5464 4.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnotationDepth {
+    /// The entries themselves only.
+    Zero,
+    /// The entries and their direct children.
+    One,
+}
+
+/// What a bounded annotation read may make the gateway hold, whatever the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnnotationLimits {
+    /// Values longer than this are left out by the server (RFC 5464 4.2.1 MAXSIZE) and, should
+    /// it send them anyway, by the adapter.
+    pub max_value: usize,
+    /// More entries than this: the read fails (a protocol error), nothing is returned.
+    pub max_entries: usize,
+}
+
 /// The longest annotation value a mail adapter writes: values travel as quoted strings, and
 /// servers limit the length of a command line or argument (Dovecot's `imap_max_line_length`
 /// is 64 KiB by default).
@@ -193,6 +212,18 @@ pub trait MailAccount: Send + Sync + fmt::Debug {
     /// The private annotations (RFC 5464) of a mailbox, or of the account for `None`, at and
     /// below each of `entries` (DEPTH infinity); entries without a value are left out.
     async fn annotations(&self, _mailbox: Option<&MailboxName>, _entries: &[&str]) -> AdapterResult<Vec<Annotation>> {
+        Err(AdapterError::unsupported("annotations"))
+    }
+
+    /// The private server annotations at each of `entries` (and, for [`AnnotationDepth::One`],
+    /// their direct children) within `limits`: values over `max_value` are left out, more than
+    /// `max_entries` entries fail the read. Entries without a value are left out.
+    async fn bounded_annotations(
+        &self,
+        _entries: &[&str],
+        _depth: AnnotationDepth,
+        _limits: AnnotationLimits,
+    ) -> AdapterResult<Vec<Annotation>> {
         Err(AdapterError::unsupported("annotations"))
     }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use agap_adapter_api::mail::{
-    Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailCapabilities, MailboxInfo, MailboxName, MailboxStatus,
-    MessageUids, SpecialUse,
+    Annotation, AnnotationDepth, AnnotationLimits, MAX_ANNOTATION_VALUE, MailAccount, MailCapabilities, MailboxInfo,
+    MailboxName, MailboxStatus, MessageUids, SpecialUse,
 };
 use agap_adapter_api::query::{FetchNeeds, FetchedItem, Found, Query};
 use agap_adapter_api::tags::{Tag, TagChange};
@@ -298,6 +298,52 @@ impl MailAccount for ImapAccount {
         Ok(found)
     }
 
+    async fn bounded_annotations(
+        &self,
+        entries: &[&str],
+        depth: AnnotationDepth,
+        limits: AnnotationLimits,
+    ) -> AdapterResult<Vec<Annotation>> {
+        for entry in entries {
+            check_entry_name(entry)?;
+        }
+        let names: Vec<String> = entries.iter().map(|entry| quote(entry)).collect();
+        let depth = match depth {
+            AnnotationDepth::Zero => "0",
+            AnnotationDepth::One => "1",
+        };
+        // RFC 5464 4.2.1 and 4.2.2: the server leaves out longer values and deeper entries.
+        let command = format!("GETMETADATA (MAXSIZE {} DEPTH {depth}) \"\" ({})", limits.max_value, names.join(" "));
+        let mut found = Vec::new();
+        let mut too_many = false;
+        self.pool
+            .checkout()
+            .await?
+            .execute_with(&command, |response| {
+                let Response::MailboxData(MailboxDatum::MetadataSolicited { values, .. }) = response else { return };
+                for metadata in values {
+                    let Some(value) = &metadata.value else { continue };
+                    // A server that ignores MAXSIZE: what it should have left out stays out.
+                    if value.len() > limits.max_value {
+                        continue;
+                    }
+                    if found.len() >= limits.max_entries {
+                        too_many = true;
+                        return;
+                    }
+                    found.push(Annotation { entry: metadata.entry.clone(), value: value.clone() });
+                }
+            })
+            .await?;
+        if too_many {
+            return Err(AdapterError::new(
+                AdapterErrorKind::Protocol,
+                format!("the IMAP server sent more than {} annotations for one read", limits.max_entries),
+            ));
+        }
+        Ok(found)
+    }
+
     async fn set_annotations(
         &self,
         mailbox: Option<&MailboxName>,
@@ -499,6 +545,49 @@ mod tests {
         assert_eq!(special_use_of(&NameAttribute::Extension("\\sent".into())), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Sent), Some(SpecialUse::Sent));
         assert_eq!(special_use_of(&NameAttribute::Marked), None);
+    }
+
+    /// A bounded read from a scripted server that sends three annotations, one of them longer
+    /// than MAXSIZE asked for.
+    async fn bounded_read(max_entries: usize) -> (AdapterResult<Vec<Annotation>>, Vec<String>) {
+        let (port, mut lines) = scripted_server_with("IMAP4rev1 METADATA", move |tag, command| {
+            let data = if command.starts_with("GETMETADATA") {
+                "* METADATA \"\" (/private/vendor/x/a \"1\" /private/vendor/x/b \"toolong\" /private/vendor/x/c \"22\")\r\n"
+            } else if command.starts_with("LIST") {
+                "* LIST () \"/\" \"\"\r\n"
+            } else {
+                ""
+            };
+            format!("{data}{tag} OK done\r\n")
+        })
+        .await;
+        let backend = ImapBackend::new(ImapSettings { port, ..ImapSettings::default() });
+        let account = backend.login(&Credentials::new("user", "password")).await.expect("login");
+        let limits = AnnotationLimits { max_value: 3, max_entries };
+        let found = account.bounded_annotations(&["/private/vendor/x"], AnnotationDepth::One, limits).await;
+        let mut sent = Vec::new();
+        while let Ok(line) = lines.try_recv() {
+            sent.push(line);
+        }
+        (found, sent)
+    }
+
+    #[tokio::test]
+    async fn bounded_reads_ask_for_the_bounds_and_keep_to_them_whatever_the_server_sends() {
+        let (found, sent) = bounded_read(2).await;
+        let found = found.expect("within bounds");
+        let entries: Vec<(&str, &str)> = found.iter().map(|a| (a.entry.as_str(), a.value.as_str())).collect();
+        assert_eq!(
+            entries,
+            [("/private/vendor/x/a", "1"), ("/private/vendor/x/c", "22")],
+            "the long value is left out"
+        );
+        assert!(
+            sent.iter().any(|line| line.ends_with("GETMETADATA (MAXSIZE 3 DEPTH 1) \"\" (\"/private/vendor/x\")")),
+            "{sent:?}"
+        );
+        let (too_many, _) = bounded_read(1).await;
+        assert_eq!(too_many.expect_err("more entries than allowed").kind(), AdapterErrorKind::Protocol);
     }
 
     /// Logs in to a scripted server announcing METADATA that answers SETMETADATA with `answer`.

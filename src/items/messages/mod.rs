@@ -291,6 +291,11 @@ impl ItemFolder for Messages<'_> {
     }
 
     async fn transfer(&self, target: &FolderEntry, chosen: Chosen<'_>, transfer: Transfer) -> AgapResult<Transferred> {
+        if !target.is_mailbox() {
+            // A CONF folder kept as annotations: no IMAP COPY reaches it.
+            let target = super::open(self.gateway, self.account, target).await?;
+            return super::transfer_by_rewriting(self, target.as_ref(), chosen, transfer).await;
+        }
         let uids: Option<Vec<u32>> = match chosen {
             Chosen::One(uid) => {
                 self.require(uid).await?;
