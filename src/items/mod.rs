@@ -196,6 +196,11 @@ pub async fn transfer_by_rewriting(
 }
 
 /// The AGAP UID of a store number (collections hand out small numbers; the item commands take
+/// The reply to a UID that names no item of the folder (draft 6.4: 511 "INVALID UID").
+pub fn invalid_uid(uid: u32) -> AgapError {
+    AgapError::invalid(format!("INVALID UID {uid}"))
+}
+
 /// 32-bit UIDs, as IMAP's).
 pub fn wire_uid(uid: u64) -> u32 {
     u32::try_from(uid).unwrap_or(u32::MAX)

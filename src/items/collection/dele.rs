@@ -2,13 +2,13 @@
 //! of its parent, which stays.
 
 use super::CollectionItems;
-use crate::error::{AgapError, AgapResult};
+use crate::error::AgapResult;
 use crate::format::icalendar::detach_alarm;
 use crate::items::ItemFolder;
 
 /// Deletes item `uid`; returns what it was ("Alarm", "Event", ...).
 pub(super) async fn delete(items: &CollectionItems<'_>, uid: u32) -> AgapResult<&'static str> {
-    let invalid = || AgapError::invalid(format!("INVALID UID {uid}"));
+    let invalid = || crate::items::invalid_uid(uid);
     let located = items.locate(uid).await?.ok_or_else(invalid)?;
     if located.alarm {
         let (_, data) = items.fetch(uid).await?;

@@ -192,7 +192,7 @@ impl<'a> CollectionItems<'a> {
     /// The item with AGAP UID `uid` and its resource as stored now; 511 when there is none
     /// (a resource removed upstream also leaves the map).
     pub async fn fetch(&self, uid: u32) -> AgapResult<(Located, ItemData)> {
-        let invalid = || AgapError::invalid(format!("INVALID UID {uid}"));
+        let invalid = || crate::items::invalid_uid(uid);
         let located = self.locate(uid).await?.ok_or_else(invalid)?;
         match self.dav.get_item(&located.mapped.href, self.kind()).await? {
             Some(data) => Ok((located, data)),

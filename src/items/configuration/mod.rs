@@ -17,7 +17,7 @@ use agap_adapter_api::mail::{Annotation, AnnotationDepth, AnnotationLimits};
 use agap_adapter_api::tags::{Tag, TagChange};
 use async_trait::async_trait;
 
-use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, transfer_by_rewriting};
+use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, invalid_uid, transfer_by_rewriting};
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::filter::Filter;
@@ -151,10 +151,6 @@ impl<'a> ConfigurationEntries<'a> {
 /// How the map records an item: items never change in place, so they have no version.
 fn version(id: &str) -> ItemVersion {
     ItemVersion { href: id.to_owned(), etag: None, has_alarm: false }
-}
-
-fn invalid_uid(uid: u32) -> AgapError {
-    AgapError::invalid(format!("INVALID UID {uid}"))
 }
 
 #[async_trait]

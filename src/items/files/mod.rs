@@ -21,7 +21,7 @@ use agap_adapter_api::files::{DirectoryListing, FileAccount, FileEntry};
 use agap_adapter_api::tags::{Tag, TagChange};
 use async_trait::async_trait;
 
-use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, each, wire_uid};
+use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, each, invalid_uid, wire_uid};
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::files::MAX_ENTRIES;
@@ -195,10 +195,6 @@ impl<'a> FileItems<'a> {
 /// How the map records a file.
 fn version(file: &ItemRef) -> ItemVersion {
     ItemVersion { href: file.href.clone(), etag: file.etag.clone(), has_alarm: false }
-}
-
-fn invalid_uid(uid: u32) -> AgapError {
-    AgapError::invalid(format!("INVALID UID {uid}"))
 }
 
 /// Whether RETR's part names only the NAME, which the href gives without a read.

@@ -7,8 +7,9 @@
 use agap_adapter_api::AdapterErrorKind;
 use agap_adapter_api::tags::{Tag, TagChange};
 
-use super::{FileItems, invalid_uid};
+use super::FileItems;
 use crate::error::{AgapError, AgapResult};
+use crate::items::invalid_uid;
 
 /// The tags a property value holds, sorted; words that are no tags are left out.
 pub fn parse_tags(value: Option<&str>) -> Vec<Tag> {

@@ -19,7 +19,7 @@ use matching::matching_messages;
 
 use async_trait::async_trait;
 
-use super::{Chosen, ItemFolder, Stored, Transfer, Transferred};
+use super::{Chosen, ItemFolder, Stored, Transfer, Transferred, invalid_uid};
 use crate::account::Account;
 use crate::error::{AgapError, AgapResult};
 use crate::filter::Filter;
@@ -216,10 +216,6 @@ impl<'a> Messages<'a> {
     fn translate_pairs(&self, pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
         pairs.into_iter().map(|(source, new)| (self.aliases.agap_uid(source), new)).collect()
     }
-}
-
-fn invalid_uid(uid: u32) -> AgapError {
-    AgapError::invalid(format!("INVALID UID {uid}"))
 }
 
 #[async_trait]
