@@ -36,6 +36,9 @@ pub enum ErrorKind {
     NotFound,
     /// The client's address is banned (531); the connection closes after the reply.
     Banned,
+    /// A bound of the gateway on what one user may hold is reached (410: it frees up as the
+    /// user's other sessions end).
+    LimitReached,
     /// The upstream server is temporarily unable to serve the request (410).
     UpstreamUnavailable,
     /// The upstream server failed in a way retrying will not fix (401).
@@ -93,6 +96,11 @@ impl AgapError {
         Self::new(ErrorKind::Banned, reason)
     }
 
+    /// 410 for a per-user bound of the gateway (e.g. `[presence] max_sessions_per_user`).
+    pub fn limit_reached(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::LimitReached, reason)
+    }
+
     /// 521.
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, reason)
@@ -119,6 +127,7 @@ impl AgapError {
             | ErrorKind::OutOfOrder
             | ErrorKind::TlsRequired
             | ErrorKind::NotFound
+            | ErrorKind::LimitReached
             | ErrorKind::Banned => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
             ErrorKind::Internal { .. } => Fault::Gateway,
@@ -140,7 +149,9 @@ impl AgapError {
             ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
             ErrorKind::Banned => (ReplyCode::Banned, format!("Banned: {}", self.reason)),
-            ErrorKind::UpstreamUnavailable => (ReplyCode::RetryLater, format!("Retry later: {}", self.reason)),
+            ErrorKind::UpstreamUnavailable | ErrorKind::LimitReached => {
+                (ReplyCode::RetryLater, format!("Retry later: {}", self.reason))
+            }
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),
             ErrorKind::Internal { correlation } => {
                 (ReplyCode::InternalError, format!("{} (reference {correlation})", self.reason))

@@ -13,6 +13,7 @@
 pub mod account;
 pub mod auth;
 pub mod blocking;
+pub mod clock;
 pub mod codec;
 pub mod command;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod items;
 pub mod limits;
 pub mod logging;
 pub mod op;
+pub mod presence;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -24,6 +24,7 @@ use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
 use crate::auth::UsersFile;
+use crate::clock::Clock;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
 use crate::gateway::Gateway;
@@ -55,6 +56,11 @@ impl RunningGateway {
 
 /// Builds the gateway from its configuration and starts its listeners.
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// As `start`, with the clock of presence times given (tests pass `Clock::manual`).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<RunningGateway> {
     config.validate()?;
     let store = SqliteStore::open(&config.store.url).await?;
     let max_item_size = config.mail.max_item_size;
@@ -83,6 +89,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         store: Arc::new(store),
         credentials,
         limits,
+        clock,
     });
     start_with(gateway).await
 }

@@ -10,17 +10,18 @@ pub use mechanism::{Goal, Mechanism, Proof};
 pub use users::{CredentialSource, UsersFile, UsersFileError};
 
 /// Why the gateway does not offer `mechanism` (AUTH answers 511 with it; CAPA omits the
-/// mechanism), or `None` when it does.
-pub fn refusal(mechanism: Mechanism, has_source: bool) -> Option<&'static str> {
+/// mechanism), or `None` when it does: with `has_source` a credential source for hashed logins,
+/// with `presence` the presence state (`[presence] enabled`).
+pub fn refusal(mechanism: Mechanism, has_source: bool, presence: bool) -> Option<&'static str> {
     match (mechanism.goal(), mechanism.proof()) {
-        // The states exist in the draft (3.5, 3.6) but not yet in this gateway.
-        (Goal::Presence, _) => Some("the presence state (PNFO) is not offered by this gateway"),
+        // The state exists in the draft (3.6) but not yet in this gateway.
         (Goal::Storing, _) => Some("the storing state (FSTO) is not offered by this gateway"),
+        (Goal::Presence, _) if !presence => Some("presence (PNFO) is switched off on this gateway"),
         // The hash is over the clear password: only a configured source knows it.
-        (Goal::Account, Proof::Digest(_)) if !has_source => {
+        (Goal::Account | Goal::Presence, Proof::Digest(_)) if !has_source => {
             Some("hashed logins need a credential source ([auth] users_file) on this gateway")
         }
-        (Goal::Account, _) => None,
+        (Goal::Account | Goal::Presence, _) => None,
     }
 }
 
@@ -29,16 +30,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presence_and_storing_are_refused_digests_need_a_source() {
+    fn storing_is_refused_presence_needs_its_setting_digests_need_a_source() {
         for mechanism in Mechanism::ALL {
-            let offered_without = refusal(mechanism, false).is_none();
-            let offered_with = refusal(mechanism, true).is_none();
+            let offered = |source, presence| refusal(mechanism, source, presence).is_none();
             let expected = match mechanism {
-                Mechanism::Plain => (true, true),
-                Mechanism::Md5 | Mechanism::Sha1 => (false, true),
-                _ => (false, false),
+                Mechanism::Plain => [true, true, true, true],
+                Mechanism::Md5 | Mechanism::Sha1 => [false, true, false, true],
+                Mechanism::Presence => [false, false, true, true],
+                Mechanism::PresenceMd5 | Mechanism::PresenceSha1 => [false, false, false, true],
+                _ => [false; 4],
             };
-            assert_eq!((offered_without, offered_with), expected, "{mechanism:?}");
+            let actual = [offered(false, false), offered(true, false), offered(false, true), offered(true, true)];
+            assert_eq!(actual, expected, "{mechanism:?}");
         }
     }
 }

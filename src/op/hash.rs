@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::auth::{Proof, UsersFile, verify_digest};
+use crate::auth::{Goal, Proof, UsersFile, verify_digest};
 use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::gateway::Gateway;
@@ -36,6 +36,9 @@ pub async fn handle(
         return super::login::failed(gateway, peer, &user, WRONG_PAIR).await;
     };
     let (imap, dav) = source.upstream_logins(&user, password);
+    if pre_auth.mechanism.goal() == Goal::Presence {
+        return super::login::complete_presence(gateway, &imap, peer, WRONG_PAIR).await;
+    }
     super::login::complete(gateway, &imap, &dav, peer, WRONG_PAIR).await
 }
 

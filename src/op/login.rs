@@ -1,9 +1,13 @@
 //! The end of pre-authentication shared by PASS and HASH (draft 3.2): the upstream logins, the
-//! account and its INBOX, or a failure counted against the client's address (`limits`).
+//! account and its INBOX (or for AUTH PRESENCE*, the presence state), or a failure counted
+//! against the client's address (`limits`).
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use std::sync::Arc;
+
+use agap_adapter_api::mail::MailAccount;
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 
 use crate::account::Account;
@@ -11,6 +15,7 @@ use crate::codec::Reply;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
+use crate::presence::{Asker, account_key};
 use crate::state::{PreAuth, Selection, Transition};
 
 /// The user named by USER, which PASS and HASH need: 512 before USER.
@@ -29,12 +34,9 @@ pub async fn complete(
     wrong_pair: &str,
 ) -> (AgapResult<Reply>, Transition) {
     let user = imap.user().to_owned();
-    let mail = match gateway.mail.login(imap).await {
+    let mail = match mail_login(gateway, imap, peer, wrong_pair).await {
         Ok(mail) => mail,
-        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
-            return failed(gateway, peer, &user, wrong_pair).await;
-        }
-        Err(error) => return (Err(error.into()), Transition::Reset),
+        Err(refused) => return refused,
     };
     let collections = match &gateway.collections {
         Some(backend) => match backend.open(dav).await {
@@ -66,6 +68,55 @@ pub async fn complete(
     match inbox {
         Some(inbox) => (Ok(reply), Transition::LoggedIn(account, Some(Selection::of(inbox)))),
         None => (Ok(reply), Transition::LoggedIn(account, None)),
+    }
+}
+
+/// The end of AUTH PRESENCE* (3.5): the same upstream check of the credentials as a login to
+/// the account (and the same count of failures), then the presence state. The mail handle is
+/// dropped at once: that state reads nothing of the account (docs/interpretations.md,
+/// PRESENCE-LOGIN).
+pub async fn complete_presence(
+    gateway: &Gateway,
+    imap: &Credentials,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, Transition) {
+    if let Err(refused) = mail_login(gateway, imap, peer, wrong_pair).await {
+        return refused;
+    }
+    let user = imap.user();
+    tracing::info!(%user, client = %peer.ip(), "logged in for presence");
+    (Ok(Reply::ok(format!("OK User {user} authenticated"))), Transition::Presence(Asker::User(account_key(user))))
+}
+
+/// `USER anonymous` of AUTH PRESENCE with `[presence] anonymous` on (draft 4.6): the password is
+/// the asker's e-mail address, which is logged and otherwise unchecked beyond its form
+/// (docs/interpretations.md, PRESENCE-ANONYMOUS).
+pub fn anonymous_presence(address: &str, peer: SocketAddr) -> (AgapResult<Reply>, Transition) {
+    let plausible = address.len() <= 254
+        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+        && address.rsplit_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if !plausible {
+        return (Err(AgapError::invalid("INVALID e-mail address for anonymous presence")), Transition::Reset);
+    }
+    tracing::info!(address, client = %peer.ip(), "anonymous presence login");
+    (Ok(Reply::ok("OK User anonymous authenticated")), Transition::Presence(Asker::Anonymous(address.to_owned())))
+}
+
+/// Logs in to the mail backend: a refused login is a counted failure (`wrong_pair`), an
+/// unreachable backend 410; either way back to the not-authenticated state.
+async fn mail_login(
+    gateway: &Gateway,
+    imap: &Credentials,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> Result<Arc<dyn MailAccount>, (AgapResult<Reply>, Transition)> {
+    match gateway.mail.login(imap).await {
+        Ok(mail) => Ok(mail),
+        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
+            Err(failed(gateway, peer, imap.user(), wrong_pair).await)
+        }
+        Err(error) => Err((Err(error.into()), Transition::Reset)),
     }
 }
 

@@ -4,12 +4,17 @@ use std::net::SocketAddr;
 
 use agap_adapter_api::Credentials;
 
+use crate::auth::Goal;
 use crate::codec::Reply;
 use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::state::{PreAuth, Transition};
 
-/// Logs in upstream with the user's own password (see `login`).
+/// What a wrong pair is answered with (Fig 142).
+const WRONG_PAIR: &str = "WRONG user/password pair";
+
+/// Logs in upstream with the user's own password (see `login`); after AUTH PRESENCE, `USER
+/// anonymous` with an e-mail address where `[presence] anonymous` allows it.
 pub async fn handle(
     gateway: &Gateway,
     pre_auth: &PreAuth,
@@ -20,6 +25,13 @@ pub async fn handle(
         Ok(found) => found,
         Err(error) => return (Err(error), Transition::Stay),
     };
+    if pre_auth.mechanism.goal() == Goal::Presence {
+        if gateway.config.presence.anonymous && user.eq_ignore_ascii_case("anonymous") {
+            return super::login::anonymous_presence(password, peer);
+        }
+        let credentials = Credentials::new(user, password);
+        return super::login::complete_presence(gateway, &credentials, peer, WRONG_PAIR).await;
+    }
     let credentials = Credentials::new(user, password);
-    super::login::complete(gateway, &credentials, &credentials, peer, "WRONG user/password pair").await
+    super::login::complete(gateway, &credentials, &credentials, peer, WRONG_PAIR).await
 }

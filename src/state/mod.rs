@@ -17,6 +17,7 @@ pub use transition::Transition;
 use crate::account::Account;
 use crate::auth::{Mechanism, Proof};
 use crate::folder::{FolderEntry, FolderPath};
+use crate::presence::Asker;
 
 /// Between AUTH and a successful PASS or HASH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub enum State {
     NotSelected(Account),
     /// 3.3: logged in with a folder selected.
     Selected(Account, Selection),
+    /// 3.5: logged in with AUTH PRESENCE*: PNFO USER only, asked by this asker.
+    Presence(Asker),
 }
 
 impl State {
@@ -73,6 +76,7 @@ impl State {
             },
             State::NotSelected(_) => StateKind::NotSelected,
             State::Selected(..) => StateKind::Selected,
+            State::Presence(_) => StateKind::Presence,
         }
     }
 }
