@@ -10,6 +10,7 @@
 #   AGAP_DEMO_PORT       the gateway's AGAP port (default 4110)
 #   AGAP_DEMO_IMAP_PORT  Dovecot's IMAP port (default 10143)
 #   AGAP_DEMO_DAV_PORT   Radicale's port (default 15232)
+#   AGAP_DEMO_LMTP_PORT  Dovecot's LMTP port, FSTO's delivery path (default 10024)
 #   AGAP_DEMO_DIR        state: mail, calendars, the gateway's store (default /tmp/agap-demo);
 #                        kept between runs, so folders made in one run exist in the next
 #   AGAP_DEMO_RESET=1    as --reset
@@ -33,13 +34,14 @@ state="${AGAP_DEMO_DIR:-/tmp/agap-demo}"
 port="${AGAP_DEMO_PORT:-4110}"
 imap_port="${AGAP_DEMO_IMAP_PORT:-10143}"
 dav_port="${AGAP_DEMO_DAV_PORT:-15232}"
+lmtp_port="${AGAP_DEMO_LMTP_PORT:-10024}"
 
 port_taken() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 # Before the (long) first build: every port must be free, else nothing would work afterwards.
-for entry in "gateway:$port:AGAP_DEMO_PORT" "IMAP:$imap_port:AGAP_DEMO_IMAP_PORT" "DAV:$dav_port:AGAP_DEMO_DAV_PORT"; do
+for entry in "gateway:$port:AGAP_DEMO_PORT" "IMAP:$imap_port:AGAP_DEMO_IMAP_PORT" "DAV:$dav_port:AGAP_DEMO_DAV_PORT" "LMTP:$lmtp_port:AGAP_DEMO_LMTP_PORT"; do
     IFS=: read -r what number variable <<<"$entry"
     if port_taken "$number"; then
         echo "demo.sh: 127.0.0.1:$number ($what) is already in use (another demo still running?);" \
@@ -96,12 +98,12 @@ if [ -z "$binary" ]; then
 fi
 
 stop_backends
-bash integration/backends/dovecot.sh start "$state/dovecot" "$imap_port" >/dev/null
+AGAP_LMTP_PORT="$lmtp_port" bash integration/backends/dovecot.sh start "$state/dovecot" "$imap_port" >/dev/null
 bash integration/backends/radicale.sh start "$state/radicale" "$dav_port" >/dev/null
 
 cat <<TXT
 
-Dovecot (IMAP) on 127.0.0.1:$imap_port, Radicale on 127.0.0.1:$dav_port; state in $state
+Dovecot (IMAP) on 127.0.0.1:$imap_port (LMTP on $lmtp_port), Radicale on 127.0.0.1:$dav_port; state in $state
 (kept between runs; start with --reset for a clean one).
 The gateway listens on 127.0.0.1:$port. Connect and log in with:
 
@@ -122,6 +124,7 @@ AGAP_IMAP__PORT="$imap_port" \
 AGAP_IMAP__SECURITY=plain \
 AGAP_DAV__URL="http://127.0.0.1:$dav_port/" \
 AGAP_DAV__ALLOW_PLAIN=true \
+AGAP_DELIVERY__LMTP="127.0.0.1:$lmtp_port" \
 AGAP_STORE__URL="sqlite://$state/gateway.db" \
 MALLOC_MMAP_THRESHOLD_=131072 \
     run_child "$binary" --config config/gateway.example.toml

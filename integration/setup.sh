@@ -17,11 +17,11 @@ set -euo pipefail
 
 readonly CYRUS_ROOT="${AGAP_CYRUS_ROOT:-/opt/agap-cyrus}"
 
-# dovecot-imapd, radicale: the default backends. cyrus-common, cyrus-caldav, db5.3-util (builds
+# dovecot-imapd, radicale: the default backends; dovecot-lmtpd: Dovecot's LMTP (FSTO's delivery). cyrus-common, cyrus-caldav, db5.3-util (builds
 # Cyrus's sasldb), libsasl2-modules (SASL PLAIN/LOGIN), eatmydata (Cyrus without fsync): Cyrus.
 # xandikos, nginx: Xandikos behind Basic auth. apache2 (with apache2-utils' htpasswd): the file
 # server of every pair (integration/backends/files.sh).
-packages=(dovecot-imapd radicale docker-compose netcat-openbsd curl
+packages=(dovecot-imapd dovecot-lmtpd radicale docker-compose netcat-openbsd curl
     cyrus-common cyrus-caldav db5.3-util libsasl2-modules eatmydata
     xandikos nginx apache2)
 missing=()

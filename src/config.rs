@@ -33,6 +33,8 @@ pub struct Config {
     pub dav: DavConfig,
     /// The WebDAV file server behind FILE folders.
     pub files: FilesConfig,
+    /// Delivery into other accounts: AUTH STORING and FSTO.
+    pub delivery: DeliveryConfig,
     /// TLS towards AGAP clients: STLS and implicit-TLS listeners.
     pub tls: TlsConfig,
     /// Where the passwords behind AUTH MD5 and SHA1 come from.
@@ -319,6 +321,71 @@ impl FilesConfig {
     }
 }
 
+/// `[delivery]`: FSTO (draft 4.24) through the mail server's LMTP service
+/// (docs/presence-and-delivery.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// `host:port` of the mail server's LMTP service (RFC 2033). Without it there is no AUTH
+    /// STORING and no FSTO.
+    pub lmtp: Option<String>,
+    /// AUTH PLAIN at the LMTP service as this user, with `lmtp_password` (Cyrus's lmtpd admits
+    /// only authenticated admins over TCP); unset: no AUTH.
+    pub lmtp_user: Option<String>,
+    /// The password of `lmtp_user`.
+    pub lmtp_password: Option<Secret>,
+    /// Accept an `lmtp` address that is not loopback: the LMTP service has no TLS here, so
+    /// messages (and the `lmtp_user` login) cross the network in clear.
+    pub allow_plain: bool,
+    /// Accept anonymous STORING logins (USER anonymous, the sender's address as password).
+    pub anonymous: bool,
+    /// Deliveries one sender may make per minute (per gateway instance).
+    pub per_sender_per_minute: u32,
+    /// Deliveries one account may receive per minute (per gateway instance).
+    pub per_recipient_per_minute: u32,
+    /// The longest one delivery may take, connection included.
+    pub timeout_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            lmtp: None,
+            lmtp_user: None,
+            lmtp_password: None,
+            allow_plain: false,
+            anonymous: false,
+            per_sender_per_minute: 20,
+            per_recipient_per_minute: 60,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl DeliveryConfig {
+    /// The LMTP address, checked: `host:port`, loopback unless `allow_plain`; `None` without one.
+    pub fn checked_lmtp(&self) -> Result<Option<&str>, ConfigError> {
+        let Some(address) = &self.lmtp else { return Ok(None) };
+        let (host, _) = address
+            .rsplit_once(':')
+            .filter(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port > 0))
+            .ok_or_else(|| ConfigError(format!("[delivery] lmtp {address:?} is not host:port")))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback());
+        if !loopback && !self.allow_plain {
+            return Err(ConfigError(format!(
+                "[delivery] lmtp {address:?} is not loopback: messages would cross the network in clear \
+                 (set allow_plain = true if that network is trusted)"
+            )));
+        }
+        if self.lmtp_user.is_some() != self.lmtp_password.is_some() {
+            return Err(ConfigError("[delivery] lmtp_user and lmtp_password go together".into()));
+        }
+        Ok(Some(address))
+    }
+}
+
 /// `[tls]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -574,7 +641,8 @@ impl From<TlsConfigError> for ConfigError {
 }
 
 /// The `AGAP_` variables (after the prefix) that hold secrets, and their keys.
-const SECRET_VARIABLES: [(&str, &str); 1] = [("IMAP__MASTER_PASSWORD", "imap.master_password")];
+const SECRET_VARIABLES: [(&str, &str); 2] =
+    [("IMAP__MASTER_PASSWORD", "imap.master_password"), ("DELIVERY__LMTP_PASSWORD", "delivery.lmtp_password")];
 
 impl Config {
     /// Reads `path` (if given) over the defaults, then the `AGAP_` environment variables.
@@ -636,6 +704,7 @@ impl Config {
         }
         self.dav.base_url()?;
         self.files.checked_url()?;
+        self.delivery.checked_lmtp()?;
         if self.imap.master_user.is_some() != self.imap.master_password.is_some() {
             return Err(ConfigError("[imap] master_user and master_password go together".into()));
         }

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     NotFound,
     /// The client's address is banned (531); the connection closes after the reply.
     Banned,
+    /// The client did this too often in too short a time (410: it may retry later).
+    RateLimited,
     /// A bound of the gateway on what one user may hold is reached (410: it frees up as the
     /// user's other sessions end).
     LimitReached,
@@ -79,6 +81,11 @@ impl AgapError {
     /// 511 for an item over the gateway's size limit.
     pub fn too_large(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::TooLarge, reason)
+    }
+
+    /// 410 for a client past a rate limit.
+    pub fn rate_limited(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::RateLimited, reason)
     }
 
     /// 512.
@@ -127,6 +134,7 @@ impl AgapError {
             | ErrorKind::OutOfOrder
             | ErrorKind::TlsRequired
             | ErrorKind::NotFound
+            | ErrorKind::RateLimited
             | ErrorKind::LimitReached
             | ErrorKind::Banned => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
@@ -149,7 +157,7 @@ impl AgapError {
             ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
             ErrorKind::Banned => (ReplyCode::Banned, format!("Banned: {}", self.reason)),
-            ErrorKind::UpstreamUnavailable | ErrorKind::LimitReached => {
+            ErrorKind::UpstreamUnavailable | ErrorKind::RateLimited | ErrorKind::LimitReached => {
                 (ReplyCode::RetryLater, format!("Retry later: {}", self.reason))
             }
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),

@@ -10,7 +10,9 @@ use agap_adapter_api::mail::MailBackend;
 use crate::auth::{Mechanism, UsersFile};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::folder::FolderType;
+use crate::format::compose::Defaults;
 use crate::limits::Limits;
 use crate::store::GatewayStore;
 
@@ -33,6 +35,8 @@ pub struct Gateway {
     pub limits: Arc<Limits>,
     /// The wall clock of presence times (a manual one in tests).
     pub clock: Clock,
+    /// Delivery into other accounts (AUTH STORING, FSTO), when `[delivery] lmtp` is set.
+    pub delivery: Option<Arc<Delivery>>,
 }
 
 impl Gateway {
@@ -50,7 +54,12 @@ impl Gateway {
 
     /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
     pub fn mechanism_refusal(&self, mechanism: Mechanism) -> Option<&'static str> {
-        crate::auth::refusal(mechanism, self.credentials.is_some(), self.config.presence.enabled)
+        crate::auth::refusal(
+            mechanism,
+            self.credentials.is_some(),
+            self.config.presence.enabled,
+            self.delivery.is_some(),
+        )
     }
 
     /// CAPA lines (draft 4.7): only what works.
@@ -72,6 +81,17 @@ impl Gateway {
         lines.extend(offered.map(|mechanism| format!("AUTH-{}", mechanism.name())));
         lines.sort_unstable();
         lines
+    }
+
+    /// What composing a message fills in when the client left it out: the date, and a
+    /// Message-ID under the gateway's name.
+    pub fn compose_defaults(&self) -> Defaults {
+        let now = self.now_ms();
+        Defaults {
+            now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
+            host: self.config.server.name.clone(),
+            unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
+        }
     }
 
     /// Milliseconds since the epoch: the floor of new change ids.

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod codec;
 pub mod command;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod files;
 pub mod filter;

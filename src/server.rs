@@ -27,6 +27,7 @@ use crate::auth::UsersFile;
 use crate::clock::Clock;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::gateway::Gateway;
 use crate::limits::{Limits, Refusal};
 use crate::session::{Session, Switch};
@@ -81,6 +82,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let files = crate::files::backend(&config.files)?;
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
+    let delivery = Delivery::from_config(&config)?.map(Arc::new);
     let gateway = Arc::new(Gateway {
         config,
         mail: Arc::new(mail),
@@ -90,6 +92,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         credentials,
         limits,
         clock,
+        delivery,
     });
     start_with(gateway).await
 }

@@ -154,7 +154,7 @@ pub(crate) fn sha1_hash(prefix: &str, password: &str) -> String {
 }
 
 /// AUTH with a hashed mechanism: the one `.` line is the prefix (Figs 35, 36).
-async fn hashed_auth(client: &mut Client, mechanism: &str) -> String {
+pub(crate) async fn hashed_auth(client: &mut Client, mechanism: &str) -> String {
     let reply = client.expect(&format!("AUTH {mechanism}"), 200).await;
     assert_eq!(reply.text, "OK Send USER");
     assert_eq!(reply.lines.len(), 1, "{reply:?}");

@@ -17,7 +17,7 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
-fn demo(state: &Path, ports: [u16; 3]) -> Command {
+fn demo(state: &Path, ports: [u16; 4]) -> Command {
     let mut command = Command::new("bash");
     command
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/demo.sh"))
@@ -25,6 +25,7 @@ fn demo(state: &Path, ports: [u16; 3]) -> Command {
         .env("AGAP_DEMO_PORT", ports[0].to_string())
         .env("AGAP_DEMO_IMAP_PORT", ports[1].to_string())
         .env("AGAP_DEMO_DAV_PORT", ports[2].to_string())
+        .env("AGAP_DEMO_LMTP_PORT", ports[3].to_string())
         .env("AGAP_DEMO_SKIP_SETUP", "1")
         .env("AGAP_DEMO_BINARY", env!("CARGO_BIN_EXE_agap-gateway"))
         .env_remove("RUST_LOG")
@@ -74,7 +75,7 @@ fn pid_in(file: &Path) -> Option<u32> {
 fn sigterm_to_the_demo_script_stops_everything_it_started() {
     let dir = tempfile::tempdir().expect("directory");
     let state = dir.path().join("demo");
-    let ports = [free_port(), free_port(), free_port()];
+    let ports = [free_port(), free_port(), free_port(), free_port()];
     let mut script = demo(&state, ports).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("bash");
     let stdout = script.stdout.take().expect("stdout");
     let (lines_sender, lines) = std::sync::mpsc::channel();
@@ -125,7 +126,7 @@ fn sigterm_to_the_demo_script_stops_everything_it_started() {
 fn a_taken_port_is_reported_before_anything_starts() {
     let dir = tempfile::tempdir().expect("directory");
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let ports = [free_port(), taken.local_addr().expect("address").port(), free_port()];
+    let ports = [free_port(), taken.local_addr().expect("address").port(), free_port(), free_port()];
     let output = demo(&dir.path().join("demo"), ports).output().expect("bash");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");

@@ -34,6 +34,8 @@ pub struct Backend {
     pub port: u16,
     /// The CalDAV/CardDAV port of a server that also speaks IMAP (Cyrus's httpd).
     pub dav_port: Option<u16>,
+    /// The LMTP port of a mail server started with one (`AGAP_LMTP_PORT`).
+    pub lmtp_port: Option<u16>,
     _dir: tempfile::TempDir,
     _process: Mutex<Child>,
 }
@@ -203,14 +205,21 @@ fn start_backend_with(script: &str, environment: &[(&str, String)]) -> Backend {
         .map(|field| field.parse().unwrap_or_else(|_| panic!("{script}: no port in {ready:?}")));
     let asked = environment.iter().find(|(key, _)| *key == "AGAP_CYRUS_DAV_PORT").map(|(_, value)| value.as_str());
     assert_eq!(dav_port.map(|port: u16| port.to_string()).as_deref(), asked, "{script}: READY line {ready:?}");
-    Backend { port, dav_port, _dir: dir, _process: Mutex::new(child) }
+    let lmtp_port = environment
+        .iter()
+        .find(|(key, _)| *key == "AGAP_LMTP_PORT")
+        .map(|(_, value)| value.parse().expect("the LMTP port asked for"));
+    Backend { port, dav_port, lmtp_port, _dir: dir, _process: Mutex::new(child) }
 }
 
 /// A Cyrus (IMAP; with `dav`, Cyrus's CalDAV/CardDAV httpd on a second port); with
 /// `keeps_records`, it lets users write the gateway's annotations.
-fn start_cyrus(dav: bool, keeps_records: bool) -> Backend {
+fn start_cyrus(dav: bool, keeps_records: bool, lmtp: bool) -> Backend {
     let undefined_annotations = if keeps_records { "yes" } else { "no" };
     let mut environment = vec![("AGAP_CYRUS_UNDEFINED_ANNOTATIONS", undefined_annotations.to_owned())];
+    if lmtp {
+        environment.push(("AGAP_LMTP_PORT", free_port().to_string()));
+    }
     if dav {
         environment.push(("AGAP_CYRUS_DAV_PORT", free_port().to_string()));
     }
@@ -232,7 +241,7 @@ pub fn private_mail_server_keeping_records() -> Backend {
 fn private_mail_server_with(keeps_records: bool) -> Backend {
     match backend_pair().mail {
         MailServer::Dovecot => start_backend("dovecot.sh"),
-        MailServer::Cyrus => start_cyrus(false, keeps_records),
+        MailServer::Cyrus => start_cyrus(false, keeps_records, false),
     }
 }
 
@@ -256,6 +265,18 @@ pub fn private_dovecot_tls(certificate_pem: &str, key_pem: &str) -> (Backend, u1
     (backend, imaps_port)
 }
 
+/// `[delivery]` for the pair's mail server: its LMTP service (as Cyrus's admin, whom Cyrus's
+/// lmtpd on TCP asks for).
+#[allow(dead_code)] // not used by the benchmark
+pub fn with_delivery(config: &mut Config) {
+    let port = mail_server().lmtp_port.expect("the shared mail server has LMTP");
+    config.delivery.lmtp = Some(format!("127.0.0.1:{port}"));
+    if backend_pair().mail == MailServer::Cyrus {
+        config.delivery.lmtp_user = Some("cyrus-admin".into());
+        config.delivery.lmtp_password = Some("cyrus-admin-pass".into());
+    }
+}
+
 /// The IMAP server of the selected pair, shared by this test binary. A Cyrus that is also the
 /// pair's DAV server has its DAV port.
 pub fn mail_server() -> &'static Backend {
@@ -263,8 +284,8 @@ pub fn mail_server() -> &'static Backend {
     MAIL.get_or_init(|| {
         let pair = backend_pair();
         match pair.mail {
-            MailServer::Dovecot => start_backend("dovecot.sh"),
-            MailServer::Cyrus => start_cyrus(pair.dav == DavServer::Cyrus, pair.records_upstream),
+            MailServer::Dovecot => start_backend_with("dovecot.sh", &[("AGAP_LMTP_PORT", free_port().to_string())]),
+            MailServer::Cyrus => start_cyrus(pair.dav == DavServer::Cyrus, pair.records_upstream, true),
         }
     })
 }

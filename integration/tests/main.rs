@@ -8,6 +8,7 @@ mod cli;
 mod collections;
 mod configuration;
 mod dav;
+mod delivery;
 mod demo;
 mod docs;
 mod engine;

@@ -2,8 +2,9 @@
 //! gateway must answer, in order, against a fresh gateway and the test Dovecot. In `S:` lines,
 //! `{*}` matches any text; in `C:` lines, `{password}` is the account's test password. A line
 //! `# account: NAME` names the account; `# dav: yes` adds the test Radicale (calendars and
-//! contacts), `# files: yes` the test file server (FILE folders), `# presence: off` switches
-//! presence off (`[presence] enabled = false`). `C:` lines after a `110` reply
+//! contacts), `# files: yes` the test file server (FILE folders), `# delivery: yes` the mail
+//! server's LMTP service (AUTH STORING, FSTO), `# presence: off` switches presence off
+//! (`[presence] enabled = false`). `C:` lines after a `110` reply
 //! are content up to the empty `C:` line, and get no reply of their own.
 //!
 //! The property lines of an item (`.<VEVENT>` ... `.</VEVENT>`, VTODO, VJOURNAL, VALARM, VCARD) may
@@ -112,12 +113,16 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
     let with_dav = text.lines().any(|line| line.trim() == "# dav: yes");
     let with_files = text.lines().any(|line| line.trim() == "# files: yes");
     let presence_off = text.lines().any(|line| line.trim() == "# presence: off");
+    let with_delivery = text.lines().any(|line| line.trim() == "# delivery: yes");
     let gateway = TestGateway::start_with(|config| {
         if with_dav {
             crate::harness::with_dav(config);
         }
         if with_files {
             crate::harness::with_files(config);
+        }
+        if with_delivery {
+            crate::harness::with_delivery(config);
         }
         if presence_off {
             config.presence.enabled = false;

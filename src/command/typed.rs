@@ -56,9 +56,9 @@ pub enum Command {
     Fmov {
         destination: String,
     },
-    /// FSTO type account (4.24; not served yet).
+    /// FSTO type account (4.24).
     Fsto {
-        folder_type: String,
+        folder_type: FolderType,
         account: String,
     },
     Ftag {
@@ -227,13 +227,17 @@ impl Command {
             Verb::Fdel => none(Command::Fdel)?,
             Verb::Find => none(Command::Find)?,
             Verb::Fmov => Command::Fmov { destination: text()? },
+            // Figure 94: without both arguments FSTO is 510; Figure 95: a type that is none is
+            // 511 (docs/interpretations.md, NOARG-510-511).
             Verb::Fsto => {
                 let argument = require_argument(name, argument)?;
                 let (folder_type, account) = argument
                     .split_once(' ')
-                    .filter(|(kind, account)| kind.parse::<FolderType>().is_ok() && !account.is_empty())
-                    .ok_or_else(|| AgapError::invalid("INVALID FSTO arguments: type and account"))?;
-                Command::Fsto { folder_type: folder_type.to_owned(), account: account.to_owned() }
+                    .filter(|(_, account)| !account.is_empty())
+                    .ok_or_else(|| AgapError::unknown_command("FSTO needs a folder type and an account"))?;
+                let folder_type =
+                    folder_type.parse::<FolderType>().map_err(|()| AgapError::invalid("INVALID folder type"))?;
+                Command::Fsto { folder_type, account: account.to_owned() }
             }
             Verb::Ftag => Command::Ftag { change: parse_tag_list(require_argument(name, argument)?)? },
             Verb::Gtag => Command::Gtag { uid: parse_uid(require_argument(name, argument)?)? },
@@ -465,11 +469,11 @@ mod tests {
         }
         assert_eq!(
             Command::parse("FSTO MESG bob@example.com").expect("fsto"),
-            Command::Fsto { folder_type: "MESG".into(), account: "bob@example.com".into() }
+            Command::Fsto { folder_type: FolderType::Mesg, account: "bob@example.com".into() }
         );
         assert_eq!(refused("FSTO").0, 510);
         assert_eq!(refused("FSTO BLOB bob").0, 511);
-        assert_eq!(refused("FSTO MESG").0, 511);
+        assert_eq!(refused("FSTO MESG").0, 510);
     }
 
     #[test]

@@ -461,6 +461,13 @@ fn declare_utf8(fields: &mut Vec<Field>, mime_type: &str) {
     fields.push(Field { name: "Content-Type".into(), value: format!("{mime_type}; charset=utf-8") });
 }
 
+/// An RFC 5322 date-time of `seconds` since the epoch, as a Date field holds it.
+pub fn rfc5322_date(seconds: i64) -> String {
+    let mut date = Vec::new();
+    HeaderType::from(mail_builder::headers::date::Date::new(seconds)).write_header(&mut date, 6);
+    String::from_utf8_lossy(&date).trim().to_owned()
+}
+
 /// Composes the MIME message an AGAP `<MESSAGE>` describes.
 ///
 /// The tree is consumed: its texts and attachments become the message's parts without a copy.
@@ -473,9 +480,7 @@ pub fn compose_message(tree: Element, defaults: &Defaults) -> AgapResult<Vec<u8>
     parts.attachments.sort_by_key(|(number, _)| *number);
     let Parts { mut fields, text, html, attachments } = parts;
     if field(&fields, "date").is_none() {
-        let mut date = Vec::new();
-        HeaderType::from(mail_builder::headers::date::Date::new(defaults.now)).write_header(&mut date, 6);
-        fields.push(Field { name: "Date".into(), value: String::from_utf8_lossy(&date).trim().to_owned() });
+        fields.push(Field { name: "Date".into(), value: rfc5322_date(defaults.now) });
     }
     if field(&fields, "message-id").is_none() {
         fields.push(Field { name: "Message-ID".into(), value: format!("<{}@{}>", defaults.unique, defaults.host) });

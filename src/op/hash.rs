@@ -35,6 +35,10 @@ pub async fn handle(
     let (Some(password), true) = (password, verified) else {
         return super::login::failed(gateway, peer, &user, WRONG_PAIR).await;
     };
+    // The digest proved the sender: a STORING login needs no upstream account.
+    if pre_auth.mechanism.goal() == Goal::Storing {
+        return super::login::storing(&user, peer);
+    }
     let (imap, dav) = source.upstream_logins(&user, password);
     if pre_auth.mechanism.goal() == Goal::Presence {
         return super::login::complete_presence(gateway, &imap, peer, WRONG_PAIR).await;

@@ -3,15 +3,17 @@
 //! against the client's address (`limits`).
 
 use std::net::SocketAddr;
-use std::time::Instant;
-
 use std::sync::Arc;
+use std::time::Instant;
 
 use agap_adapter_api::mail::MailAccount;
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 
+use agap_adapter_api::delivery::check_address;
+
 use crate::account::Account;
 use crate::codec::Reply;
+use crate::delivery::trace::Sender;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
@@ -93,8 +95,8 @@ pub async fn complete_presence(
 /// the asker's e-mail address, which is logged and otherwise unchecked beyond its form
 /// (docs/interpretations.md, PRESENCE-ANONYMOUS).
 pub fn anonymous_presence(address: &str, peer: SocketAddr) -> (AgapResult<Reply>, Transition) {
-    let plausible = address.len() <= 254
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+    // The form a sender's address must have for FSTO too: it goes to the log.
+    let plausible = check_address(address).is_ok()
         && address.rsplit_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
     if !plausible {
         return (Err(AgapError::invalid("INVALID e-mail address for anonymous presence")), Transition::Reset);
@@ -118,6 +120,46 @@ async fn mail_login(
         }
         Err(error) => Err((Err(error.into()), Transition::Reset)),
     }
+}
+
+/// A STORING login with a password (draft 4.6): the mail server checks it, and no account is
+/// opened, since FSTO writes only into other accounts. `anonymous` with an address as password
+/// is a sender who says who they are, accepted only where `[delivery] anonymous` allows it and
+/// the address is one (else a failed login like any other). docs/interpretations.md,
+/// STORING-LOGIN and STORING-ANONYMOUS.
+pub async fn storing_with_password(
+    gateway: &Gateway,
+    user: &str,
+    password: &str,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, Transition) {
+    if user.eq_ignore_ascii_case("anonymous") {
+        let allowed = gateway.delivery.as_ref().is_some_and(|delivery| delivery.allows_anonymous());
+        if !allowed || check_address(password).is_err() {
+            return failed(gateway, peer, user, wrong_pair).await;
+        }
+        tracing::info!(address = %password, client = %peer.ip(), "anonymous sender logged in to deliver");
+        let reply = Reply::ok(format!("OK Anonymous sender {password} accepted"));
+        return (Ok(reply), Transition::Storing(Sender::Anonymous(password.to_owned())));
+    }
+    match gateway.mail.login(&Credentials::new(user, password)).await {
+        // The password is right; the session needs nothing of the account.
+        Ok(_) => storing(user, peer),
+        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
+            failed(gateway, peer, user, wrong_pair).await
+        }
+        Err(error) => (Err(error.into()), Transition::Reset),
+    }
+}
+
+/// The end of a STORING login whose proof was checked.
+pub fn storing(user: &str, peer: SocketAddr) -> (AgapResult<Reply>, Transition) {
+    tracing::info!(%user, client = %peer.ip(), "logged in to deliver");
+    (
+        Ok(Reply::ok(format!("OK User {user} authenticated"))),
+        Transition::Storing(Sender::Authenticated(user.to_owned())),
+    )
 }
 
 /// A wrong user/password or user/hash pair: counted against the client's address, answered

@@ -16,6 +16,7 @@ pub mod filt;
 pub mod filtered;
 pub mod find;
 pub mod fmov;
+pub mod fsto;
 pub mod ftag;
 pub mod gtag;
 pub mod hash;
@@ -81,6 +82,8 @@ pub async fn finish_content(
         ContentKind::Fdel => fdel::finish(gateway, account, selection, content.into_text()?).await,
         ContentKind::Fmov(target) => fmov::finish(gateway, account, selection, &target, content.into_text()?).await,
         ContentKind::Fcpy(target) => fcpy::finish(gateway, account, selection, &target, content.into_text()?).await,
+        // FSTO's content is finished in the storing state, where no folder is selected.
+        ContentKind::Fsto(_) => Err(AgapError::internal("FSTO content in the authenticated state")),
     }
 }
 

@@ -10,9 +10,6 @@ use crate::error::AgapResult;
 use crate::gateway::Gateway;
 use crate::state::{PreAuth, Transition};
 
-/// What a wrong pair is answered with (Fig 142).
-const WRONG_PAIR: &str = "WRONG user/password pair";
-
 /// Logs in upstream with the user's own password (see `login`); after AUTH PRESENCE, `USER
 /// anonymous` with an e-mail address where `[presence] anonymous` allows it.
 pub async fn handle(
@@ -32,6 +29,12 @@ pub async fn handle(
         let credentials = Credentials::new(user, password);
         return super::login::complete_presence(gateway, &credentials, peer, WRONG_PAIR).await;
     }
+    if pre_auth.mechanism.goal() == Goal::Storing {
+        return super::login::storing_with_password(gateway, &user, password, peer, WRONG_PAIR).await;
+    }
     let credentials = Credentials::new(user, password);
     super::login::complete(gateway, &credentials, &credentials, peer, WRONG_PAIR).await
 }
+
+/// What a wrong pair is answered with, whether the user exists or not.
+const WRONG_PAIR: &str = "WRONG user/password pair";

@@ -12,7 +12,7 @@ use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
 pub use crate::state::Switch;
-use crate::state::{Acceptance, Channel, Content, State, StateKind, Transition, accepts};
+use crate::state::{Acceptance, Channel, Content, ContentKind, State, StateKind, Transition, accepts};
 use crate::transport::Layers;
 
 /// What the connection must do after a line.
@@ -168,6 +168,12 @@ impl Session {
         let gateway = Arc::clone(&self.gateway);
         let result = match &mut self.state {
             State::Selected(account, selection) => op::finish_content(&gateway, account, selection, content).await,
+            State::Storing(sender) => match content.kind.clone() {
+                ContentKind::Fsto(account) => {
+                    op::fsto::finish(&gateway, sender, self.channel.peer.ip(), &account, content).await
+                }
+                _ => Err(AgapError::internal("content of another command in the storing state")),
+            },
             // The state cannot change while content is collected; nothing to finish otherwise.
             _ => Err(AgapError::internal("content without a selected folder")),
         };
@@ -255,6 +261,15 @@ impl Session {
                 (dispatched.result, dispatched.transition)
             }
             (State::NotSelected(account), command) => op::dispatch_not_selected(gateway, account, command).await,
+            (State::Storing(sender), Command::Fsto { folder_type, account }) => {
+                match op::fsto::begin(gateway, sender, *folder_type, account).await {
+                    Ok((reply, content)) => {
+                        self.content = Some(content);
+                        (Ok(reply), Transition::Stay)
+                    }
+                    Err(error) => (Err(error), Transition::Stay),
+                }
+            }
             (_, _) => (
                 Err(AgapError::internal(format!("{verb} is accepted in {kind:?} but has no handler"))),
                 Transition::Stay,

@@ -28,6 +28,8 @@ pub enum ContentKind {
     Fmov(FolderEntry),
     /// An FCPY filter and its checked destination.
     Fcpy(FolderEntry),
+    /// The item of an FSTO, and the account it goes to.
+    Fsto(String),
 }
 
 /// Content being received.

@@ -16,6 +16,7 @@ pub use transition::Transition;
 
 use crate::account::Account;
 use crate::auth::{Mechanism, Proof};
+use crate::delivery::trace::Sender;
 use crate::folder::{FolderEntry, FolderPath};
 use crate::presence::Asker;
 
@@ -63,6 +64,8 @@ pub enum State {
     Selected(Account, Selection),
     /// 3.5: logged in with AUTH PRESENCE*: PNFO USER only, asked by this asker.
     Presence(Asker),
+    /// 3.6: logged in to deliver into other accounts (FSTO), as this sender.
+    Storing(Sender),
 }
 
 impl State {
@@ -77,6 +80,7 @@ impl State {
             State::NotSelected(_) => StateKind::NotSelected,
             State::Selected(..) => StateKind::Selected,
             State::Presence(_) => StateKind::Presence,
+            State::Storing(_) => StateKind::Storing,
         }
     }
 }

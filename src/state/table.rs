@@ -27,7 +27,7 @@ pub enum StateKind {
     /// 3.5: after AUTH PRESENCE*: PNFO USER and QUIT only (the handler refuses other PNFO
     /// requests).
     Presence,
-    /// 3.6: after AUTH STORING*: FSTO and QUIT only (not reachable yet: issue 15).
+    /// 3.6: after AUTH STORING*: FSTO and QUIT only.
     Storing,
 }
 
@@ -106,6 +106,7 @@ pub fn accepts(state: StateKind, verb: Verb) -> Acceptance {
             Pnfo => Accepted,
             _ => Refused(not_valid_in_this_state(verb)),
         },
+        // STOR-STORING: FSTO is how a sender stores; STOR is "other: 510" here.
         StateKind::Storing => match verb {
             Fsto => Accepted,
             _ => Refused(not_valid_in_this_state(verb)),

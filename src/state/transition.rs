@@ -2,6 +2,7 @@
 
 use super::{PreAuth, Selection, State};
 use crate::account::Account;
+use crate::delivery::trace::Sender;
 use crate::presence::Asker;
 
 /// The move a command asks for once it is answered.
@@ -21,6 +22,8 @@ pub enum Transition {
     Deselect,
     /// Back to the not-authenticated state (EXIT, a failed login).
     Reset,
+    /// Into the storing state (PASS, HASH after AUTH STORING*).
+    Storing(Sender),
 }
 
 impl State {
@@ -40,6 +43,7 @@ impl State {
                 State::NotSelected(account)
             }
             (_, Transition::Reset) => State::NotAuthenticated,
+            (_, Transition::Storing(sender)) => State::Storing(sender),
             (state, Transition::Select(_) | Transition::Deselect) => {
                 tracing::error!(state = ?state.kind(), "a folder transition outside the authenticated states");
                 state

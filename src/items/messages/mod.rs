@@ -80,12 +80,7 @@ impl<'a> Messages<'a> {
 
     /// What a message composed now gets where its source says nothing (Date, Message-ID).
     pub fn compose_defaults(&self) -> Defaults {
-        let now = self.gateway.now_ms();
-        Defaults {
-            now: i64::try_from(now / 1000).unwrap_or(i64::MAX),
-            host: self.gateway.config.server.name.clone(),
-            unique: format!("{now:x}.{:016x}", rand::random::<u64>()),
-        }
+        self.gateway.compose_defaults()
     }
 
     /// The translation in force.

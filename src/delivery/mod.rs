@@ -1,0 +1,142 @@
+//! Delivery into other accounts (FSTO, draft 4.24): built from `[delivery]` at start-up. A
+//! message goes through the mail server's LMTP service, as mail from outside does, topped with a
+//! trace field naming the gateway and the sender ([`trace`]); senders and recipients are held
+//! to per-minute limits ([`rate`]). Who may deliver is decided at login (AUTH STORING*), what
+//! and to whom here.
+
+pub mod rate;
+pub mod trace;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agap_adapter_api::AdapterErrorKind;
+use agap_adapter_api::delivery::{MailDelivery, check_address};
+use agap_adapter_lmtp::{LmtpDelivery, LmtpSettings};
+
+use crate::config::Config;
+use crate::error::{AgapError, AgapResult};
+use crate::format::compose::{Defaults, compose_message};
+use crate::format::tree::Element;
+use rate::RateLimit;
+use trace::{Sender, received_field};
+
+/// The gateway's way into other accounts.
+pub struct Delivery {
+    mail: Arc<dyn MailDelivery>,
+    per_sender: RateLimit,
+    per_recipient: RateLimit,
+    anonymous: bool,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery").field("anonymous", &self.anonymous).finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// The delivery of `[delivery]`; `None` without `lmtp`.
+    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+        let delivery = &config.delivery;
+        let Some(address) = delivery.checked_lmtp()? else { return Ok(None) };
+        let login = match (&delivery.lmtp_user, &delivery.lmtp_password) {
+            (Some(user), Some(password)) => Some((user.clone(), password.expose().to_owned())),
+            _ => None,
+        };
+        let lmtp = LmtpDelivery::new(LmtpSettings {
+            address: address.to_owned(),
+            client_name: config.server.name.clone(),
+            login,
+            timeout: Duration::from_secs(delivery.timeout_secs.max(1)),
+        });
+        Ok(Some(Self::with_agent(Arc::new(lmtp), config)))
+    }
+
+    /// A delivery through `mail`, with the limits of `config`.
+    pub fn with_agent(mail: Arc<dyn MailDelivery>, config: &Config) -> Self {
+        Self {
+            mail,
+            per_sender: RateLimit::new(config.delivery.per_sender_per_minute),
+            per_recipient: RateLimit::new(config.delivery.per_recipient_per_minute),
+            anonymous: config.delivery.anonymous,
+        }
+    }
+
+    /// Whether anonymous STORING logins are accepted.
+    pub fn allows_anonymous(&self) -> bool {
+        self.anonymous
+    }
+
+    /// Checks that `account` can be a recipient at all and counts one delivery of `sender` to
+    /// it against both limits; 511 for a name that cannot be an account (said as an unknown
+    /// one), 410 past a limit.
+    pub fn admit(&self, sender: &Sender, account: &str, now: Instant) -> AgapResult<()> {
+        check_address(account).map_err(|_| unknown_account())?;
+        let sender_key = sender.limit_key();
+        if !self.per_sender.admit(&sender_key, now) {
+            tracing::warn!(sender = %sender_key, "FSTO: per-sender limit reached");
+            return Err(AgapError::rate_limited("too many deliveries from you"));
+        }
+        if !self.per_recipient.admit(&account.to_lowercase(), now) {
+            self.per_sender.give_back(&sender_key, now);
+            tracing::warn!(recipient = %account, "FSTO: per-recipient limit reached");
+            return Err(AgapError::rate_limited("too many deliveries to this account"));
+        }
+        Ok(())
+    }
+
+    /// Whether `account` has a mailbox, asked of the delivery agent without delivering: 511
+    /// "UNKNOWN account name" when not.
+    pub async fn check_account(&self, account: &str) -> AgapResult<()> {
+        self.mail.verify(account).await.map_err(|error| match error.kind() {
+            AdapterErrorKind::NotFound => unknown_account(),
+            _ => error.into(),
+        })
+    }
+
+    /// Composes the `<MESSAGE>` `tree`, tops it with the trace field and delivers it to
+    /// `account`. 511 for a message that cannot be composed, is over `max_size` or is refused
+    /// by the recipient's server; 410 when that server cannot take it now.
+    pub async fn deliver_message(&self, envelope: &Envelope<'_>, tree: Element, defaults: &Defaults) -> AgapResult<()> {
+        if !tree.name.eq_ignore_ascii_case("MESSAGE") {
+            return Err(AgapError::invalid(format!("<{}> is not a message: FSTO MESG takes <MESSAGE>", tree.name)));
+        }
+        let message = compose_message(tree, defaults)?;
+        let trace = received_field(&defaults.host, envelope.client, envelope.sender, envelope.account, &envelope.date);
+        if trace.len() + message.len() > envelope.max_size {
+            return Err(AgapError::too_large(format!("the message is larger than {} bytes", envelope.max_size)));
+        }
+        let mut delivered = Vec::with_capacity(trace.len() + message.len());
+        delivered.extend_from_slice(trace.as_bytes());
+        delivered.extend_from_slice(&message);
+        drop(message);
+        self.mail.deliver(envelope.sender.envelope_address(), envelope.account, &delivered).await.map_err(|error| {
+            match error.kind() {
+                AdapterErrorKind::NotFound => unknown_account(),
+                _ => error.into(),
+            }
+        })
+    }
+}
+
+/// Who delivers what to whom, and within which bound.
+#[derive(Debug)]
+pub struct Envelope<'a> {
+    /// The client's address, for the trace field.
+    pub client: IpAddr,
+    /// The logged-in sender.
+    pub sender: &'a Sender,
+    /// The recipient account, as FSTO named it.
+    pub account: &'a str,
+    /// The trace field's date (RFC 5322 date-time).
+    pub date: String,
+    /// The largest message delivered (`[mail] max_item_size`), trace field included.
+    pub max_size: usize,
+}
+
+/// Figure 95's reply, the same whatever the reason (no hint about which accounts exist).
+fn unknown_account() -> AgapError {
+    AgapError::invalid("UNKNOWN account name")
+}
