@@ -345,6 +345,15 @@ pub struct DeliveryConfig {
     pub per_recipient_per_minute: u32,
     /// The longest one delivery may take, connection included.
     pub timeout_secs: u64,
+    /// A CalDAV/CardDAV account with rights on users' collections (write on every user's
+    /// calendars and address books), through which FSTO delivers events, tasks, journals and
+    /// contacts; with `dav_password` and `dav_principal`. Unset: FSTO delivers messages only.
+    pub dav_user: Option<String>,
+    /// The password of `dav_user`.
+    pub dav_password: Option<Secret>,
+    /// A user's principal on the `[dav]` server, `{user}` standing for the account name (one
+    /// path segment): e.g. "/{user}/" (Radicale), "/dav/principals/user/{user}/" (Cyrus).
+    pub dav_principal: Option<String>,
 }
 
 impl Default for DeliveryConfig {
@@ -358,6 +367,9 @@ impl Default for DeliveryConfig {
             per_sender_per_minute: 20,
             per_recipient_per_minute: 60,
             timeout_secs: 30,
+            dav_user: None,
+            dav_password: None,
+            dav_principal: None,
         }
     }
 }
@@ -381,6 +393,18 @@ impl DeliveryConfig {
         }
         if self.lmtp_user.is_some() != self.lmtp_password.is_some() {
             return Err(ConfigError("[delivery] lmtp_user and lmtp_password go together".into()));
+        }
+        let service = [self.dav_user.is_some(), self.dav_password.is_some(), self.dav_principal.is_some()];
+        if service.contains(&true) && service.contains(&false) {
+            return Err(ConfigError("[delivery] dav_user, dav_password and dav_principal go together".into()));
+        }
+        if let Some(principal) = &self.dav_principal
+            && !principal.contains(agap_adapter_dav::USER_PLACEHOLDER)
+        {
+            return Err(ConfigError(format!(
+                "[delivery] dav_principal {principal:?} must hold {} (the account name)",
+                agap_adapter_dav::USER_PLACEHOLDER
+            )));
         }
         Ok(Some(address))
     }
@@ -641,8 +665,11 @@ impl From<TlsConfigError> for ConfigError {
 }
 
 /// The `AGAP_` variables (after the prefix) that hold secrets, and their keys.
-const SECRET_VARIABLES: [(&str, &str); 2] =
-    [("IMAP__MASTER_PASSWORD", "imap.master_password"), ("DELIVERY__LMTP_PASSWORD", "delivery.lmtp_password")];
+const SECRET_VARIABLES: [(&str, &str); 3] = [
+    ("IMAP__MASTER_PASSWORD", "imap.master_password"),
+    ("DELIVERY__LMTP_PASSWORD", "delivery.lmtp_password"),
+    ("DELIVERY__DAV_PASSWORD", "delivery.dav_password"),
+];
 
 impl Config {
     /// Reads `path` (if given) over the defaults, then the `AGAP_` environment variables.
@@ -705,6 +732,11 @@ impl Config {
         self.dav.base_url()?;
         self.files.checked_url()?;
         self.delivery.checked_lmtp()?;
+        if self.delivery.dav_user.is_some() && self.dav.url.is_none() {
+            return Err(ConfigError(
+                "[delivery] dav_user delivers into collections of [dav] url, which is not set".into(),
+            ));
+        }
         if self.imap.master_user.is_some() != self.imap.master_password.is_some() {
             return Err(ConfigError("[imap] master_user and master_password go together".into()));
         }

@@ -82,7 +82,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let files = crate::files::backend(&config.files)?;
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
-    let delivery = Delivery::from_config(&config)?.map(Arc::new);
+    let delivery = Delivery::from_config(&config, collections.clone())?.map(Arc::new);
     let gateway = Arc::new(Gateway {
         config,
         mail: Arc::new(mail),

@@ -30,6 +30,7 @@ readonly READY_DESC=HTTP
 readonly SERVER_DESC=radicale
 readonly SHARED_CONF="$REPO_ROOT/config/radicale/config"
 readonly ACCOUNTS="$REPO_ROOT/config/accounts/users.htpasswd"
+readonly SERVICE_ACCOUNTS="$REPO_ROOT/config/accounts/dav-service.htpasswd"
 
 # True if 127.0.0.1:$1 answers HTTP at all (any status code).
 server_answers() {
@@ -41,17 +42,44 @@ server_answers() {
 # Check the preconditions and build the command line. Sets SERVER_CMD.
 prepare() {
     local dir="$1" port="$2"
-    require_readable "$SHARED_CONF" "$ACCOUNTS"
+    require_readable "$SHARED_CONF" "$ACCOUNTS" "$SERVICE_ACCOUNTS"
     command -v radicale >/dev/null || die "radicale is not installed (Debian package: radicale)"
     check_free "$dir" "$port"
     mkdir -p "$dir/collections"
     : >"$dir/radicale.log"
+    # The users and the service account of FSTO; the rights are Radicale's owner_only for the
+    # users, read and write on every user's collections for the service account (the first
+    # section that matches wins).
+    cat "$ACCOUNTS" "$SERVICE_ACCOUNTS" >"$dir/users.htpasswd"
+    cat >"$dir/rights" <<'EOF'
+[delivery]
+user: agap-delivery
+collection: .*
+permissions: Rrw
+
+[root]
+user: .+
+collection:
+permissions: R
+
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[collections]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+EOF
     # --config replaces the default search path (/etc/radicale/config, ~/.config/radicale/config),
     # so nothing of the system's configuration leaks in.
     SERVER_CMD=(radicale --config "$SHARED_CONF"
         --server-hosts "127.0.0.1:$port"
         --storage-filesystem-folder "$dir/collections"
-        --auth-htpasswd-filename "$ACCOUNTS")
+        --auth-htpasswd-filename "$dir/users.htpasswd"
+        --rights-type from_file
+        --rights-file "$dir/rights")
 }
 
 # Radicale 3 has no daemon mode: detach it into its own session, stdio away from the caller.

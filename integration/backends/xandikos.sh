@@ -36,6 +36,7 @@ readonly READY_DESC="HTTP (nginx) and /health (Xandikos)"
 readonly SERVER_DESC=xandikos
 readonly ACCOUNTS="$REPO_ROOT/config/accounts/users.htpasswd"
 readonly APP="$REPO_ROOT/integration/backends/xandikos_multiuser.py"
+readonly SERVICE_ACCOUNTS="$REPO_ROOT/config/accounts/dav-service.htpasswd"
 # Debian's interpreter, the one with the xandikos package (not a pyenv or venv python first in PATH).
 readonly PYTHON=/usr/bin/python3
 readonly NGINX=/usr/sbin/nginx
@@ -69,7 +70,7 @@ prepare() {
     : >"$dir/xandikos.log"
     # nginx reads clear-text passwords in the RFC 2307 form "{PLAIN}password".
     awk -F: '/^[[:space:]]*(#|$)/ { next } { user = $1; sub(/^[^:]*:/, ""); print user ":{PLAIN}" $0 }' \
-        "$ACCOUNTS" >"$dir/users.htpasswd"
+        "$ACCOUNTS" "$SERVICE_ACCOUNTS" >"$dir/users.htpasswd"
     chmod 0600 "$dir/users.htpasswd"
 
     cat >"$dir/nginx.conf" <<EOF
@@ -115,7 +116,8 @@ EOF
         log_tail "$dir"
         die "invalid nginx configuration $dir/nginx.conf"
     }
-    SERVER_CMD=("$PYTHON" "$APP" "$dir/collections" "$dir/xandikos.sock")
+    # FSTO's service account (config/accounts/dav-service.htpasswd) may reach every principal.
+    SERVER_CMD=(env AGAP_XANDIKOS_SERVICE_USER=agap-delivery "$PYTHON" "$APP" "$dir/collections" "$dir/xandikos.sock")
 }
 
 # Start nginx in front of Xandikos; $2 is the launcher ("setsid" or setpriv --pdeathsig).

@@ -10,7 +10,10 @@ This launcher serves Xandikos's own application (xandikos.web.XandikosApp) with 
 - each user's principal is /<user>/, with what Xandikos's --defaults creates (calendars/calendar,
   contacts/addressbook, inbox), created on the user's first request;
 - a user may only reach "/" (OPTIONS, and PROPFIND with Depth 0: enough to discover
-  current-user-principal) and /<user>/...; everything else is 403.
+  current-user-principal) and /<user>/...; everything else is 403;
+- the service account named by AGAP_XANDIKOS_SERVICE_USER (if set) may also reach the principal
+  of every user who has one (the gateway's FSTO delivers through it); another's principal that
+  does not exist is 404 for it, never created.
 
 Run with Debian's python3 (the one that has the xandikos package):
     python3 xandikos_multiuser.py DATA_DIR SOCKET_PATH
@@ -29,6 +32,7 @@ from xandikos.web import WELLKNOWN_DAV_PATHS, XandikosApp, XandikosBackend
 
 USER_HEADER = "X-Remote-User"
 USER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+SERVICE_USER = os.environ.get("AGAP_XANDIKOS_SERVICE_USER", "")
 
 
 class MultiUserApp(XandikosApp):
@@ -63,7 +67,12 @@ class MultiUserApp(XandikosApp):
             if not (request.method == "OPTIONS" or (request.method == "PROPFIND" and depth == "0")):
                 return web.Response(status=403, text="Only OPTIONS and PROPFIND with Depth: 0 on /.\n")
         elif path.split("/")[1] != user:
-            return web.Response(status=403, text="Not your principal.\n")
+            owner = path.split("/")[1]
+            if not (SERVICE_USER and user == SERVICE_USER and USER_PATTERN.match(owner)):
+                return web.Response(status=403, text="Not your principal.\n")
+            if not os.path.isdir(self.backend._map_to_file_path("/" + owner)):
+                return web.Response(status=404, text="No such principal.\n")
+            self.ensure_principal(owner)
         self.ensure_principal(user)
         environ = {"SCRIPT_NAME": "/", "REMOTE_USER": user}
         response = await self._handle_request(request, environ)

@@ -13,7 +13,7 @@ use agap_adapter_dav::DavBackend;
 use crate::harness::{Client, DavServer, TestGateway, dav_root, password, with_dav};
 
 /// The user's collections as another DAV client (not the gateway) sees them.
-async fn dav_account(user: &str) -> Arc<dyn CollectionAccount> {
+pub(crate) async fn dav_account(user: &str) -> Arc<dyn CollectionAccount> {
     DavBackend::new(dav_root()).open(&Credentials::new(user, password(user))).await.expect("DAV account")
 }
 
@@ -91,7 +91,7 @@ fn event_ics(uid: &str, summary: &str, start: &str) -> String {
 }
 
 /// Example 7.11 (Fig 153) as the client sends it.
-const FIG_153: [&str; 11] = [
+pub(crate) const FIG_153: [&str; 11] = [
     "<VEVENT>",
     "  <UID>20110531T114600Z-123456@agap.at</UID>",
     "  <DTSTAMP>2011-05-31T12:10:00Z</DTSTAMP>",
@@ -107,7 +107,7 @@ const FIG_153: [&str; 11] = [
 
 /// The alarm of Fig 5, without its inline audio: Radicale 3.1 refuses every inline binary
 /// ATTACH (its vobject fails to serialise it: 400), which the gateway reports as 511.
-const FIG_5: [&str; 8] = [
+pub(crate) const FIG_5: [&str; 8] = [
     "<VALARM>",
     "  <UID>20110607T170000Z-20110531T114600Z-123456@agap.at</UID>",
     "  <RELATED-TO SOURCE=\"vevent\">20110531T114600Z-123456@agap.at</RELATED-TO>",
@@ -119,7 +119,7 @@ const FIG_5: [&str; 8] = [
 ];
 
 /// Example 7.10 (Fig 152).
-const FIG_152: [&str; 9] = [
+pub(crate) const FIG_152: [&str; 9] = [
     "<VCARD>",
     "   <VERSION>3.0</VERSION>",
     "   <FN>Iulian Radu</FN>",

@@ -6,8 +6,13 @@ use futures_util::TryStreamExt;
 
 use agap_gateway::command::Verb;
 
+use agap_adapter_api::collection::ItemKind;
+
 use crate::auth::{hashed_auth, md5_hash};
-use crate::harness::{Client, ImapSession, TestGateway, imap, password, with_delivery, with_hashed_logins};
+use crate::collections::{FIG_5, FIG_152, FIG_153, dav_account};
+use crate::harness::{
+    Client, ImapSession, TestGateway, imap, password, with_dav_delivery, with_delivery, with_hashed_logins,
+};
 
 /// A message as a client sends it after FSTO's 110, with `subject`.
 fn message(subject: &str) -> Vec<String> {
@@ -206,5 +211,94 @@ async fn capa_offers_storing_exactly_where_delivery_is_configured() {
     let capa = hashed.client().await.expect("CAPA", 200).await.lines;
     for mechanism in ["AUTH-STORING", "AUTH-STORING-MD5", "AUTH-STORING-SHA1"] {
         assert!(capa.contains(&mechanism.to_owned()), "{mechanism}: {capa:?}");
+    }
+}
+
+/// Whether the pair's DAV server lets the service account reach other users' collections the
+/// way RFC 4791 and 6352 describe them (docs/backends.md: not Cyrus, whose admins see other
+/// users' calendars only as shares in their own home: there FSTO delivers messages only).
+fn dav_delivery_works() -> bool {
+    crate::harness::backend_pair().dav != crate::harness::DavServer::Cyrus
+}
+
+#[tokio::test]
+async fn an_event_and_a_contact_delivered_by_fsto_are_in_the_recipients_collections() {
+    let gateway = TestGateway::start_with(with_dav_delivery).await;
+    // The recipient has logged in once: the gateway made its reserved collections.
+    gateway.login("user75").await.expect("QUIT", 200).await;
+    let mut client = storing(&gateway, "user73").await;
+    let event: Vec<String> = FIG_153.iter().map(|line| line.to_string()).collect();
+    client.expect("FSTO CALE user75", if dav_delivery_works() { 110 } else { 511 }).await;
+    if !dav_delivery_works() {
+        return;
+    }
+    for line in &event {
+        client.send(line).await;
+    }
+    let reply = client.command("").await;
+    assert_eq!((reply.code, reply.text.as_str()), (200, "OK Event stored into the CALE folder of user75"), "{reply:?}");
+    let vcard: Vec<String> = FIG_152.iter().map(|line| line.replace("Iulian Radu", "Delivered Card")).collect();
+    client.expect("FSTO ADDR user75", 110).await;
+    for line in &vcard {
+        client.send(line).await;
+    }
+    assert_eq!(client.command("").await.code, 200);
+
+    // A plain CalDAV/CardDAV client, as the recipient, finds both in its collections...
+    let dav = dav_account("user75").await;
+    for (kind, text) in [(ItemKind::Events, "SUMMARY:AGAP RFC Party"), (ItemKind::Contacts, "FN:Delivered Card")] {
+        let mut found = Vec::new();
+        for collection in dav.list_collections().await.expect("collections") {
+            if collection.kind != kind {
+                continue;
+            }
+            let hrefs: Vec<String> =
+                dav.list_items(&collection.id, kind).await.expect("items").into_iter().map(|item| item.href).collect();
+            let items = dav.fetch_items(&collection.id, kind, &hrefs).await.expect("fetch");
+            found.extend(items.iter().map(|item| String::from_utf8_lossy(&item.body).into_owned()));
+        }
+        assert_eq!(found.iter().filter(|body| body.contains(text)).count(), 1, "{text}: {found:?}");
+    }
+    // ...and the recipient's AGAP session in its reserved folders.
+    let mut recipient = gateway.login("user75").await;
+    for (folder, text) in [("/CALENDAR", "<SUMMARY>AGAP RFC Party</SUMMARY>"), ("/CONTACT", "<FN>Delivered Card</FN>")]
+    {
+        recipient.expect(&format!("SLCT {folder}"), 200).await;
+        let uids = recipient.filtered("FIND", &[]).await.lines;
+        let mut texts = Vec::new();
+        for uid in uids {
+            texts.push(recipient.expect(&format!("RETR {uid}"), 200).await.lines.join("\n"));
+        }
+        assert!(texts.iter().any(|item| item.contains(text)), "{text} in {folder}: {texts:?}");
+    }
+    // The same UID again: a server that keeps RFC 4791's no-uid-conflict refuses it (511) and
+    // nothing changes; FSTO never replaces an item of the recipient. Xandikos 0.2.8 takes a
+    // second resource with the UID (docs/backends.md).
+    client.expect("FSTO CALE user75", 110).await;
+    for line in &event {
+        client.send(line).await;
+    }
+    let again = client.command("").await.code;
+    let keeps_uids_unique = crate::harness::backend_pair().dav != crate::harness::DavServer::Xandikos;
+    assert_eq!(again, if keeps_uids_unique { 511 } else { 200 });
+}
+
+#[tokio::test]
+async fn collection_deliveries_refuse_unknown_accounts_alarms_and_other_types() {
+    if !dav_delivery_works() {
+        return;
+    }
+    let gateway = TestGateway::start_with(with_dav_delivery).await;
+    gateway.login("user76").await.expect("QUIT", 200).await;
+    let mut client = storing(&gateway, "user73").await;
+    assert_eq!(client.expect("FSTO CALE nouser", 511).await.text, "ERROR UNKNOWN account name");
+    client.expect("FSTO NOTE user76", 511).await;
+    client.expect("FSTO FILE user76", 511).await;
+    for (verb, lines) in [("CALE", FIG_5.to_vec()), ("CALE", FIG_152.to_vec()), ("ADDR", FIG_153.to_vec())] {
+        client.expect(&format!("FSTO {verb} user76"), 110).await;
+        for line in lines {
+            client.send(line).await;
+        }
+        assert_eq!(client.command("").await.code, 511, "{verb}");
     }
 }

@@ -277,6 +277,21 @@ pub fn with_delivery(config: &mut Config) {
     }
 }
 
+/// `[dav]` and `[delivery]` with the DAV service account (config/accounts/dav-service.htpasswd)
+/// and the principal of a user on the pair's DAV server; on Cyrus DAV without the service
+/// account, whose model of other users' calendars the gateway does not serve (docs/backends.md).
+#[allow(dead_code)] // not used by the benchmark
+pub fn with_dav_delivery(config: &mut Config) {
+    with_dav(config);
+    with_delivery(config);
+    if backend_pair().dav == DavServer::Cyrus {
+        return;
+    }
+    config.delivery.dav_user = Some("agap-delivery".into());
+    config.delivery.dav_password = Some("agap-delivery-pass".into());
+    config.delivery.dav_principal = Some("/{user}/".into());
+}
+
 /// The IMAP server of the selected pair, shared by this test binary. A Cyrus that is also the
 /// pair's DAV server has its DAV port.
 pub fn mail_server() -> &'static Backend {

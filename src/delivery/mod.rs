@@ -1,9 +1,11 @@
 //! Delivery into other accounts (FSTO, draft 4.24): built from `[delivery]` at start-up. A
 //! message goes through the mail server's LMTP service, as mail from outside does, topped with a
-//! trace field naming the gateway and the sender ([`trace`]); senders and recipients are held
-//! to per-minute limits ([`rate`]). Who may deliver is decided at login (AUTH STORING*), what
-//! and to whom here.
+//! trace field naming the gateway and the sender ([`trace`]); an event, task, journal or contact
+//! into the recipient's collection through a service account ([`collections`]). Senders and
+//! recipients are held to per-minute limits ([`rate`]). Who may deliver is decided at login
+//! (AUTH STORING*), what and to whom here.
 
+pub mod collections;
 pub mod rate;
 pub mod trace;
 
@@ -11,20 +13,33 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agap_adapter_api::AdapterErrorKind;
+use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::delivery::{MailDelivery, check_address};
+use agap_adapter_api::{AdapterErrorKind, Credentials};
 use agap_adapter_lmtp::{LmtpDelivery, LmtpSettings};
 
 use crate::config::Config;
 use crate::error::{AgapError, AgapResult};
+use crate::folder::FolderType;
 use crate::format::compose::{Defaults, compose_message};
 use crate::format::tree::Element;
+use collections::{CollectionDelivery, Target};
 use rate::RateLimit;
 use trace::{Sender, received_field};
+
+/// Where an FSTO goes, found before its 110.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// The INBOX of this account, through the delivery agent.
+    Inbox(String),
+    /// A collection of the account.
+    Collection(Target),
+}
 
 /// The gateway's way into other accounts.
 pub struct Delivery {
     mail: Arc<dyn MailDelivery>,
+    collections: Option<CollectionDelivery>,
     per_sender: RateLimit,
     per_recipient: RateLimit,
     anonymous: bool,
@@ -37,8 +52,12 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    /// The delivery of `[delivery]`; `None` without `lmtp`.
-    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+    /// The delivery of `[delivery]`, with collections on `collections` where a service account
+    /// is configured; `None` without `lmtp`.
+    pub fn from_config(
+        config: &Config,
+        collections: Option<Arc<dyn CollectionBackend>>,
+    ) -> anyhow::Result<Option<Self>> {
         let delivery = &config.delivery;
         let Some(address) = delivery.checked_lmtp()? else { return Ok(None) };
         let login = match (&delivery.lmtp_user, &delivery.lmtp_password) {
@@ -51,17 +70,56 @@ impl Delivery {
             login,
             timeout: Duration::from_secs(delivery.timeout_secs.max(1)),
         });
-        Ok(Some(Self::with_agent(Arc::new(lmtp), config)))
+        let mut delivery = Self::with_agent(Arc::new(lmtp), config);
+        if let (Some(backend), Some((user, password, principal))) = (collections, delivery_config_service(config)) {
+            delivery.collections = Some(CollectionDelivery::new(backend, Credentials::new(user, password), principal));
+        }
+        Ok(Some(delivery))
     }
 
     /// A delivery through `mail`, with the limits of `config`.
     pub fn with_agent(mail: Arc<dyn MailDelivery>, config: &Config) -> Self {
         Self {
             mail,
+            collections: None,
             per_sender: RateLimit::new(config.delivery.per_sender_per_minute),
             per_recipient: RateLimit::new(config.delivery.per_recipient_per_minute),
             anonymous: config.delivery.anonymous,
         }
+    }
+
+    /// Finds where an FSTO of `folder_type` to `account` goes: the INBOX for MESG (the account
+    /// checked with the delivery agent), the account's collection for the collection types when
+    /// a service account is configured; 511 for any other type and for an unknown account.
+    pub async fn destination(&self, folder_type: FolderType, account: &str) -> AgapResult<Destination> {
+        if folder_type == FolderType::Mesg {
+            self.check_account(account).await?;
+            return Ok(Destination::Inbox(account.to_owned()));
+        }
+        match (folder_type.item_kind(), &self.collections) {
+            (Some(kind), Some(collections)) => Ok(Destination::Collection(collections.find(account, kind).await?)),
+            _ => Err(AgapError::invalid(format!(
+                "INVALID folder type: this gateway does not deliver {folder_type} items"
+            ))),
+        }
+    }
+
+    /// Delivers a calendar item or contact to its collection.
+    pub async fn deliver_item(&self, target: &Target, tree: Element) -> AgapResult<()> {
+        let collections = self
+            .collections
+            .as_ref()
+            .ok_or_else(|| AgapError::internal("a collection target without a service account"))?;
+        collections.deliver(target, tree).await
+    }
+
+    /// The folder types FSTO delivers.
+    pub fn types(&self) -> Vec<FolderType> {
+        let mut types = vec![FolderType::Mesg];
+        if self.collections.is_some() {
+            types.extend([FolderType::Cale, FolderType::Task, FolderType::Jrnl, FolderType::Addr]);
+        }
+        types
     }
 
     /// Whether anonymous STORING logins are accepted.
@@ -89,7 +147,7 @@ impl Delivery {
 
     /// Whether `account` has a mailbox, asked of the delivery agent without delivering: 511
     /// "UNKNOWN account name" when not.
-    pub async fn check_account(&self, account: &str) -> AgapResult<()> {
+    async fn check_account(&self, account: &str) -> AgapResult<()> {
         self.mail.verify(account).await.map_err(|error| match error.kind() {
             AdapterErrorKind::NotFound => unknown_account(),
             _ => error.into(),
@@ -134,6 +192,17 @@ pub struct Envelope<'a> {
     pub date: String,
     /// The largest message delivered (`[mail] max_item_size`), trace field included.
     pub max_size: usize,
+}
+
+/// The service account of `[delivery]`: user, password and principal template, when all are set.
+fn delivery_config_service(config: &Config) -> Option<(String, String, String)> {
+    let delivery = &config.delivery;
+    match (&delivery.dav_user, &delivery.dav_password, &delivery.dav_principal) {
+        (Some(user), Some(password), Some(principal)) => {
+            Some((user.clone(), password.expose().to_owned(), principal.clone()))
+        }
+        _ => None,
+    }
 }
 
 /// Figure 95's reply, the same whatever the reason (no hint about which accounts exist).

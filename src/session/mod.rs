@@ -169,8 +169,8 @@ impl Session {
         let result = match &mut self.state {
             State::Selected(account, selection) => op::finish_content(&gateway, account, selection, content).await,
             State::Storing(sender) => match content.kind.clone() {
-                ContentKind::Fsto(account) => {
-                    op::fsto::finish(&gateway, sender, self.channel.peer.ip(), &account, content).await
+                ContentKind::Fsto(destination) => {
+                    op::fsto::finish(&gateway, sender, self.channel.peer.ip(), &destination, content).await
                 }
                 _ => Err(AgapError::internal("content of another command in the storing state")),
             },

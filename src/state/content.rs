@@ -10,6 +10,7 @@
 use agap_adapter_api::tags::TagChange;
 
 use crate::codec::Line;
+use crate::delivery::Destination;
 use crate::error::AgapError;
 use crate::folder::FolderEntry;
 
@@ -28,8 +29,8 @@ pub enum ContentKind {
     Fmov(FolderEntry),
     /// An FCPY filter and its checked destination.
     Fcpy(FolderEntry),
-    /// The item of an FSTO, and the account it goes to.
-    Fsto(String),
+    /// The item of an FSTO, and where it goes.
+    Fsto(Destination),
 }
 
 /// Content being received.

@@ -121,6 +121,19 @@ pub trait CollectionBackend: Send + Sync + fmt::Debug {
     /// A handle on the account of `credentials` (already checked by the login backend). The
     /// handle may discover the account's homes lazily, on first use.
     async fn open(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn CollectionAccount>>;
+
+    /// A handle on `user`'s collections reached with `credentials` of another account (a
+    /// service account with rights on them), through `user`'s principal: `principal_template`
+    /// with `{user}` replaced by the user name as one path segment. A principal the server does
+    /// not know is `NotFound` at first use.
+    async fn open_other(
+        &self,
+        _credentials: &Credentials,
+        _principal_template: &str,
+        _user: &str,
+    ) -> AdapterResult<Arc<dyn CollectionAccount>> {
+        Err(AdapterError::unsupported("reaching another account's collections"))
+    }
 }
 
 /// One account's collections. Every method has an "unsupported" default.

@@ -73,11 +73,18 @@ impl DavBackend {
 
     /// The account of `credentials` (or of the fixed credentials), as its concrete type.
     pub fn account(&self, credentials: &Credentials) -> AdapterResult<Arc<DavAccount>> {
-        let http = self.http.clone()?;
         let credentials = self.fixed.as_ref().unwrap_or(credentials);
+        self.account_at(credentials, None)
+    }
+
+    /// The account whose homes `principal` names (or, without one, those of the account that
+    /// logs in), reached with `credentials`.
+    fn account_at(&self, credentials: &Credentials, principal: Option<Url>) -> AdapterResult<Arc<DavAccount>> {
+        let http = self.http.clone()?;
         Ok(Arc::new(DavAccount {
             base: self.base.clone(),
             client: DavClient::with_http(http, &self.base, self.limits, credentials.user(), credentials.password()),
+            principal,
             homes: OnceCell::new(),
         }))
     }
@@ -87,6 +94,22 @@ impl DavBackend {
 impl CollectionBackend for DavBackend {
     async fn open(&self, credentials: &Credentials) -> AdapterResult<Arc<dyn CollectionAccount>> {
         Ok(self.account(credentials)?)
+    }
+
+    /// The principal is the template with the user as one percent-encoded segment, resolved
+    /// against the server's root: it must stay on the configured origin (the credentials go
+    /// nowhere else), which `homes_of` checks before any request.
+    async fn open_other(
+        &self,
+        credentials: &Credentials,
+        principal_template: &str,
+        user: &str,
+    ) -> AdapterResult<Arc<dyn CollectionAccount>> {
+        let path = principal_template.replace(crate::USER_PLACEHOLDER, &crate::href::encode_segment(user));
+        let principal = self.base.join(&path).map_err(|error| {
+            AdapterError::new(AdapterErrorKind::Refused, format!("the principal of {user:?}: {error}"))
+        })?;
+        Ok(self.account_at(credentials, Some(principal))?)
     }
 }
 
@@ -102,6 +125,9 @@ pub struct AccountHomes {
 pub struct DavAccount {
     base: Url,
     client: DavClient,
+    /// The principal whose homes this account works in, when it is not the logged-in one's
+    /// (a service account reaching another account's collections).
+    principal: Option<Url>,
     homes: OnceCell<AccountHomes>,
 }
 
@@ -221,6 +247,10 @@ impl DavAccount {
     pub async fn homes(&self) -> AdapterResult<&AccountHomes> {
         self.homes
             .get_or_try_init(|| async {
+                if let Some(principal) = &self.principal {
+                    let found = self.client.homes_of(principal.clone()).await?;
+                    return Ok(AccountHomes { calendar: found.calendar_home, addressbook: found.addressbook_home });
+                }
                 let mut homes = AccountHomes { calendar: None, addressbook: None };
                 let mut last_error = None;
                 for context in ["caldav", "carddav"] {
@@ -910,6 +940,32 @@ mod tests {
         )
         .await;
         assert_eq!(error.kind(), AdapterErrorKind::Refused, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn another_accounts_collections_are_found_through_its_principal_on_the_same_origin() {
+        let (base, log) = serve(|request| match request.method.as_str() {
+            "PROPFIND" if request.path == "/principals/b%2Fob/" => answer(
+                207,
+                &multistatus(
+                    r#"<D:response><D:href>/principals/b%2Fob/</D:href><D:propstat><D:prop><C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/bob/</D:href></C:calendar-home-set></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#,
+                ),
+            ),
+            "PROPFIND" => answer(207, &multistatus("")),
+            _ => answer(500, ""),
+        })
+        .await;
+        let backend = DavBackend::new(base);
+        let service = Credentials::new("service", "s3cret");
+        let account = backend.open_other(&service, "/principals/{user}/", "b/ob").await.expect("account");
+        assert!(account.list_collections().await.expect("listed").is_empty());
+        let paths: Vec<String> = log.lock().expect("log").iter().map(|request| request.path.clone()).collect();
+        assert_eq!(paths[0], "/principals/b%2Fob/", "the user is one segment; no current-user-principal asked");
+        assert_eq!(paths[1], "/cal/bob/");
+        // A template that leads elsewhere never gets the service account's credentials.
+        let elsewhere = backend.open_other(&service, "http://127.0.0.2:9/{user}/", "bob").await.expect("handle");
+        let error = elsewhere.list_collections().await.expect_err("refused");
+        assert!(error.reason().contains("refused to send credentials"), "{error}");
     }
 
     #[tokio::test]

@@ -448,6 +448,12 @@ impl DavClient {
         }
         let principal = principal
             .ok_or_else(|| last_error.unwrap_or_else(|| protocol("the server reports no current-user-principal")))?;
+        self.homes_of(principal).await
+    }
+
+    /// The homes named by the principal at `principal` (RFC 4791 6.2.1, RFC 6352 7.1.1).
+    pub async fn homes_of(&self, principal: Url) -> AdapterResult<Homes> {
+        self.check_origin(&principal)?;
         let (answered, responses) =
             self.propfind(&principal, "0", "<C:calendar-home-set/><CR:addressbook-home-set/>").await?;
         let home = |namespace, name| -> AdapterResult<Option<Url>> {

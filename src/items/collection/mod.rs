@@ -243,8 +243,7 @@ impl<'a> CollectionItems<'a> {
 
     /// A fresh href for a new resource in the collection.
     pub fn new_href(&self) -> String {
-        let extension = if self.kind() == ItemKind::Contacts { "vcf" } else { "ics" };
-        format!("{}{:016x}{:016x}.{extension}", self.id(), rand::random::<u64>(), rand::random::<u64>())
+        new_item_href(self.id(), self.kind())
     }
 
     /// Writes a resource under `precondition` and maps it; returns its map entry.
@@ -267,6 +266,13 @@ impl<'a> CollectionItems<'a> {
             .find(|item| item.href == data.item.href)
             .ok_or_else(|| AgapError::internal("a stored item is missing from the UID map"))
     }
+}
+
+/// A fresh resource name in `collection` for an item of `kind`: random, with the extension
+/// servers recognise items by (Xandikos lists only `.ics` and `.vcf` resources).
+pub fn new_item_href(collection: &str, kind: ItemKind) -> String {
+    let extension = if kind == ItemKind::Contacts { "vcf" } else { "ics" };
+    format!("{collection}{:016x}{:016x}.{extension}", rand::random::<u64>(), rand::random::<u64>())
 }
 
 #[async_trait]
