@@ -41,6 +41,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Per-client limits: connections per address, banned networks, failed logins.
     pub limits: LimitsConfig,
+    /// Presence (PNFO, AUTH PRESENCE*): who may see whom, anonymous askers, bounds.
+    pub presence: PresenceConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -492,6 +494,51 @@ impl Default for LimitsConfig {
     }
 }
 
+/// `[presence]` (docs/presence-and-delivery.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresenceConfig {
+    /// Offer PNFO and AUTH PRESENCE*; off: PNFO is 510 (Fig 119) and AUTH PRESENCE* 511.
+    pub enabled: bool,
+    /// Whose presence a user may ask about.
+    pub visibility: PresenceVisibility,
+    /// Accept `USER anonymous` with an e-mail address as PASS after AUTH PRESENCE (draft 4.6).
+    pub anonymous: bool,
+    /// Domains whose users anonymous askers may see (`"*"`: every user, those without a
+    /// domain included). Empty: anonymous askers learn nothing (every answer is UNKNOWN).
+    pub anonymous_domains: Vec<String>,
+    /// Longest STATUS or AT text kept, in characters.
+    pub max_text_length: usize,
+    /// Sessions of one user whose announcements are kept at once; one more is 410.
+    pub max_sessions_per_user: usize,
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            visibility: PresenceVisibility::SameDomain,
+            anonymous: false,
+            anonymous_domains: Vec::new(),
+            max_text_length: 200,
+            max_sessions_per_user: 16,
+        }
+    }
+}
+
+/// `[presence] visibility`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PresenceVisibility {
+    /// Users of the same mail domain (the part after the last `@`); users without a domain
+    /// form one group of their own.
+    SameDomain,
+    /// Every logged-in user sees every other.
+    Everyone,
+    /// Each user sees only themselves.
+    SelfOnly,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -700,6 +747,14 @@ impl Config {
                 "[imap] master_user serves only AUTH MD5/SHA1 logins, which need [auth] users_file".into(),
             ));
         }
+        if self.presence.max_text_length == 0 || self.presence.max_text_length > 900 {
+            return Err(ConfigError(
+                "[presence] max_text_length must be between 1 and 900 (a reply line holds 1024)".into(),
+            ));
+        }
+        if self.presence.max_sessions_per_user == 0 {
+            return Err(ConfigError("[presence] max_sessions_per_user must be at least 1".into()));
+        }
         for network in &self.limits.banned_networks {
             network
                 .parse::<ipnet::IpNet>()
@@ -726,6 +781,7 @@ mod tests {
             assert!(config.tls.require_for_auth && config.server.compression && !config.dav.allow_plain);
             assert_eq!(config.limits, LimitsConfig::default());
             assert!(config.auth.users_file.is_none() && config.imap.master_user.is_none());
+            assert_eq!(config.presence, PresenceConfig::default());
             Ok(())
         });
     }

@@ -38,6 +38,9 @@ pub enum ErrorKind {
     Banned,
     /// The client did this too often in too short a time (410: it may retry later).
     RateLimited,
+    /// A bound of the gateway on what one user may hold is reached (410: it frees up as the
+    /// user's other sessions end).
+    LimitReached,
     /// The upstream server is temporarily unable to serve the request (410).
     UpstreamUnavailable,
     /// The upstream server failed in a way retrying will not fix (401).
@@ -100,6 +103,11 @@ impl AgapError {
         Self::new(ErrorKind::Banned, reason)
     }
 
+    /// 410 for a per-user bound of the gateway (e.g. `[presence] max_sessions_per_user`).
+    pub fn limit_reached(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::LimitReached, reason)
+    }
+
     /// 521.
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, reason)
@@ -127,6 +135,7 @@ impl AgapError {
             | ErrorKind::TlsRequired
             | ErrorKind::NotFound
             | ErrorKind::RateLimited
+            | ErrorKind::LimitReached
             | ErrorKind::Banned => Fault::Client,
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamFailed => Fault::Upstream,
             ErrorKind::Internal { .. } => Fault::Gateway,
@@ -148,7 +157,7 @@ impl AgapError {
             ErrorKind::TlsRequired => (ReplyCode::OutOfOrder, format!("EXPECTED STLS: {}", self.reason)),
             ErrorKind::NotFound => (ReplyCode::NotFound, format!("ERROR {}", self.reason)),
             ErrorKind::Banned => (ReplyCode::Banned, format!("Banned: {}", self.reason)),
-            ErrorKind::UpstreamUnavailable | ErrorKind::RateLimited => {
+            ErrorKind::UpstreamUnavailable | ErrorKind::RateLimited | ErrorKind::LimitReached => {
                 (ReplyCode::RetryLater, format!("Retry later: {}", self.reason))
             }
             ErrorKind::UpstreamFailed => (ReplyCode::InternalError, format!("Upstream error: {}", self.reason)),

@@ -8,6 +8,7 @@ use agap_adapter_api::files::FileBackend;
 use agap_adapter_api::mail::MailBackend;
 
 use crate::auth::{Mechanism, UsersFile};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::folder::FolderType;
@@ -32,6 +33,8 @@ pub struct Gateway {
     pub credentials: Option<UsersFile>,
     /// Per-address connection counts, failed logins and bans.
     pub limits: Arc<Limits>,
+    /// The wall clock of presence times (a manual one in tests).
+    pub clock: Clock,
     /// Delivery into other accounts (AUTH STORING, FSTO), when `[delivery] lmtp` is set.
     pub delivery: Option<Arc<Delivery>>,
 }
@@ -51,20 +54,28 @@ impl Gateway {
 
     /// Why `mechanism` is not offered, or `None` when AUTH accepts it.
     pub fn mechanism_refusal(&self, mechanism: Mechanism) -> Option<&'static str> {
-        crate::auth::refusal(mechanism, self.credentials.is_some(), self.delivery.is_some())
+        crate::auth::refusal(
+            mechanism,
+            self.credentials.is_some(),
+            self.config.presence.enabled,
+            self.delivery.is_some(),
+        )
     }
 
     /// CAPA lines (draft 4.7): only what works.
     pub fn capabilities(&self) -> Vec<String> {
         // MESG, NOTE and CONF (notes and configurations are messages of a mailbox): every item
         // command; FILT: saved filters; the four collection types with a CalDAV/CardDAV server;
-        // FILE with a file server.
+        // FILE with a file server; PNFO unless presence is switched off.
         let mut lines: Vec<String> = ["CHNG", "CONF", "FILT", "MESG", "NOTE"].into_iter().map(String::from).collect();
         if self.collections.is_some() {
             lines.extend(["ADDR", "CALE", "JRNL", "TASK"].map(String::from));
         }
         if self.files.is_some() {
             lines.push("FILE".into());
+        }
+        if self.config.presence.enabled {
+            lines.push("PNFO".into());
         }
         let offered = Mechanism::ALL.into_iter().filter(|mechanism| self.mechanism_refusal(*mechanism).is_none());
         lines.extend(offered.map(|mechanism| format!("AUTH-{}", mechanism.name())));

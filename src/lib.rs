@@ -8,11 +8,14 @@
 //! `folder` tree of an `account`, built from the adapters, with change ids kept in the `store`;
 //! the item commands work on the `items` of a folder (one interface over mail folders and
 //! calendar and contact collections, with their AGAP UIDs), `filter` is the filter language;
-//! `files` opens the account on the WebDAV file server behind FILE folders.
+//! `files` opens the account on the WebDAV file server behind FILE folders; `presence` says what
+//! the announcements of PNFO kept in the `store` mean and who may see them, on the gateway's
+//! `clock`.
 
 pub mod account;
 pub mod auth;
 pub mod blocking;
+pub mod clock;
 pub mod codec;
 pub mod command;
 pub mod config;
@@ -28,6 +31,7 @@ pub mod items;
 pub mod limits;
 pub mod logging;
 pub mod op;
+pub mod presence;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -25,6 +25,7 @@ use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
 use crate::auth::UsersFile;
+use crate::clock::Clock;
 use crate::codec::{Reply, ReplyCode};
 use crate::config::Config;
 use crate::delivery::Delivery;
@@ -57,6 +58,11 @@ impl RunningGateway {
 
 /// Builds the gateway from its configuration and starts its listeners.
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// As `start`, with the clock of presence times given (tests pass `Clock::manual`).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<RunningGateway> {
     config.validate()?;
     let store = SqliteStore::open(&config.store.url).await?;
     let max_item_size = config.mail.max_item_size;
@@ -78,8 +84,17 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
     let delivery = Delivery::from_config(&config, Arc::clone(&mail), collections.clone())?.map(Arc::new);
-    let gateway =
-        Arc::new(Gateway { config, mail, collections, files, store: Arc::new(store), credentials, limits, delivery });
+    let gateway = Arc::new(Gateway {
+        config,
+        mail,
+        collections,
+        files,
+        store: Arc::new(store),
+        credentials,
+        limits,
+        clock,
+        delivery,
+    });
     start_with(gateway).await
 }
 

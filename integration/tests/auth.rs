@@ -149,7 +149,7 @@ pub(crate) fn md5_hash(prefix: &str, password: &str) -> String {
     hex(&Md5::new().chain_update(prefix).chain_update(password).finalize())
 }
 
-fn sha1_hash(prefix: &str, password: &str) -> String {
+pub(crate) fn sha1_hash(prefix: &str, password: &str) -> String {
     hex(&Sha1::new().chain_update(prefix).chain_update(password).finalize())
 }
 
@@ -250,11 +250,14 @@ async fn hash_ordering_and_errors_follow_section_6_3() {
 }
 
 #[tokio::test]
-async fn capa_offers_md5_and_sha1_only_with_a_users_file_and_never_presence_or_storing() {
+async fn capa_offers_md5_and_sha1_only_with_a_users_file_and_never_storing() {
     let plain = TestGateway::start().await;
     let mut client = plain.client().await;
     let capa = client.expect("CAPA", 200).await.lines;
-    assert_eq!(capa.iter().filter(|line| line.starts_with("AUTH-")).collect::<Vec<_>>(), ["AUTH-PLAIN"]);
+    assert_eq!(
+        capa.iter().filter(|line| line.starts_with("AUTH-")).collect::<Vec<_>>(),
+        ["AUTH-PLAIN", "AUTH-PRESENCE"]
+    );
     let reply = client.expect("AUTH SHA1", 511).await;
     assert!(reply.text.contains("users_file"), "{reply:?}");
 
@@ -262,8 +265,11 @@ async fn capa_offers_md5_and_sha1_only_with_a_users_file_and_never_presence_or_s
     let mut client = hashed.client().await;
     let capa = client.expect("CAPA", 200).await.lines;
     let auth: Vec<_> = capa.iter().filter(|line| line.starts_with("AUTH-")).collect();
-    assert_eq!(auth, ["AUTH-MD5", "AUTH-PLAIN", "AUTH-SHA1"]);
-    for mechanism in ["PRESENCE", "presence-md5", "PRESENCE-SHA1", "STORING", "STORING-MD5", "storing-sha1"] {
+    assert_eq!(
+        auth,
+        ["AUTH-MD5", "AUTH-PLAIN", "AUTH-PRESENCE", "AUTH-PRESENCE-MD5", "AUTH-PRESENCE-SHA1", "AUTH-SHA1"]
+    );
+    for mechanism in ["STORING", "STORING-MD5", "storing-sha1"] {
         let reply = client.expect(&format!("AUTH {mechanism}"), 511).await;
         assert!(reply.text.contains("not offered"), "{reply:?}");
     }

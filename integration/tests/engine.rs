@@ -2,7 +2,7 @@
 
 use crate::harness::{Client, TestGateway};
 
-const ALL_VERBS: [&str; 36] = [
+pub const ALL_VERBS: [&str; 36] = [
     "AUTH", "CAPA", "CHNG", "COPY", "CPYF", "DATT", "DELE", "DELF", "EXIT", "FCPY", "FDEL", "FIND", "FMOV", "FSTO",
     "FTAG", "GTAG", "HASH", "LIST", "MAKE", "MOVE", "MOVF", "NAME", "NOOP", "PASS", "PNFO", "RETR", "SGZP", "SLCT",
     "SPAM", "STAG", "STAT", "STLS", "STOR", "SUID", "USER", "QUIT",
@@ -15,7 +15,7 @@ async fn welcome_names_the_client_and_capa_lists_exactly_what_works() {
     assert_eq!(welcome, "200 Welcome test-gateway [127.0.0.1]");
     let capa = client.expect("capa", 200).await;
     // SGZP by default; STLS only with a certificate (integration/tests/transport.rs).
-    assert_eq!(capa.lines, ["AUTH-PLAIN", "CHNG", "CONF", "FILT", "MESG", "NOTE", "SGZP"]);
+    assert_eq!(capa.lines, ["AUTH-PLAIN", "AUTH-PRESENCE", "CHNG", "CONF", "FILT", "MESG", "NOTE", "PNFO", "SGZP"]);
     client.expect("QUIT", 200).await;
     assert!(client.is_closed().await);
 }
@@ -46,7 +46,7 @@ async fn over_long_lines_and_invalid_utf8_are_refused_and_the_connection_survive
     let reply = client.read_reply().await;
     assert_eq!((reply.code, reply.text.contains("UTF-8")), (510, true), "{reply:?}");
 
-    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 7, "still serving");
+    assert_eq!(client.expect("CAPA", 200).await.lines.len(), 9, "still serving");
 }
 
 #[tokio::test]
@@ -86,11 +86,13 @@ async fn every_command_after_login_answers_per_sections_6_4_and_6_5() {
     let gateway = TestGateway::start().await;
     let mut client = gateway.login("demo").await;
     // Selected (INBOX). Item commands without their arguments, commands of later releases and
-    // of other states are 510; FIND and STOR ask for their content.
+    // of other states are 510; FIND and STOR ask for their content; PNFO without its argument is
+    // 511 (Fig 120).
     for verb in ALL_VERBS.iter().filter(|v| !matches!(**v, "QUIT" | "EXIT" | "DELF")) {
         let expected = match *verb {
             "CHNG" | "LIST" | "NOOP" | "STAT" | "SUID" => 200,
             "FIND" | "STOR" | "FDEL" => 110,
+            "PNFO" => 511,
             _ => 510,
         };
         client.expect(verb, expected).await;
@@ -107,7 +109,7 @@ async fn every_command_after_login_answers_per_sections_6_4_and_6_5() {
         let expected = match *verb {
             "CHNG" | "LIST" => 200,
             "STAT" => 512,
-            "DELF" | "NAME" | "SUID" => 511,
+            "DELF" | "NAME" | "SUID" | "PNFO" => 511,
             _ => 510,
         };
         client.expect(verb, expected).await;

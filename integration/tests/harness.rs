@@ -452,10 +452,16 @@ impl TestGateway {
 
     /// Starts a gateway after `adjust` changed its configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestGateway {
+        Self::start_with_clock(adjust, agap_gateway::clock::Clock::system()).await
+    }
+
+    /// As `start_with`, with the clock of presence times given (a manual one, which the test
+    /// advances instead of sleeping).
+    pub async fn start_with_clock(adjust: impl FnOnce(&mut Config), clock: agap_gateway::clock::Clock) -> TestGateway {
         let store_dir = tempfile::tempdir().expect("store directory");
         let mut config = test_config(store_dir.path());
         adjust(&mut config);
-        let running = agap_gateway::server::start(config).await.expect("gateway starts");
+        let running = agap_gateway::server::start_with_clock(config, clock).await.expect("gateway starts");
         TestGateway { running, _store_dir: store_dir }
     }
 

@@ -27,6 +27,7 @@ mod limits;
 mod load;
 mod messages;
 mod notes;
+mod presence;
 mod retr;
 mod rights;
 mod stor;

@@ -3,7 +3,8 @@
 //! `{*}` matches any text; in `C:` lines, `{password}` is the account's test password. A line
 //! `# account: NAME` names the account; `# dav: yes` adds the test Radicale (calendars and
 //! contacts), `# files: yes` the test file server (FILE folders), `# delivery: yes` the mail
-//! server's LMTP service (AUTH STORING, FSTO). `C:` lines after a `110` reply
+//! server's LMTP service (AUTH STORING, FSTO), `# presence: off` switches presence off
+//! (`[presence] enabled = false`). `C:` lines after a `110` reply
 //! are content up to the empty `C:` line, and get no reply of their own.
 //!
 //! The property lines of an item (`.<VEVENT>` ... `.</VEVENT>`, VTODO, VJOURNAL, VALARM, VCARD) may
@@ -111,6 +112,7 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
         .to_owned();
     let with_dav = text.lines().any(|line| line.trim() == "# dav: yes");
     let with_files = text.lines().any(|line| line.trim() == "# files: yes");
+    let presence_off = text.lines().any(|line| line.trim() == "# presence: off");
     let with_delivery = text.lines().any(|line| line.trim() == "# delivery: yes");
     let gateway = TestGateway::start_with(|config| {
         if with_dav {
@@ -121,6 +123,9 @@ async fn replay(path: &Path, regenerate: bool) -> Vec<String> {
         }
         if with_delivery {
             crate::harness::with_delivery(config);
+        }
+        if presence_off {
+            config.presence.enabled = false;
         }
     })
     .await;

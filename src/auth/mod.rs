@@ -10,17 +10,18 @@ pub use mechanism::{Goal, Mechanism, Proof};
 pub use users::{CredentialSource, UsersFile, UsersFileError};
 
 /// Why the gateway does not offer `mechanism` (AUTH answers 511 with it; CAPA omits the
-/// mechanism), or `None` when it does.
-pub fn refusal(mechanism: Mechanism, has_source: bool, delivers: bool) -> Option<&'static str> {
+/// mechanism), or `None` when it does: with `has_source` a credential source for hashed logins,
+/// with `presence` the presence state (`[presence] enabled`), with `delivers` a delivery path
+/// (`[delivery] lmtp`).
+pub fn refusal(mechanism: Mechanism, has_source: bool, presence: bool, delivers: bool) -> Option<&'static str> {
     match (mechanism.goal(), mechanism.proof()) {
-        // The state exists in the draft (3.5) but not yet in this gateway.
-        (Goal::Presence, _) => Some("the presence state (PNFO) is not offered by this gateway"),
+        (Goal::Presence, _) if !presence => Some("presence (PNFO) is switched off on this gateway"),
         (Goal::Storing, _) if !delivers => Some("the storing state (FSTO) is not offered without [delivery] lmtp"),
         // The hash is over the clear password: only a configured source knows it.
         (_, Proof::Digest(_)) if !has_source => {
             Some("hashed logins need a credential source ([auth] users_file) on this gateway")
         }
-        (Goal::Account | Goal::Storing, _) => None,
+        _ => None,
     }
 }
 
@@ -29,17 +30,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presence_is_refused_storing_needs_delivery_digests_need_a_source() {
+    fn presence_needs_its_setting_storing_delivery_digests_a_source() {
         for mechanism in Mechanism::ALL {
-            let offered = |source, delivers| refusal(mechanism, source, delivers).is_none();
-            let expected = match mechanism {
-                Mechanism::Plain => [true, true, true, true],
-                Mechanism::Md5 | Mechanism::Sha1 => [false, true, false, true],
-                Mechanism::Storing => [false, false, true, true],
-                Mechanism::StoringMd5 | Mechanism::StoringSha1 => [false, false, false, true],
-                _ => [false; 4],
-            };
-            let found = [offered(false, false), offered(true, false), offered(false, true), offered(true, true)];
+            // Every combination of (source, presence, delivers), in binary order.
+            let found: Vec<bool> =
+                (0..8).map(|bits| refusal(mechanism, bits & 4 != 0, bits & 2 != 0, bits & 1 != 0).is_none()).collect();
+            let expected: Vec<bool> = (0..8)
+                .map(|bits| {
+                    let (source, presence, delivers) = (bits & 4 != 0, bits & 2 != 0, bits & 1 != 0);
+                    match mechanism {
+                        Mechanism::Plain => true,
+                        Mechanism::Md5 | Mechanism::Sha1 => source,
+                        Mechanism::Presence => presence,
+                        Mechanism::PresenceMd5 | Mechanism::PresenceSha1 => presence && source,
+                        Mechanism::Storing => delivers,
+                        Mechanism::StoringMd5 | Mechanism::StoringSha1 => delivers && source,
+                    }
+                })
+                .collect();
             assert_eq!(found, expected, "{mechanism:?}");
         }
     }

@@ -4,7 +4,7 @@
 pub mod arguments;
 mod typed;
 
-pub use typed::{Command, ParseError};
+pub use typed::{Command, ParseError, Presence, TimeUnit};
 
 use crate::error::{AgapError, AgapResult};
 

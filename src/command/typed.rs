@@ -93,7 +93,7 @@ pub enum Command {
     Pass {
         password: String,
     },
-    /// PNFO request (4.33; not served yet).
+    /// PNFO request (4.33).
     Pnfo {
         request: Presence,
     },
@@ -258,7 +258,7 @@ impl Command {
             Verb::Name => Command::Name { new_name: text()? },
             Verb::Noop => none(Command::Noop)?,
             Verb::Pass => Command::Pass { password: text()? },
-            Verb::Pnfo => Command::Pnfo { request: Presence::parse(require_argument(name, argument)?)? },
+            Verb::Pnfo => Command::Pnfo { request: Presence::parse(argument)? },
             // QUIT ends the conversation whatever follows it.
             Verb::Quit => Command::Quit,
             Verb::Retr => Command::Retr { argument: argument.map(str::to_owned) },
@@ -285,21 +285,29 @@ impl Command {
 }
 
 impl Presence {
-    /// `HERE`, `AWAY`, `FOR n unit`, `IDLE n unit`, `STATUS text`, `AT text`, `USER name`
-    /// (keywords and units in any case).
-    fn parse(text: &str) -> Result<Presence, ParseError> {
-        let invalid = || AgapError::invalid("INVALID presence request");
+    /// `HERE`, `AWAY`, `FOR n unit`, `IDLE n unit`, `STATUS text?`, `AT text?`, `USER name`
+    /// (keywords and units in any case). PNFO without an argument and an unknown keyword are 511
+    /// as Fig 120 shows (docs/interpretations.md, NOARG-510-511); a STATUS or AT without text
+    /// clears the text (4.33); `n` is a positive 32-bit number (2.3).
+    fn parse(argument: Option<&str>) -> Result<Presence, ParseError> {
+        let text = argument.ok_or_else(|| AgapError::invalid("Missing argument"))?;
         let (keyword, rest) = text.split_once(' ').unwrap_or((text, ""));
+        let malformed = |what: &str| AgapError::invalid(format!("INVALID {}: {what}", keyword.to_ascii_uppercase()));
         let duration = || -> Result<(u32, TimeUnit), ParseError> {
-            let (amount, unit) = rest.split_once(' ').ok_or_else(invalid)?;
-            let amount =
-                amount.parse().ok().filter(|_| amount.bytes().all(|b| b.is_ascii_digit())).ok_or_else(invalid)?;
-            Ok((amount, TimeUnit::parse(unit).ok_or_else(invalid)?))
+            let expected = "a positive number and sec, min, hour, day or year";
+            let (amount, unit) = rest.split_once(' ').ok_or_else(|| malformed(expected))?;
+            let amount = amount
+                .parse::<u32>()
+                .ok()
+                .filter(|n| amount.bytes().all(|b| b.is_ascii_digit()) && (1..=i32::MAX as u32).contains(n))
+                .ok_or_else(|| malformed(expected))?;
+            Ok((amount, TimeUnit::parse(unit).ok_or_else(|| malformed(expected))?))
         };
-        let words = || if rest.is_empty() { Err(invalid()) } else { Ok(rest.to_owned()) };
+        let nothing_more =
+            |request: Presence| if rest.is_empty() { Ok(request) } else { Err(malformed("no argument")) };
         Ok(match keyword.to_ascii_uppercase().as_str() {
-            "HERE" if rest.is_empty() => Presence::Here,
-            "AWAY" if rest.is_empty() => Presence::Away,
+            "HERE" => nothing_more(Presence::Here)?,
+            "AWAY" => nothing_more(Presence::Away)?,
             "FOR" => {
                 let (amount, unit) = duration()?;
                 Presence::For { amount, unit }
@@ -308,10 +316,14 @@ impl Presence {
                 let (amount, unit) = duration()?;
                 Presence::Idle { amount, unit }
             }
-            "STATUS" => Presence::Status { text: words()? },
-            "AT" => Presence::At { text: words()? },
-            "USER" => Presence::User { name: words()? },
-            _ => return Err(invalid()),
+            "STATUS" => Presence::Status { text: rest.to_owned() },
+            "AT" => Presence::At { text: rest.to_owned() },
+            "USER" if !rest.is_empty() => Presence::User { name: rest.to_owned() },
+            "USER" => return Err(malformed("an account name")),
+            _ => {
+                let shown: String = keyword.chars().filter(|c| !c.is_control()).take(32).collect();
+                return Err(AgapError::invalid(format!("UNKNOWN argument {shown}")));
+            }
         })
     }
 }
@@ -429,9 +441,31 @@ mod tests {
             Command::parse("PNFO USER bob@example.com").expect("user"),
             Command::Pnfo { request: Presence::User { name: "bob@example.com".into() } }
         );
-        for bad in ["PNFO", "PNFO HERE now", "PNFO FOR ten min", "PNFO IDLE 5 weeks", "PNFO FOR +5 sec", "PNFO STATUS"]
-        {
-            assert!(Command::parse(bad).is_err(), "{bad}");
+        assert_eq!(
+            Command::parse("PNFO status").expect("clears"),
+            Command::Pnfo { request: Presence::Status { text: String::new() } }
+        );
+        assert_eq!(
+            Command::parse("PNFO AT Headquarter, 1010 Vienna").expect("at"),
+            Command::Pnfo { request: Presence::At { text: "Headquarter, 1010 Vienna".into() } }
+        );
+        assert_eq!(
+            Command::parse("PNFO idle 2147483647 YEAR").expect("largest"),
+            Command::Pnfo { request: Presence::Idle { amount: i32::MAX as u32, unit: TimeUnit::Year } }
+        );
+        assert_eq!(refused("PNFO"), (511, "ERROR Missing argument".into()));
+        assert_eq!(refused("PNFO WRONG"), (511, "ERROR UNKNOWN argument WRONG".into()));
+        for bad in [
+            "PNFO HERE now",
+            "PNFO FOR ten min",
+            "PNFO IDLE 5 weeks",
+            "PNFO FOR +5 sec",
+            "PNFO FOR 0 sec",
+            "PNFO FOR 2147483648 sec",
+            "PNFO IDLE 5",
+            "PNFO USER",
+        ] {
+            assert_eq!(refused(bad).0, 511, "{bad}");
         }
         assert_eq!(
             Command::parse("FSTO MESG bob@example.com").expect("fsto"),

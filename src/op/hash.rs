@@ -40,6 +40,9 @@ pub async fn handle(
         return super::login::storing(&user, peer);
     }
     let (imap, dav) = source.upstream_logins(&user, password);
+    if pre_auth.mechanism.goal() == Goal::Presence {
+        return super::login::complete_presence(gateway, &imap, peer, WRONG_PAIR).await;
+    }
     super::login::complete(gateway, &imap, &dav, peer, WRONG_PAIR).await
 }
 

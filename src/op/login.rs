@@ -1,9 +1,12 @@
 //! The end of pre-authentication shared by PASS and HASH (draft 3.2): the upstream logins, the
-//! account and its INBOX, or a failure counted against the client's address (`limits`).
+//! account and its INBOX (or for AUTH PRESENCE*, the presence state), or a failure counted
+//! against the client's address (`limits`).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
+use agap_adapter_api::mail::MailAccount;
 use agap_adapter_api::{AdapterErrorKind, Credentials};
 
 use agap_adapter_api::delivery::check_address;
@@ -14,6 +17,7 @@ use crate::delivery::trace::Sender;
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderPath;
 use crate::gateway::Gateway;
+use crate::presence::{Asker, account_key};
 use crate::state::{PreAuth, Selection, Transition};
 
 /// The user named by USER, which PASS and HASH need: 512 before USER.
@@ -32,12 +36,9 @@ pub async fn complete(
     wrong_pair: &str,
 ) -> (AgapResult<Reply>, Transition) {
     let user = imap.user().to_owned();
-    let mail = match gateway.mail.login(imap).await {
+    let mail = match mail_login(gateway, imap, peer, wrong_pair).await {
         Ok(mail) => mail,
-        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
-            return failed(gateway, peer, &user, wrong_pair).await;
-        }
-        Err(error) => return (Err(error.into()), Transition::Reset),
+        Err(refused) => return refused,
     };
     let collections = match &gateway.collections {
         Some(backend) => match backend.open(dav).await {
@@ -72,6 +73,62 @@ pub async fn complete(
     }
 }
 
+/// The end of AUTH PRESENCE* (3.5): the same upstream check of the credentials as a login to
+/// the account (and the same count of failures), then the presence state. The mail handle is
+/// dropped at once: that state reads nothing of the account (docs/interpretations.md,
+/// PRESENCE-LOGIN).
+pub async fn complete_presence(
+    gateway: &Gateway,
+    imap: &Credentials,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> (AgapResult<Reply>, Transition) {
+    if let Err(refused) = mail_login(gateway, imap, peer, wrong_pair).await {
+        return refused;
+    }
+    let user = imap.user();
+    tracing::info!(%user, client = %peer.ip(), "logged in for presence");
+    (Ok(Reply::ok(format!("OK User {user} authenticated"))), Transition::Presence(Asker::User(account_key(user))))
+}
+
+/// `USER anonymous` of AUTH PRESENCE with `[presence] anonymous` on (draft 4.6): the password is
+/// the asker's e-mail address, which is logged and otherwise unchecked beyond its form
+/// (docs/interpretations.md, PRESENCE-ANONYMOUS).
+pub fn anonymous_presence(address: &str, peer: SocketAddr) -> (AgapResult<Reply>, Transition) {
+    if !is_plausible_address(address) {
+        return (Err(AgapError::invalid("INVALID e-mail address for anonymous presence")), Transition::Reset);
+    }
+    tracing::info!(address, client = %peer.ip(), "anonymous presence login");
+    (Ok(Reply::ok("OK User anonymous authenticated")), Transition::Presence(Asker::Anonymous(address.to_owned())))
+}
+
+/// Whether the password of an anonymous login (PRESENCE or STORING) can be the e-mail address
+/// 4.6 asks for: `local@domain` of the characters an envelope address may hold, since it goes
+/// to the log and, for FSTO, into the envelope and the trace field. A malformed one is 511 and
+/// not a counted failure (it guesses no password); `anonymous` where anonymous logins are off is
+/// a wrong pair like any other.
+fn is_plausible_address(address: &str) -> bool {
+    check_address(address).is_ok()
+        && address.rsplit_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+}
+
+/// Logs in to the mail backend: a refused login is a counted failure (`wrong_pair`), an
+/// unreachable backend 410; either way back to the not-authenticated state.
+async fn mail_login(
+    gateway: &Gateway,
+    imap: &Credentials,
+    peer: SocketAddr,
+    wrong_pair: &str,
+) -> Result<Arc<dyn MailAccount>, (AgapResult<Reply>, Transition)> {
+    match gateway.mail.login(imap).await {
+        Ok(mail) => Ok(mail),
+        Err(error) if error.kind() == AdapterErrorKind::AuthenticationFailed => {
+            Err(failed(gateway, peer, imap.user(), wrong_pair).await)
+        }
+        Err(error) => Err((Err(error.into()), Transition::Reset)),
+    }
+}
+
 /// A STORING login with a password (draft 4.6): the mail server checks it, and no account is
 /// opened, since FSTO writes only into other accounts. `anonymous` with an address as password
 /// is a sender who says who they are, accepted only where `[delivery] anonymous` allows it and
@@ -86,8 +143,11 @@ pub async fn storing_with_password(
 ) -> (AgapResult<Reply>, Transition) {
     if user.eq_ignore_ascii_case("anonymous") {
         let allowed = gateway.delivery.as_ref().is_some_and(|delivery| delivery.allows_anonymous());
-        if !allowed || check_address(password).is_err() {
+        if !allowed {
             return failed(gateway, peer, user, wrong_pair).await;
+        }
+        if !is_plausible_address(password) {
+            return (Err(AgapError::invalid("INVALID e-mail address for an anonymous sender")), Transition::Reset);
         }
         tracing::info!(address = %password, client = %peer.ip(), "anonymous sender logged in to deliver");
         let reply = Reply::ok(format!("OK Anonymous sender {password} accepted"));

@@ -29,6 +29,7 @@ pub mod movf;
 pub mod name;
 pub mod noop;
 pub mod pass;
+pub mod pnfo;
 pub mod retr;
 pub mod sgzp;
 pub mod slct;

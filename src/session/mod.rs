@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::codec::{Line, Reply};
-use crate::command::{Command, CommandLine, Verb, parse_command};
+use crate::command::{Command, CommandLine, Presence, Verb, parse_command};
 use crate::error::{AgapError, AgapResult, ErrorKind};
 use crate::gateway::Gateway;
 use crate::op;
@@ -34,13 +34,62 @@ pub struct Session {
     state: State,
     /// Content being received after a 110 reply (draft 5.2.2), up to its empty line.
     content: Option<Content>,
+    /// This session's presence: its id in the store, and the account it announced (PNFO HERE,
+    /// AWAY, FOR, IDLE) until the login ends.
+    presence: PresenceSession,
+}
+
+/// What a session has announced of its user's presence; whatever way the login ends (QUIT,
+/// EXIT, a dropped or timed-out connection, an error, a panic), the announcement ends with it
+/// (docs/interpretations.md, PNFO-OFFLINE).
+#[derive(Debug)]
+struct PresenceSession {
+    id: String,
+    announced: Option<String>,
+}
+
+impl PresenceSession {
+    fn new() -> Self {
+        Self { id: format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>()), announced: None }
+    }
+
+    /// Ends the announcement now, if there is one.
+    async fn end(&mut self, gateway: &Gateway) {
+        if let Some(account) = self.announced.take() {
+            let ended = gateway.store.end_presence_session(&account, &self.id, gateway.clock.now()).await;
+            if let Err(error) = ended {
+                tracing::warn!(%account, %error, "could not end a presence announcement");
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    /// A connection that ends without QUIT or EXIT: the announcement ends in a task of its own
+    /// (a drop cannot wait).
+    fn drop(&mut self) {
+        let Some(account) = self.presence.announced.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(%account, "no runtime left to end a presence announcement");
+            return;
+        };
+        let gateway = Arc::clone(&self.gateway);
+        let mut presence = PresenceSession { id: std::mem::take(&mut self.presence.id), announced: Some(account) };
+        runtime.spawn(async move { presence.end(&gateway).await });
+    }
 }
 
 impl Session {
     /// A new session in the not-authenticated state, on a connection with these layers
     /// already (TLS on an implicit-TLS listener).
     pub fn new(gateway: Arc<Gateway>, peer: SocketAddr, layers: Layers) -> Self {
-        Self { gateway, channel: Channel { layers, peer }, state: State::NotAuthenticated, content: None }
+        Self {
+            gateway,
+            channel: Channel { layers, peer },
+            state: State::NotAuthenticated,
+            content: None,
+            presence: PresenceSession::new(),
+        }
     }
 
     /// The connection as the session sees it.
@@ -134,11 +183,13 @@ impl Session {
     async fn handle_command(&mut self, command: CommandLine) -> Step {
         let CommandLine { verb, argument } = command;
         let argument = argument.as_deref();
-        if verb == Verb::Quit {
-            return Step { reply: Some(Reply::ok("OK Bye")), close: true, switch: None };
-        }
         let gateway = Arc::clone(&self.gateway);
         let gateway = gateway.as_ref();
+        if verb == Verb::Quit {
+            // Before the reply: whoever asks after seeing it finds the user offline.
+            self.presence.end(gateway).await;
+            return Step { reply: Some(Reply::ok("OK Bye")), close: true, switch: None };
+        }
         let kind = self.state.kind();
         // What the table cannot know: the connection's layers and the client's failed logins.
         if kind == StateKind::NotAuthenticated && verb == Verb::Auth && self.channel.auth_needs_tls(&gateway.config) {
@@ -156,11 +207,17 @@ impl Session {
         if let Acceptance::Refused(error) = accepts(kind, verb) {
             return self.reply(Err(error));
         }
+        // Fig 119, whatever the arguments: presence switched off in the configuration
+        // (docs/interpretations.md, PNFO-DISABLED).
+        if verb == Verb::Pnfo && !gateway.config.presence.enabled {
+            return self.reply(Err(AgapError::unknown_command("Presence is not supported")));
+        }
         let command = match Command::with_arguments(verb, argument) {
             Ok(command) => command,
             // EXIT drops the account even when its syntax is wrong (as it always has).
             Err(error) if verb == Verb::Exit => {
                 self.state = State::NotAuthenticated;
+                self.presence.end(gateway).await;
                 return self.reply(Err(error));
             }
             Err(error) => return self.reply(Err(error)),
@@ -183,6 +240,20 @@ impl Session {
             }
             (State::PreAuth(pre_auth), Command::Hash { digest }) => {
                 op::hash::handle(gateway, pre_auth, digest, peer).await
+            }
+            (State::Selected(account, _) | State::NotSelected(account), Command::Pnfo { request }) => {
+                let account = crate::presence::account_key(&account.user);
+                let sender = op::pnfo::Sender::Account { account: &account, session: &self.presence.id };
+                let result = op::pnfo::handle(gateway, sender, request).await;
+                let announces =
+                    !matches!(request, Presence::User { .. } | Presence::Status { .. } | Presence::At { .. });
+                if announces && result.is_ok() {
+                    self.presence.announced = Some(account);
+                }
+                (result, Transition::Stay)
+            }
+            (State::Presence(asker), Command::Pnfo { request }) => {
+                (op::pnfo::handle(gateway, op::pnfo::Sender::PresenceState(asker), request).await, Transition::Stay)
             }
             (State::Selected(account, selection), command) => {
                 let dispatched = op::dispatch_selected(gateway, account, selection, command).await;
@@ -207,6 +278,9 @@ impl Session {
         if !matches!(transition, Transition::Stay) {
             let state = std::mem::replace(&mut self.state, State::NotAuthenticated);
             self.state = state.apply(transition);
+            if matches!(self.state.kind(), StateKind::NotAuthenticated) {
+                self.presence.end(gateway).await;
+            }
         }
         self.reply(result)
     }

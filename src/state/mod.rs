@@ -18,6 +18,7 @@ use crate::account::Account;
 use crate::auth::{Mechanism, Proof};
 use crate::delivery::trace::Sender;
 use crate::folder::{FolderEntry, FolderPath};
+use crate::presence::Asker;
 
 /// Between AUTH and a successful PASS or HASH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub enum State {
     NotSelected(Account),
     /// 3.3: logged in with a folder selected.
     Selected(Account, Selection),
+    /// 3.5: logged in with AUTH PRESENCE*: PNFO USER only, asked by this asker.
+    Presence(Asker),
     /// 3.6: logged in to deliver into other accounts (FSTO), as this sender.
     Storing(Sender),
 }
@@ -76,6 +79,7 @@ impl State {
             },
             State::NotSelected(_) => StateKind::NotSelected,
             State::Selected(..) => StateKind::Selected,
+            State::Presence(_) => StateKind::Presence,
             State::Storing(_) => StateKind::Storing,
         }
     }

@@ -1,6 +1,7 @@
 //! The state table of draft sections 3 and 6: which commands each state accepts, and the reply
 //! to a command a state refuses: 6.x "other: 510", and the readings of
-//! docs/interpretations.md, NOTSEL-CMDS, NOTSEL-CODE, NOTSEL-511-510, STAT-NOTSEL, AFTER-LOGIN.
+//! docs/interpretations.md, NOTSEL-CMDS, NOTSEL-CODE, NOTSEL-511-510, STAT-NOTSEL, AFTER-LOGIN,
+//! STATE-CODE.
 //! This is the only place that decides it: the session asks `accepts` before it hands a command
 //! to its handler.
 //!
@@ -23,7 +24,8 @@ pub enum StateKind {
     NotSelected,
     /// 3.3 / 6.4: logged in with a folder selected.
     Selected,
-    /// 3.5: after AUTH PRESENCE*: PNFO USER and QUIT only (not reachable yet: issue 15).
+    /// 3.5: after AUTH PRESENCE*: PNFO USER and QUIT only (the handler refuses other PNFO
+    /// requests).
     Presence,
     /// 3.6: after AUTH STORING*: FSTO and QUIT only.
     Storing,
@@ -81,8 +83,8 @@ pub fn accepts(state: StateKind, verb: Verb) -> Acceptance {
             _ => Refused(not_valid_in_this_state(verb)),
         },
         StateKind::NotSelected => match verb {
-            // NOTSEL-CMDS: the section headings admit CHNG and MAKE here.
-            List | Slct | Make | Chng => Accepted,
+            // NOTSEL-CMDS: the section headings admit CHNG, MAKE and PNFO here.
+            List | Slct | Make | Chng | Pnfo => Accepted,
             // STAT-NOTSEL: Fig 134.
             Stat => Refused(AgapError::out_of_order("SLCT: first select a folder")),
             // NOTSEL-511-510: Figs 78 and 139 answer 511 for DELF and SUID; NAME follows them.
@@ -92,13 +94,14 @@ pub fn accepts(state: StateKind, verb: Verb) -> Acceptance {
         },
         StateKind::Selected => match verb {
             Noop | Exit | List | Make | Chng | Stat | Slct | Name | Delf | Suid | Find | Ftag | Fdel | Fmov | Fcpy
-            | Stor | Retr | Gtag | Stag | Dele | Datt | Copy | Move | Cpyf | Movf | Spam => Accepted,
+            | Stor | Retr | Gtag | Stag | Dele | Datt | Copy | Move | Cpyf | Movf | Spam | Pnfo => Accepted,
             // Commands of other states (6.4 "other: 510"; AFTER-LOGIN for CAPA, STLS, SGZP).
             Auth | Capa | User | Pass | Hash | Stls | Sgzp | Fsto => {
                 Refused(AgapError::unknown_command(format!("{verb} is not valid after login")))
             }
             _ => Refused(AgapError::unknown_command(format!("{verb} is not supported by this gateway"))),
         },
+        // STATE-CODE: "other: 510" as in every table of section 6.
         StateKind::Presence => match verb {
             Pnfo => Accepted,
             _ => Refused(not_valid_in_this_state(verb)),
@@ -150,14 +153,15 @@ mod tests {
         assert_eq!(accepted(StateKind::NotAuthenticated), [Auth, Capa, Quit, Sgzp, Stls]);
         assert_eq!(accepted(StateKind::PreAuthPassword), [Pass, Quit, User]);
         assert_eq!(accepted(StateKind::PreAuthDigest), [Hash, Quit, User]);
-        assert_eq!(accepted(StateKind::NotSelected), [Chng, List, Make, Quit, Slct]);
+        assert_eq!(accepted(StateKind::NotSelected), [Chng, List, Make, Pnfo, Quit, Slct]);
         assert_eq!(accepted(StateKind::Presence), [Pnfo, Quit]);
         assert_eq!(accepted(StateKind::Storing), [Fsto, Quit]);
         let selected = accepted(StateKind::Selected);
-        for verb in [Auth, Capa, User, Pass, Hash, Stls, Sgzp, Fsto, Pnfo] {
+        for verb in [Auth, Capa, User, Pass, Hash, Stls, Sgzp, Fsto] {
             assert!(!selected.contains(&verb), "{verb}");
         }
-        assert_eq!(selected.len(), Verb::ALL.len() - 9);
+        assert!(selected.contains(&Pnfo));
+        assert_eq!(selected.len(), Verb::ALL.len() - 8);
     }
 
     #[test]
@@ -191,8 +195,8 @@ mod tests {
             (510, "CAPA is not valid after login".into())
         );
         assert_eq!(
-            refusal(StateKind::Selected, Verb::Pnfo, "PNFO is not supported by this gateway"),
-            (510, "PNFO is not supported by this gateway".into())
+            refusal(StateKind::Selected, Verb::Fsto, "FSTO is not valid after login"),
+            (510, "FSTO is not valid after login".into())
         );
         assert_eq!(
             refusal(StateKind::Presence, Verb::Retr, "RETR is not valid in this state"),

@@ -3,6 +3,7 @@
 use super::{PreAuth, Selection, State};
 use crate::account::Account;
 use crate::delivery::trace::Sender;
+use crate::presence::Asker;
 
 /// The move a command asks for once it is answered.
 #[derive(Debug)]
@@ -13,6 +14,8 @@ pub enum Transition {
     PreAuth(PreAuth),
     /// Logged in (PASS, HASH), with INBOX selected where it could be (3.2).
     LoggedIn(Account, Option<Selection>),
+    /// Logged in with AUTH PRESENCE* (PASS, HASH): the presence state (3.5).
+    Presence(Asker),
     /// A folder selected in the authenticated states (SLCT, NAME of the selected folder).
     Select(Selection),
     /// No folder selected any more (a failed SLCT, DELF of the selected folder).
@@ -32,6 +35,7 @@ impl State {
             (_, Transition::PreAuth(pre_auth)) => State::PreAuth(pre_auth),
             (_, Transition::LoggedIn(account, Some(selection))) => State::Selected(account, selection),
             (_, Transition::LoggedIn(account, None)) => State::NotSelected(account),
+            (_, Transition::Presence(asker)) => State::Presence(asker),
             (State::Selected(account, _) | State::NotSelected(account), Transition::Select(selection)) => {
                 State::Selected(account, selection)
             }

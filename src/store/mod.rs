@@ -1,15 +1,18 @@
 //! The gateway's own store: only what cannot be read upstream (folder types of FOLD folders,
 //! change counters, the UID map of calendar and contact collections, the AGAP UIDs of messages
-//! that DATT replaced, the marks of collections on DAV servers that keep no dead properties).
+//! that DATT replaced, the marks of collections on DAV servers that keep no dead properties),
+//! and presence (PNFO), which every gateway instance on the store must see alike.
 //! Behind a trait so that a shared PostgreSQL store can
 //! serve several gateway instances.
 
+mod presence;
 mod sqlite;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 
+pub use presence::{Availability, PresenceRecord, PresenceStore, PresenceText, SessionPresence};
 pub use sqlite::SqliteStore;
 
 use crate::error::AgapError;
@@ -110,7 +113,7 @@ pub fn mailbox_ucid_fingerprint(uid_validity: u32, alias_generation: Option<&str
 
 /// What the gateway remembers per account.
 #[async_trait]
-pub trait GatewayStore: Send + Sync + std::fmt::Debug {
+pub trait GatewayStore: PresenceStore + Send + Sync + std::fmt::Debug {
     /// Upstream keys of the account's mailboxes that were created with a type IMAP cannot hold
     /// (FOLD, FILT), with that type's name.
     async fn folder_kinds(&self, account: &str) -> StoreResult<HashMap<String, String>>;

@@ -1,6 +1,7 @@
 //! The embedded store: SQLite through sqlx, in WAL mode, migrated at start-up.
 
 mod aliases;
+mod presence;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -21,12 +22,13 @@ fn failed(error: impl std::fmt::Display) -> StoreError {
 /// Listed by hand rather than with `sqlx::migrate!`: that proc macro needs sqlx's `macros`
 /// feature, which builds sqlx and a second, bundled SQLite for the build host, a large share of
 /// a first release build. The checksums are sqlx's own, so databases made either way agree.
-const MIGRATIONS: [(i64, &str, &str); 5] = [
+const MIGRATIONS: [(i64, &str, &str); 6] = [
     (1, "0001_folders_and_change_counters.sql", include_str!("migrations/0001_folders_and_change_counters.sql")),
     (2, "0002_filter_definitions.sql", include_str!("migrations/0002_filter_definitions.sql")),
     (3, "0003_item_map.sql", include_str!("migrations/0003_item_map.sql")),
     (4, "0004_message_alias.sql", include_str!("migrations/0004_message_alias.sql")),
     (5, "0005_collection_marks.sql", include_str!("migrations/0005_collection_marks.sql")),
+    (6, "0006_presence.sql", include_str!("migrations/0006_presence.sql")),
 ];
 
 fn migrations() -> Vec<Migration> {
