@@ -29,6 +29,21 @@ pub const MULTIGET_BATCH: usize = 500;
 /// Pages of a truncated sync-collection answer followed (RFC 6578 3.6).
 const MAX_SYNC_PAGES: usize = 100;
 
+/// Users whose discovered homes are kept at once.
+const MAX_CACHED_HOMES: u64 = 100_000;
+
+/// How long discovered homes are trusted without asking again; a home that answers 404 is
+/// forgotten at once (it moved).
+const HOMES_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The homes discovered per DAV user, shared by that user's sessions (issue of login cost:
+/// discovery is two to four PROPFINDs, and homes do not move between logins).
+type HomesCache = moka::sync::Cache<String, AccountHomes>;
+
+fn homes_cache() -> HomesCache {
+    moka::sync::Cache::builder().max_capacity(MAX_CACHED_HOMES).time_to_live(HOMES_TTL).build()
+}
+
 /// The CalDAV and CardDAV backend of one server.
 #[derive(Debug, Clone)]
 pub struct DavBackend {
@@ -37,6 +52,7 @@ pub struct DavBackend {
     http: Result<reqwest::Client, AdapterError>,
     fixed: Option<Credentials>,
     limits: BodyLimits,
+    homes: HomesCache,
 }
 
 impl DavBackend {
@@ -44,12 +60,18 @@ impl DavBackend {
     /// and `/.well-known/carddav`, then `base` itself). Accounts log in with the credentials of
     /// the AGAP login passed to `open`.
     pub fn new(base: Url) -> Self {
-        DavBackend { base, http: http_client(), fixed: None, limits: BodyLimits::default() }
+        DavBackend { base, http: http_client(), fixed: None, limits: BodyLimits::default(), homes: homes_cache() }
     }
 
     /// As [`DavBackend::new`], with https verified as `tls` says (the gateway's `ca_file`).
     pub fn with_tls(base: Url, tls: &rustls::ClientConfig) -> Self {
-        DavBackend { base, http: http_client_with_tls(tls), fixed: None, limits: BodyLimits::default() }
+        DavBackend {
+            base,
+            http: http_client_with_tls(tls),
+            fixed: None,
+            limits: BodyLimits::default(),
+            homes: homes_cache(),
+        }
     }
 
     /// Reads no item body past `max_item_size` bytes (the gateway's `[mail] max_item_size`), and
@@ -81,11 +103,15 @@ impl DavBackend {
     /// logs in), reached with `credentials`.
     fn account_at(&self, credentials: &Credentials, principal: Option<Url>) -> AdapterResult<Arc<DavAccount>> {
         let http = self.http.clone()?;
+        // Another account's homes are looked up each time: they are found through its principal,
+        // not the login's own discovery, and only FSTO asks for them.
+        let cache = principal.is_none().then(|| self.homes.clone());
         Ok(Arc::new(DavAccount {
             base: self.base.clone(),
             client: DavClient::with_http(http, &self.base, self.limits, credentials.user(), credentials.password()),
             principal,
             homes: OnceCell::new(),
+            cache,
         }))
     }
 }
@@ -129,6 +155,8 @@ pub struct DavAccount {
     /// (a service account reaching another account's collections).
     principal: Option<Url>,
     homes: OnceCell<AccountHomes>,
+    /// The backend's per-user cache of homes, for the login's own account.
+    cache: Option<HomesCache>,
 }
 
 /// The kind a gateway mark (`TYPE /path`) stands for.
@@ -251,6 +279,9 @@ impl DavAccount {
                     let found = self.client.homes_of(principal.clone()).await?;
                     return Ok(AccountHomes { calendar: found.calendar_home, addressbook: found.addressbook_home });
                 }
+                if let Some(known) = self.cache.as_ref().and_then(|cache| cache.get(self.client.user())) {
+                    return Ok(known);
+                }
                 let mut homes = AccountHomes { calendar: None, addressbook: None };
                 let mut last_error = None;
                 for context in ["caldav", "carddav"] {
@@ -273,6 +304,9 @@ impl DavAccount {
                             "the server names no calendar or address book home",
                         )
                     }));
+                }
+                if let Some(cache) = &self.cache {
+                    cache.insert(self.client.user().to_owned(), homes.clone());
                 }
                 Ok(homes)
             })
@@ -484,7 +518,15 @@ impl CollectionAccount for DavAccount {
                 continue;
             }
             seen.push(home);
-            found.extend(self.client.collections(home).await?.into_iter().filter_map(collection_info));
+            let collections = self.client.collections(home).await.inspect_err(|error| {
+                // The home moved (or the cached one is stale): the next login discovers anew.
+                if error.kind() == AdapterErrorKind::NotFound
+                    && let Some(cache) = &self.cache
+                {
+                    cache.invalidate(self.client.user());
+                }
+            })?;
+            found.extend(collections.into_iter().filter_map(collection_info));
         }
         found.sort_by(|a, b| a.id.cmp(&b.id));
         found.dedup_by(|a, b| a.id == b.id);
@@ -966,6 +1008,48 @@ mod tests {
         let elsewhere = backend.open_other(&service, "http://127.0.0.2:9/{user}/", "bob").await.expect("handle");
         let error = elsewhere.list_collections().await.expect_err("refused");
         assert!(error.reason().contains("refused to send credentials"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn homes_are_discovered_once_per_user_until_a_home_answers_404() {
+        let home_gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gone = Arc::clone(&home_gone);
+        let ok = |props: &str| {
+            multistatus(&format!(
+                r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+            ))
+        };
+        let (base, log) = serve(move |request| match request.method.as_str() {
+            "PROPFIND" if request.body.contains("current-user-principal") => {
+                answer(207, &ok("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>"))
+            }
+            "PROPFIND" if request.body.contains("calendar-home-set") => answer(
+                207,
+                &ok(r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>"#),
+            ),
+            "PROPFIND" if gone.load(std::sync::atomic::Ordering::SeqCst) => answer(404, ""),
+            "PROPFIND" => answer(207, &multistatus("")),
+            _ => answer(500, ""),
+        })
+        .await;
+        let backend = DavBackend::new(base);
+        let discoveries = || {
+            log.lock().expect("log").iter().filter(|request| request.body.contains("current-user-principal")).count()
+        };
+        let login = |user: &str| backend.account(&Credentials::new(user, "s3cret")).expect("account");
+        login("alice").list_collections().await.expect("first login");
+        let after_first = discoveries();
+        assert!(after_first >= 1);
+        login("alice").list_collections().await.expect("second login");
+        assert_eq!(discoveries(), after_first, "the second login of alice asks for no principal");
+        login("bob").list_collections().await.expect("another user");
+        assert!(discoveries() > after_first, "bob's homes are his own");
+        let before_move = discoveries();
+        home_gone.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(login("alice").list_collections().await.map_err(|e| e.kind()), Err(AdapterErrorKind::NotFound));
+        home_gone.store(false, std::sync::atomic::Ordering::SeqCst);
+        login("alice").list_collections().await.expect("after the move");
+        assert!(discoveries() > before_move, "a home that answered 404 is discovered anew");
     }
 
     #[tokio::test]
