@@ -7,18 +7,19 @@ use std::sync::Arc;
 
 use agap_adapter_api::collection::CollectionAccount;
 use agap_adapter_api::files::FileAccount;
-use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount, MailboxName};
+use agap_adapter_api::mail::{Annotation, MAX_ANNOTATION_VALUE, MailAccount};
 use agap_adapter_api::{AdapterError, AdapterErrorKind};
 
 use crate::error::{AgapError, AgapResult};
-use crate::folder::{
-    FolderEntry, FolderTree, FolderType, MetadataFolderInfo, ReservedFolder, ReservedNames, is_folder_id, upstream_key,
-};
+use crate::folder::{FolderEntry, FolderTree, FolderType, MetadataFolderInfo, is_folder_id, upstream_key};
 use crate::gateway::Gateway;
 
 mod collections;
 mod configuration;
 mod files;
+mod reserved;
+
+pub use reserved::ReservedChecks;
 
 /// A logged-in account.
 #[derive(Debug, Clone)]
@@ -31,11 +32,29 @@ pub struct Account {
     pub collections: Option<Arc<dyn CollectionAccount>>,
     /// The file backend's handle, when `[files] url` is set.
     pub files: Option<Arc<dyn FileAccount>>,
+    /// Whether this session made the reserved folders, where no period is set
+    /// (`ReservedChecks`).
+    session_check: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Account {
-    /// The folder tree as the upstream servers show it now.
+    /// An account over the backends' handles of `user`.
+    pub fn new(
+        user: String,
+        mail: Arc<dyn MailAccount>,
+        collections: Option<Arc<dyn CollectionAccount>>,
+        files: Option<Arc<dyn FileAccount>>,
+    ) -> Self {
+        Self { user, mail, collections, files, session_check: Arc::default() }
+    }
+
+    /// The folder tree as the upstream servers show it, the list of collections as listed
+    /// within `[dav] listing_cache_secs` (see `fresh_tree`). The reserved folders are made
+    /// first where that is due (`ReservedChecks`).
     pub async fn tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
+        if let Err(error) = self.set_up_reserved_folders_once(gateway).await {
+            tracing::warn!(user = %self.user, %error, "could not check the reserved folders");
+        }
         let (mailboxes, collections, directories) =
             tokio::join!(self.mail.list_mailboxes(), self.list_collections(gateway), self.list_directories());
         let (types, metadata_folders) = self.folder_records(gateway).await?;
@@ -44,6 +63,15 @@ impl Account {
         tree.add_directories(&directories);
         tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
         Ok(tree)
+    }
+
+    /// As `tree`, with the collections listed now: for the commands that report changes (CHNG,
+    /// STAT), which must see what other clients did.
+    pub async fn fresh_tree(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
+        if let Some(collections) = &self.collections {
+            collections.forget_listing();
+        }
+        self.tree(gateway).await
     }
 
     /// The collection backend, for commands on CALE, TASK, JRNL and ADDR folders.
@@ -296,48 +324,6 @@ impl Account {
             current.into_iter().filter(|record| record.entry.eq_ignore_ascii_case(&entry)).collect();
         refuse_unreadable(&current)?;
         Ok(self.mail.set_annotations(None, &[(entry, Some(value))]).await?)
-    }
-
-    /// Creates the reserved folders the account lacks (draft 2.9.4; docs/interpretations.md,
-    /// RESERVED-FOLDERS) and returns the tree. A server refusing is logged, not fatal: the account
-    /// stays usable without them.
-    pub async fn ensure_reserved_folders(&self, gateway: &Gateway) -> AgapResult<FolderTree> {
-        if self.annotations_upstream()
-            && let Err(error) = self.migrate_legacy_records().await
-        {
-            tracing::warn!(user = %self.user, %error, "could not move the shared folder records");
-        }
-        if let Err(error) = self.ensure_reserved_collections(gateway).await {
-            tracing::warn!(user = %self.user, %error, "could not set up the reserved calendar and contact folders");
-        }
-        let names = &gateway.config.folders;
-        let mut mailboxes = self.mail.list_mailboxes().await?;
-        let mut missing = FolderTree::missing_reserved(&mailboxes, names);
-        // Where annotations keep the configuration, no mailbox is made for it: /CONFIGURATION
-        // is then annotations (docs/interpretations.md, CONF-UPSTREAM). A mailbox already there
-        // is kept and used, so that no item vanishes when a server gains METADATA.
-        if self.annotations_upstream() {
-            missing.retain(|folder| *folder != ReservedFolder::Configuration);
-        }
-        for folder in &missing {
-            let name = MailboxName::new(vec![names.default_name(*folder).to_owned()]);
-            match self.mail.create_mailbox(&name, folder.special_use()).await {
-                Ok(()) if folder.hidden() => self.mail.hide_mailbox(&name).await?,
-                Ok(()) => {}
-                Err(error) => {
-                    tracing::warn!(user = %self.user, folder = folder.agap_name(), %error, "could not create reserved folder")
-                }
-            }
-        }
-        if !missing.is_empty() {
-            mailboxes = self.mail.list_mailboxes().await?;
-        }
-        let (types, metadata_folders) = self.folder_records(gateway).await?;
-        let mut tree = FolderTree::build(&mailboxes, &types, names);
-        tree.add_collections(&self.list_collections(gateway).await);
-        tree.add_directories(&self.list_directories().await);
-        tree.add_metadata_folders(&metadata_folders, self.annotations_upstream());
-        Ok(tree)
     }
 
     /// `folder` with the user's rights on it filled in (its tags then include READ-ONLY and the

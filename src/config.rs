@@ -256,7 +256,7 @@ impl Default for MailConfig {
 }
 
 /// `[dav]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DavConfig {
     /// Base URL of the CalDAV/CardDAV server; without it the gateway serves mail only.
@@ -265,9 +265,24 @@ pub struct DavConfig {
     pub allow_plain: bool,
     /// PEM file of the CAs that sign the server's certificate, instead of the system's store.
     pub ca_file: Option<PathBuf>,
+    /// How long a user's list of calendars and address books is reused by that user's sessions,
+    /// and how often the reserved folders are checked per user (0: list at every command that
+    /// reads the folder tree, check once per session). CHNG and STAT always list anew.
+    pub listing_cache_secs: u64,
+}
+
+impl Default for DavConfig {
+    fn default() -> Self {
+        Self { url: None, allow_plain: false, ca_file: None, listing_cache_secs: 30 }
+    }
 }
 
 impl DavConfig {
+    /// See `listing_cache_secs`.
+    pub fn listing_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.listing_cache_secs)
+    }
+
     /// The server's URL, checked: https, or http when `allow_plain` says so.
     pub fn base_url(&self) -> Result<Option<url::Url>, ConfigError> {
         match &self.url {

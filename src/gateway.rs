@@ -7,6 +7,7 @@ use agap_adapter_api::collection::CollectionBackend;
 use agap_adapter_api::files::FileBackend;
 use agap_adapter_api::mail::MailBackend;
 
+use crate::account::ReservedChecks;
 use crate::auth::{Mechanism, UsersFile};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -37,6 +38,8 @@ pub struct Gateway {
     pub clock: Clock,
     /// Delivery into other accounts (AUTH STORING, FSTO), when `[delivery] lmtp` is set.
     pub delivery: Option<Arc<Delivery>>,
+    /// When each user's reserved folders were last made sure of.
+    pub reserved_checks: ReservedChecks,
 }
 
 impl Gateway {

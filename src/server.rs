@@ -24,6 +24,7 @@ use agap_adapter_api::mail::MailBackend;
 use agap_adapter_dav::DavBackend;
 use agap_adapter_imap::ImapBackend;
 
+use crate::account::ReservedChecks;
 use crate::auth::UsersFile;
 use crate::clock::Clock;
 use crate::codec::{Reply, ReplyCode};
@@ -69,14 +70,18 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let mut imap = config.imap.settings()?;
     imap.max_item_size = max_item_size;
     let mail: Arc<dyn MailBackend> = Arc::new(ImapBackend::new(imap));
+    let listing_ttl = config.dav.listing_cache_ttl();
     let collections = match config.dav.base_url()? {
         Some(base) if base.scheme() == "https" => {
             let tls = crate::tls::client_config(config.dav.ca_file.as_deref())?;
-            let backend = DavBackend::with_tls(base, &tls).with_max_item_size(max_item_size);
-            Some(Arc::new(backend) as Arc<dyn CollectionBackend>)
+            let backend = DavBackend::with_tls(base, &tls);
+            Some(Arc::new(backend.with_max_item_size(max_item_size).with_listing_cache(listing_ttl))
+                as Arc<dyn CollectionBackend>)
         }
         Some(base) => {
-            Some(Arc::new(DavBackend::new(base).with_max_item_size(max_item_size)) as Arc<dyn CollectionBackend>)
+            let backend = DavBackend::new(base);
+            Some(Arc::new(backend.with_max_item_size(max_item_size).with_listing_cache(listing_ttl))
+                as Arc<dyn CollectionBackend>)
         }
         None => None,
     };
@@ -84,7 +89,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let credentials = UsersFile::load(&config)?;
     let limits = Arc::new(Limits::new(&config.limits)?);
     let delivery = Delivery::from_config(&config, Arc::clone(&mail), collections.clone())?.map(Arc::new);
+    let reserved_checks = ReservedChecks::new(config.dav.listing_cache_ttl());
     let gateway = Arc::new(Gateway {
+        reserved_checks,
         config,
         mail,
         collections,

@@ -20,16 +20,16 @@ use crate::{Lcg, env_number, row};
 const USER: &str = "user60";
 
 /// The pair's Radicale: `fill` writes into Radicale's storage, which no other server reads.
-fn radicale() -> &'static Backend {
+pub(crate) fn radicale() -> &'static Backend {
     assert_eq!(backend_pair().dav, DavServer::Radicale, "the DAV benchmark needs Radicale (AGAP_TEST_BACKENDS unset)");
     dav_server()
 }
 
-fn root() -> Url {
+pub(crate) fn root() -> Url {
     Url::parse(&format!("http://127.0.0.1:{}/", radicale().port)).expect("url")
 }
 
-fn event(n: usize) -> String {
+pub(crate) fn event(n: usize) -> String {
     let alarm = if n.is_multiple_of(10) {
         "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Soon\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n"
     } else {
@@ -46,7 +46,7 @@ fn event(n: usize) -> String {
     )
 }
 
-fn contact(n: usize) -> String {
+pub(crate) fn contact(n: usize) -> String {
     format!(
         "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bench-contact-{n}@example.com\r\nFN:Bench Person {n}\r\nN:Person {n};Bench;;;\r\n\
          EMAIL;TYPE=internet,work:person{n}@example.com\r\nTEL;TYPE=cell:+43 1 {n:06}\r\nORG:Example Com\\, Inc.;Bench\r\nEND:VCARD\r\n"
@@ -58,7 +58,7 @@ fn contact(n: usize) -> String {
 /// the better part of an hour. The files go where its multifilesystem storage keeps each
 /// resource (`collection-root/<collection path>/<name>`), which it reads as if they had been
 /// PUT; the operations measured afterwards all go over HTTP.
-fn fill(collection: &str, extension: &str, bodies: Vec<String>) -> Vec<String> {
+pub(crate) fn fill(collection: &str, extension: &str, bodies: Vec<String>) -> Vec<String> {
     let folder = radicale().dir().join("collections/collection-root").join(collection.trim_matches('/'));
     assert!(folder.is_dir(), "no Radicale collection at {}", folder.display());
     bodies

@@ -596,30 +596,89 @@ async fn folders_survive_a_lost_store_and_are_seen_by_another_instance() {
     assert_ne!(stat_value(&elsewhere.expect("STAT", 200).await, "UCID"), ucid, "a rebuilt map is a new UID space");
 
     client.expect("NAME Roadmap", 200).await;
+    // The other instance keeps its listing for `[dav] listing_cache_secs`; CHNG lists anew.
+    elsewhere.expect("CHNG", 200).await;
     assert!(elsewhere.expect(&format!("LIST {parent}"), 200).await.lines.contains(&format!("CALE {roadmap}")));
     client.expect(&format!("RETR {uid}"), 200).await;
     client.expect("DELF", 200).await;
+    elsewhere.expect("CHNG", 200).await;
     assert!(!elsewhere.expect("LIST /*", 200).await.lines.iter().any(|l| l.contains("Roadmap")));
     assert_eq!(collections_on_server(user).await, before - 1);
 }
 
-/// A login finds the reserved collections it made before instead of making new ones, on every
-/// server: 20 logins in a row leave the number of collections as the first left it.
+/// A session finds the reserved collections made before instead of making new ones, on every
+/// server: 20 sessions in a row, each checking (no listing period), leave the number of
+/// collections as the first left it.
 #[tokio::test]
 async fn twenty_logins_make_no_new_collection() {
     let user = "user63";
-    let gateway = TestGateway::start_with_dav().await;
-    gateway.login(user).await.expect("QUIT", 200).await;
+    let gateway = TestGateway::start_with(|config| {
+        with_dav(config);
+        config.dav.listing_cache_secs = 0;
+    })
+    .await;
+    gateway.login(user).await.expect("LIST", 200).await;
     let after_first = collections_on_server(user).await;
     assert!(after_first >= 4, "the four reserved collections at least: {after_first}");
     for _ in 0..20 {
-        gateway.login(user).await.expect("QUIT", 200).await;
+        gateway.login(user).await.expect("LIST", 200).await;
     }
     assert_eq!(collections_on_server(user).await, after_first);
     let list = gateway.login(user).await.expect("LIST /*", 200).await;
     for reserved in ["CALE /CALENDAR", "TASK /TASK", "JRNL /JOURNAL", "ADDR /CONTACT"] {
         assert_eq!(list.lines.iter().filter(|l| *l == reserved).count(), 1, "{reserved} in {list:?}");
     }
+}
+
+/// Makes a calendar in the user's calendar home as another DAV client would, named `name`.
+async fn calendar_made_elsewhere(user: &str, name: &str) {
+    let client = agap_adapter_dav::DavClient::new(&dav_root(), user, &password(user)).expect("client");
+    let mut home =
+        client.discover(&dav_root(), "caldav").await.expect("discover").calendar_home.expect("a calendar home");
+    if !home.path().ends_with('/') {
+        home.set_path(&format!("{}/", home.path()));
+    }
+    let url = home.join(&format!("{}/", name.to_lowercase())).expect("url");
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>{name}</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#
+    );
+    crate::dav::make(user, &url, "MKCALENDAR", &body).await;
+}
+
+/// The list of collections is kept per user for `[dav] listing_cache_secs` and shared by the
+/// user's sessions, so that a login and most commands ask the DAV server nothing: a calendar
+/// another client makes shows in LIST at the latest once that time is over, and at once after
+/// CHNG, which always lists anew.
+#[tokio::test]
+async fn a_calendar_made_elsewhere_shows_after_the_listing_period_and_at_once_on_chng() {
+    let user = "user100";
+    let cached = TestGateway::start_with(|config| {
+        with_dav(config);
+        config.dav.listing_cache_secs = 600;
+    })
+    .await;
+    let mut client = cached.login(user).await;
+    assert!(client.expect("LIST /*", 200).await.lines.contains(&"CALE /CALENDAR".to_owned()));
+    calendar_made_elsewhere(user, "Elsewhere").await;
+    let listed = |reply: &crate::harness::Reply| reply.lines.contains(&"CALE /Elsewhere".to_owned());
+    assert!(!listed(&client.expect("LIST /*", 200).await), "the listing of a moment ago is used");
+    let mut second = cached.login(user).await;
+    assert!(!listed(&second.expect("LIST /*", 200).await), "and shared by the user's sessions");
+    let changes = client.expect("CHNG", 200).await;
+    assert!(changes.lines.iter().any(|line| line.ends_with(" /Elsewhere")), "CHNG lists anew: {changes:?}");
+    assert!(listed(&second.expect("LIST /*", 200).await), "and the next LIST of any session shows it");
+
+    let short = TestGateway::start_with(|config| {
+        with_dav(config);
+        config.dav.listing_cache_secs = 1;
+    })
+    .await;
+    let mut client = short.login(user).await;
+    client.expect("LIST /*", 200).await;
+    calendar_made_elsewhere(user, "Later").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let list = client.expect("LIST /*", 200).await;
+    assert!(list.lines.contains(&"CALE /Later".to_owned()), "shown once the period is over: {list:?}");
 }
 
 /// MAKE TASK and MAKE JRNL give TASK and JRNL folders even where the server ignores the component

@@ -13,7 +13,7 @@ fn root() -> Url {
 
 /// Creates a collection as another DAV client would: MKCALENDAR (RFC 4791 5.3.1) or extended
 /// MKCOL (RFC 5689) with the given body.
-async fn make(user: &str, url: &Url, method: &str, body: &str) {
+pub(crate) async fn make(user: &str, url: &Url, method: &str, body: &str) {
     let response = reqwest::Client::new()
         .request(reqwest::Method::from_bytes(method.as_bytes()).expect("method"), url.clone())
         .basic_auth(user, Some(password(user)))

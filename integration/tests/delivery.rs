@@ -224,8 +224,8 @@ fn dav_delivery_works() -> bool {
 #[tokio::test]
 async fn an_event_and_a_contact_delivered_by_fsto_are_in_the_recipients_collections() {
     let gateway = TestGateway::start_with(with_dav_delivery).await;
-    // The recipient has logged in once: the gateway made its reserved collections.
-    gateway.login("user75").await.expect("QUIT", 200).await;
+    // The recipient has used the gateway once: its first LIST made the reserved collections.
+    gateway.login("user75").await.expect("LIST", 200).await;
     let mut client = storing(&gateway, "user73").await;
     let event: Vec<String> = FIG_153.iter().map(|line| line.to_string()).collect();
     client.expect("FSTO CALE user75", if dav_delivery_works() { 110 } else { 511 }).await;
@@ -289,7 +289,7 @@ async fn collection_deliveries_refuse_unknown_accounts_alarms_and_other_types() 
         return;
     }
     let gateway = TestGateway::start_with(with_dav_delivery).await;
-    gateway.login("user76").await.expect("QUIT", 200).await;
+    gateway.login("user76").await.expect("LIST", 200).await;
     let mut client = storing(&gateway, "user73").await;
     assert_eq!(client.expect("FSTO CALE nouser", 511).await.text, "ERROR UNKNOWN account name");
     client.expect("FSTO NOTE user76", 511).await;

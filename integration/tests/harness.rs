@@ -53,6 +53,25 @@ impl Backend {
     }
 }
 
+/// A private backend stops before its directory goes: fields drop in declaration order, so
+/// without this the directory would be deleted first and a Cyrus master whose directory is gone
+/// keeps running (and spinning) after the script's cleanup could not reach it.
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let child = self._process.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(child.stdin.take()); // EOF: the script stops its server and exits
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// The IMAP server of a backend pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailServer {

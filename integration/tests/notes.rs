@@ -98,8 +98,9 @@ async fn a_note_stored_through_agap_is_a_note_to_any_imap_client_and_back() {
 #[tokio::test]
 async fn a_note_written_by_another_client_is_listed_and_read() {
     let gateway = TestGateway::start().await;
-    // The first login creates the Notes mailbox.
+    // The first command that reads the folder tree creates the Notes mailbox.
     let mut client = gateway.login("user79").await;
+    client.expect("LIST", 200).await;
     let mut session = imap("user79").await;
     imap_append_raw(&mut session, "Notes", APPLE_NOTE.as_bytes()).await;
     // A message a plain mail client filed there, without the note fields, is a note too.

@@ -29,7 +29,7 @@ use crate::format::compose::{Defaults, compose_message};
 use crate::format::note::{NoteDefaults, compose_note};
 use crate::format::tree::Element;
 use collections::{CollectionDelivery, Target};
-use notes::NoteDelivery;
+use notes::{NoteDelivery, NotesTarget};
 use rate::RateLimit;
 use trace::{Sender, received_field};
 
@@ -39,7 +39,7 @@ pub enum Destination {
     /// The INBOX of this account, through the delivery agent.
     Inbox(String),
     /// The Notes mailbox of this account, through the master user.
-    Notes(String),
+    Notes(NotesTarget),
     /// A collection of the account.
     Collection(Target),
 }
@@ -116,8 +116,7 @@ impl Delivery {
             // behalf of any name may succeed, and a server that creates mailboxes at login
             // (Cyrus's autocreate) would create one.
             self.check_account(account).await?;
-            notes.open(account).await?;
-            return Ok(Destination::Notes(account.to_owned()));
+            return Ok(Destination::Notes(notes.open(account).await?));
         }
         match (folder_type.item_kind(), &self.collections) {
             (Some(kind), Some(collections)) => Ok(Destination::Collection(collections.find(account, kind).await?)),
@@ -130,7 +129,13 @@ impl Delivery {
     /// Composes the `<NOTE>` `tree` as Apple Notes keeps notes (docs/notes.md), tops it with the
     /// trace field and appends it to `account`'s Notes mailbox. 511 for a note that cannot be
     /// composed or is over `max_size`.
-    pub async fn deliver_note(&self, envelope: &Envelope<'_>, tree: Element, defaults: Defaults) -> AgapResult<()> {
+    pub async fn deliver_note(
+        &self,
+        envelope: &Envelope<'_>,
+        target: &NotesTarget,
+        tree: Element,
+        defaults: Defaults,
+    ) -> AgapResult<()> {
         let notes = self.notes.as_ref().ok_or_else(|| AgapError::internal("a note target without a master user"))?;
         if !tree.name.eq_ignore_ascii_case("NOTE") {
             return Err(AgapError::invalid(format!("<{}> is not a note: FSTO NOTE takes <NOTE>", tree.name)));
@@ -140,7 +145,7 @@ impl Delivery {
         let note = compose_note(tree, &NoteDefaults { message: defaults, from, max_size: envelope.max_size }, None)?;
         let trace = received_field(&host, envelope.client, envelope.sender, envelope.account, &envelope.date);
         let delivered = with_trace(&trace, note, envelope.max_size)?;
-        notes.deliver(envelope.account, &delivered).await
+        notes.deliver(target, &delivered).await
     }
 
     /// Delivers a calendar item or contact to its collection.

@@ -10,6 +10,24 @@ use agap_adapter_api::{AdapterErrorKind, Credentials};
 
 use crate::error::{AgapError, AgapResult};
 
+/// A recipient's account, opened by the master user when the FSTO was accepted: the note goes
+/// through that same login.
+#[derive(Debug, Clone)]
+pub struct NotesTarget {
+    /// The recipient.
+    pub account: String,
+    mail: Arc<dyn MailAccount>,
+}
+
+/// Two targets are the same recipient (the opened account is how, not where).
+impl PartialEq for NotesTarget {
+    fn eq(&self, other: &Self) -> bool {
+        self.account == other.account
+    }
+}
+
+impl Eq for NotesTarget {}
+
 /// The master user and the mailbox notes live in.
 #[derive(Debug)]
 pub struct NoteDelivery {
@@ -26,18 +44,19 @@ impl NoteDelivery {
 
     /// The recipient's mailbox account, opened by the master user: an account the server does
     /// not know is 511 "UNKNOWN account name" (the master user's login on its behalf fails).
-    pub async fn open(&self, account: &str) -> AgapResult<Arc<dyn MailAccount>> {
+    pub async fn open(&self, account: &str) -> AgapResult<NotesTarget> {
         let credentials = Credentials::on_behalf(account, &self.master.0, &self.master.1);
-        self.mail.login(&credentials).await.map_err(|error| match error.kind() {
+        let mail = self.mail.login(&credentials).await.map_err(|error| match error.kind() {
             AdapterErrorKind::AuthenticationFailed | AdapterErrorKind::NotFound => super::unknown_account(),
-            _ => error.into(),
-        })
+            _ => AgapError::from(error),
+        })?;
+        Ok(NotesTarget { account: account.to_owned(), mail })
     }
 
     /// Appends the note `message` (trace field included) to the recipient's Notes mailbox,
     /// creating the mailbox where the recipient has none yet.
-    pub async fn deliver(&self, account: &str, message: &[u8]) -> AgapResult<()> {
-        let mailbox = self.open(account).await?;
+    pub async fn deliver(&self, target: &NotesTarget, message: &[u8]) -> AgapResult<()> {
+        let mailbox = &target.mail;
         if mailbox.append_message(&self.mailbox, message, &[]).await.is_ok() {
             return Ok(());
         }

@@ -219,6 +219,23 @@ impl FolderTree {
         Self { entries, upstream_names: mailboxes.iter().map(|m| m.name.clone()).collect() }
     }
 
+    /// The entry of INBOX, as `build` makes it from the mailbox INBOX, which every IMAP server
+    /// has (RFC 9051 5.1): what a login selects without listing anything.
+    pub fn inbox() -> FolderEntry {
+        let inbox = ReservedFolder::Inbox;
+        FolderEntry {
+            path: FolderPath::root().child(inbox.agap_name()),
+            kind: inbox.kind(),
+            upstream: MailboxName::new(vec![inbox.agap_name().to_owned()]),
+            collection: None,
+            directory: None,
+            metadata: None,
+            reserved: Some(inbox),
+            selectable: true,
+            rights: None,
+        }
+    }
+
     /// Adds the calendar and contact collections where their marks (or names) place them
     /// (docs/interpretations.md, NESTED-COLLECTIONS). A collection whose place is taken, or that
     /// claims a reserved name without being that reserved folder, is not shown, with a log warning.
@@ -481,6 +498,12 @@ mod tests {
             mailbox("SENT", None, true),
             mailbox("bad*name", None, true),
         ]
+    }
+
+    #[test]
+    fn the_inbox_of_a_login_is_the_one_the_tree_shows() {
+        let tree = FolderTree::build(&sample(), &HashMap::new(), &Defaults);
+        assert_eq!(tree.get(&agap("/INBOX")), Some(&FolderTree::inbox()));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub async fn handle(
     selected: Option<&FolderPath>,
     argument: Option<&str>,
 ) -> AgapResult<Reply> {
-    let tree = account.tree(gateway).await?;
+    let tree = account.fresh_tree(gateway).await?;
     let top = match argument {
         None => FolderPath::root(),
         Some(argument) => FolderPath::resolve(argument, selected)?,

@@ -66,11 +66,12 @@ pub async fn finish(
             delivery.deliver_message(&envelope, tree, &defaults).await?;
             format!("OK Message stored into INBOX of {account}")
         }
-        Destination::Notes(account) => {
+        Destination::Notes(target) => {
             let defaults = gateway.compose_defaults();
             let date = rfc5322_date(defaults.now);
+            let account = &target.account;
             let envelope = Envelope { client, sender, account, date, max_size };
-            delivery.deliver_note(&envelope, tree, defaults).await?;
+            delivery.deliver_note(&envelope, target, tree, defaults).await?;
             format!("OK Note stored into NOTE of {account}")
         }
         Destination::Collection(target) => {

@@ -15,7 +15,7 @@ use crate::account::Account;
 use crate::codec::Reply;
 use crate::delivery::trace::Sender;
 use crate::error::{AgapError, AgapResult};
-use crate::folder::FolderPath;
+use crate::folder::FolderTree;
 use crate::gateway::Gateway;
 use crate::presence::{Asker, account_key};
 use crate::state::{PreAuth, Selection, Transition};
@@ -52,20 +52,18 @@ pub async fn complete(
         Err(error) => return (Err(error), Transition::Reset),
     };
     tracing::info!(%user, client = %peer.ip(), "logged in");
-    let account = Account { user, mail, collections, files };
-    let inbox_path = FolderPath::root().child("INBOX");
-    let inbox = match account.ensure_reserved_folders(gateway).await {
-        Ok(tree) => tree.get(&inbox_path).filter(|entry| entry.selectable).cloned(),
+    let account = Account::new(user, mail, collections, files);
+    // Nothing else is asked upstream at login: the INBOX exists on every IMAP server (RFC 9051
+    // 5.1), the rest of the tree is read by the first command that needs it.
+    let inbox = FolderTree::inbox();
+    let reply = Reply::ok(format!("OK User {} authenticated", account.user));
+    let inbox = match account.with_rights(&inbox).await {
+        Ok(inbox) => Some(inbox),
         Err(error) => {
             // Logged in all the same: the client lands in the not-selected state (3.2).
-            tracing::warn!(user = %account.user, ?error, "could not read the folder tree after login");
+            tracing::warn!(user = %account.user, ?error, "could not read the rights on INBOX after login");
             None
         }
-    };
-    let reply = Reply::ok(format!("OK User {} authenticated", account.user));
-    let inbox = match inbox {
-        Some(inbox) => account.with_rights(&inbox).await.ok(),
-        None => None,
     };
     match inbox {
         Some(inbox) => (Ok(reply), Transition::LoggedIn(account, Some(Selection::of(inbox)))),

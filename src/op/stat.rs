@@ -10,7 +10,7 @@ use crate::gateway::Gateway;
 
 /// Reports the status of the selected folder.
 pub async fn handle(gateway: &Gateway, account: &Account, selected: &FolderPath) -> AgapResult<Reply> {
-    let tree = account.tree(gateway).await?;
+    let tree = account.fresh_tree(gateway).await?;
     let entry = account.with_rights(tree.selected(selected)?).await?;
     if entry.has_items() {
         crate::items::open(gateway, account, &entry).await?.refresh().await?;

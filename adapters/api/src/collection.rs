@@ -139,10 +139,15 @@ pub trait CollectionBackend: Send + Sync + fmt::Debug {
 /// One account's collections. Every method has an "unsupported" default.
 #[async_trait]
 pub trait CollectionAccount: Send + Sync + fmt::Debug {
-    /// Every calendar and address book of the account.
+    /// Every calendar and address book of the account. A backend may answer with a listing it
+    /// made a short while ago for the same user and credentials (see `forget_listing`).
     async fn list_collections(&self) -> AdapterResult<Vec<CollectionInfo>> {
         Err(AdapterError::unsupported("listing collections"))
     }
+
+    /// Makes the next `list_collections` of this user ask the server, for a command that must
+    /// see what the server holds now (changes made by other clients included).
+    fn forget_listing(&self) {}
 
     /// Creates a collection for `kind` items with the gateway's `mark` and a display name
     /// (MKCALENDAR, or extended MKCOL for address books), and reads it back: the answer's

@@ -15,5 +15,5 @@ pub mod mail;
 pub mod query;
 pub mod tags;
 
-pub use credentials::Credentials;
+pub use credentials::{Credentials, CredentialsProof};
 pub use error::{AdapterError, AdapterErrorKind, AdapterResult};

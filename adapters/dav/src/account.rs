@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agap_adapter_api::collection::{
     CollectionAccount, CollectionBackend, CollectionInfo, FoundItems, ItemData, ItemKind, ItemRef, MarkOutcome,
@@ -15,6 +16,7 @@ use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 use url::Url;
 
+use crate::cache::UserCaches;
 use crate::client::{
     BodyLimits, Bound, Collection, CollectionKind, DavClient, Reply, http_client, http_client_with_tls, protocol,
     refused,
@@ -29,21 +31,6 @@ pub const MULTIGET_BATCH: usize = 500;
 /// Pages of a truncated sync-collection answer followed (RFC 6578 3.6).
 const MAX_SYNC_PAGES: usize = 100;
 
-/// Users whose discovered homes are kept at once.
-const MAX_CACHED_HOMES: u64 = 100_000;
-
-/// How long discovered homes are trusted without asking again; a home that answers 404 is
-/// forgotten at once (it moved).
-const HOMES_TTL: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// The homes discovered per DAV user, shared by that user's sessions (issue of login cost:
-/// discovery is two to four PROPFINDs, and homes do not move between logins).
-type HomesCache = moka::sync::Cache<String, AccountHomes>;
-
-fn homes_cache() -> HomesCache {
-    moka::sync::Cache::builder().max_capacity(MAX_CACHED_HOMES).time_to_live(HOMES_TTL).build()
-}
-
 /// The CalDAV and CardDAV backend of one server.
 #[derive(Debug, Clone)]
 pub struct DavBackend {
@@ -52,7 +39,7 @@ pub struct DavBackend {
     http: Result<reqwest::Client, AdapterError>,
     fixed: Option<Credentials>,
     limits: BodyLimits,
-    homes: HomesCache,
+    caches: UserCaches,
 }
 
 impl DavBackend {
@@ -60,7 +47,13 @@ impl DavBackend {
     /// and `/.well-known/carddav`, then `base` itself). Accounts log in with the credentials of
     /// the AGAP login passed to `open`.
     pub fn new(base: Url) -> Self {
-        DavBackend { base, http: http_client(), fixed: None, limits: BodyLimits::default(), homes: homes_cache() }
+        DavBackend {
+            base,
+            http: http_client(),
+            fixed: None,
+            limits: BodyLimits::default(),
+            caches: UserCaches::new(Duration::ZERO),
+        }
     }
 
     /// As [`DavBackend::new`], with https verified as `tls` says (the gateway's `ca_file`).
@@ -70,7 +63,7 @@ impl DavBackend {
             http: http_client_with_tls(tls),
             fixed: None,
             limits: BodyLimits::default(),
-            homes: homes_cache(),
+            caches: UserCaches::new(Duration::ZERO),
         }
     }
 
@@ -78,6 +71,15 @@ impl DavBackend {
     /// no other answer past the listing bound derived from it ([`BodyLimits::for_item_size`]).
     pub fn with_max_item_size(mut self, max_item_size: usize) -> Self {
         self.limits = BodyLimits::for_item_size(max_item_size);
+        self
+    }
+
+    /// Keeps each user's list of collections for `ttl`, shared by that user's sessions, instead
+    /// of listing the homes whenever a session asks (zero: always ask). A collection made,
+    /// renamed or removed through this backend, or [`CollectionAccount::forget_listing`], drops
+    /// the user's listing at once; one changed by another client shows within `ttl`.
+    pub fn with_listing_cache(mut self, ttl: Duration) -> Self {
+        self.caches = UserCaches::new(ttl);
         self
     }
 
@@ -105,10 +107,11 @@ impl DavBackend {
         let http = self.http.clone()?;
         // Another account's homes are looked up each time: they are found through its principal,
         // not the login's own discovery, and only FSTO asks for them.
-        let cache = principal.is_none().then(|| self.homes.clone());
+        let cache = principal.is_none().then(|| self.caches.clone());
         Ok(Arc::new(DavAccount {
             base: self.base.clone(),
             client: DavClient::with_http(http, &self.base, self.limits, credentials.user(), credentials.password()),
+            credentials: credentials.clone(),
             principal,
             homes: OnceCell::new(),
             cache,
@@ -151,12 +154,14 @@ pub struct AccountHomes {
 pub struct DavAccount {
     base: Url,
     client: DavClient,
+    /// What the client logs in with, to tell whose cached listing this login may see.
+    credentials: Credentials,
     /// The principal whose homes this account works in, when it is not the logged-in one's
     /// (a service account reaching another account's collections).
     principal: Option<Url>,
     homes: OnceCell<AccountHomes>,
-    /// The backend's per-user cache of homes, for the login's own account.
-    cache: Option<HomesCache>,
+    /// The backend's per-user caches, for the login's own account.
+    cache: Option<UserCaches>,
 }
 
 /// The kind a gateway mark (`TYPE /path`) stands for.
@@ -264,6 +269,17 @@ fn parent_collection(href: &str) -> &str {
     href.rfind('/').map_or(href, |slash| &href[..=slash])
 }
 
+/// Held while a collection is made, renamed or removed: when it goes, on every way out, the
+/// user's cached listing goes too, so that the next listing (of any of the user's sessions)
+/// shows what the server did, whatever it answered.
+struct ListingChange<'a>(&'a DavAccount);
+
+impl Drop for ListingChange<'_> {
+    fn drop(&mut self) {
+        self.0.forget_listing();
+    }
+}
+
 impl DavAccount {
     /// The client of this account.
     pub fn client(&self) -> &DavClient {
@@ -279,7 +295,7 @@ impl DavAccount {
                     let found = self.client.homes_of(principal.clone()).await?;
                     return Ok(AccountHomes { calendar: found.calendar_home, addressbook: found.addressbook_home });
                 }
-                if let Some(known) = self.cache.as_ref().and_then(|cache| cache.get(self.client.user())) {
+                if let Some(known) = self.cache.as_ref().and_then(|cache| cache.homes(self.client.user())) {
                     return Ok(known);
                 }
                 let mut homes = AccountHomes { calendar: None, addressbook: None };
@@ -306,7 +322,7 @@ impl DavAccount {
                     }));
                 }
                 if let Some(cache) = &self.cache {
-                    cache.insert(self.client.user().to_owned(), homes.clone());
+                    cache.remember_homes(self.client.user(), homes.clone());
                 }
                 Ok(homes)
             })
@@ -510,6 +526,9 @@ impl DavAccount {
 #[async_trait]
 impl CollectionAccount for DavAccount {
     async fn list_collections(&self) -> AdapterResult<Vec<CollectionInfo>> {
+        if let Some(known) = self.cache.as_ref().and_then(|cache| cache.listing(&self.credentials)) {
+            return Ok(known.as_ref().clone());
+        }
         let homes = self.homes().await?;
         let mut found = Vec::new();
         let mut seen = Vec::new();
@@ -523,17 +542,27 @@ impl CollectionAccount for DavAccount {
                 if error.kind() == AdapterErrorKind::NotFound
                     && let Some(cache) = &self.cache
                 {
-                    cache.invalidate(self.client.user());
+                    cache.forget_homes(self.client.user());
                 }
             })?;
             found.extend(collections.into_iter().filter_map(collection_info));
         }
         found.sort_by(|a, b| a.id.cmp(&b.id));
         found.dedup_by(|a, b| a.id == b.id);
+        if let Some(cache) = &self.cache {
+            cache.remember_listing(&self.credentials, Arc::new(found.clone()));
+        }
         Ok(found)
     }
 
+    fn forget_listing(&self) {
+        if let Some(cache) = &self.cache {
+            cache.forget_listing(self.client.user());
+        }
+    }
+
     async fn create_collection(&self, kind: ItemKind, mark: &str, display_name: &str) -> AdapterResult<CollectionInfo> {
+        let _changing = ListingChange(self);
         let homes = self.homes().await?;
         let home = match kind {
             ItemKind::Contacts => homes.addressbook.as_ref(),
@@ -588,6 +617,7 @@ impl CollectionAccount for DavAccount {
     }
 
     async fn set_mark(&self, collection: &str, mark: &str, display_name: &str) -> AdapterResult<MarkOutcome> {
+        let _changing = ListingChange(self);
         let url = self.url(collection)?;
         let failed = self.proppatch(&url, display_name, Some(mark)).await?;
         // RFC 4918 9.2: every property or none is set, the others failing with 424; some servers
@@ -610,6 +640,7 @@ impl CollectionAccount for DavAccount {
     }
 
     async fn delete_collection(&self, collection: &str) -> AdapterResult<()> {
+        let _changing = ListingChange(self);
         let url = self.url(&normalize_collection(&self.base, collection)?)?;
         let reply = self.client.send("DELETE", &url, &[], None).await?;
         match reply.status {
@@ -824,7 +855,7 @@ impl CollectionAccount for DavAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::{Answer, etag_response, multistatus, serve};
+    use crate::mock::{Answer, discovery, etag_response, multistatus, serve};
 
     fn account_on(base: Url) -> Arc<DavAccount> {
         DavBackend::new(base).account(&Credentials::new("alice", "s3cret")).expect("account")
@@ -933,15 +964,17 @@ mod tests {
     }
 
     /// A COPY the server refuses as Cyrus 3.6 does (405, "Can not copy resources within same
-    /// user"), whose GET and PUT stand-in the PUT answers with `put_error`.
-    async fn copy_with_put_refused(put_error: &'static str) -> AdapterError {
+    /// user"), whose GET and PUT stand-in the PUT answers with the DAV:error of `condition`.
+    async fn copy_with_put_refused(condition: &str) -> AdapterError {
+        let put_error =
+            format!(r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">{condition}</D:error>"#);
         let (base, _) = serve(move |request| match request.method.as_str() {
             "COPY" => answer(
                 405,
                 r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict/><D:responsedescription>Can not copy resources within same user</D:responsedescription></D:error>"#,
             ),
             "GET" => (200, vec![("ETag", "\"src\"".to_owned())], "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_owned()),
-            "PUT" => answer(403, put_error),
+            "PUT" => answer(403, &put_error),
             _ => answer(500, ""),
         })
         .await;
@@ -950,38 +983,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_uid_the_server_keeps_unique_beyond_the_target_is_told_apart_from_one_in_it() {
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:unique-scheduling-object-resource><D:href>/cal/one/a.ics</D:href></C:unique-scheduling-object-resource></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "{error:?}");
-        assert!(error.reason().contains("unique-scheduling-object-resource"), "{error:?}");
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>http://127.0.0.1/cal/two/b.ics</D:href></C:no-uid-conflict></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "another origin is not the target: {error:?}");
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/cal/two/b.ics</D:href></C:no-uid-conflict></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::AlreadyExists, "{error:?}");
-        // Unnamed, each in its RFC's scope: the collection, the user.
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict/></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::AlreadyExists, "{error:?}");
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:unique-scheduling-object-resource/></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::UidInUse, "{error:?}");
-        let error = copy_with_put_refused(
-            r#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:valid-calendar-data/></D:error>"#,
-        )
-        .await;
-        assert_eq!(error.kind(), AdapterErrorKind::Refused, "{error:?}");
+        let cases = [
+            (
+                "<C:unique-scheduling-object-resource><D:href>/cal/one/a.ics</D:href></C:unique-scheduling-object-resource>",
+                AdapterErrorKind::UidInUse,
+                "in another collection",
+            ),
+            (
+                "<C:no-uid-conflict><D:href>http://127.0.0.1/cal/two/b.ics</D:href></C:no-uid-conflict>",
+                AdapterErrorKind::UidInUse,
+                "another origin is not the target",
+            ),
+            (
+                "<C:no-uid-conflict><D:href>/cal/two/b.ics</D:href></C:no-uid-conflict>",
+                AdapterErrorKind::AlreadyExists,
+                "in the target",
+            ),
+            // Unnamed, each in its RFC's scope: the collection, the user.
+            ("<C:no-uid-conflict/>", AdapterErrorKind::AlreadyExists, "unnamed, the collection's"),
+            ("<C:unique-scheduling-object-resource/>", AdapterErrorKind::UidInUse, "unnamed, the user's"),
+            ("<C:valid-calendar-data/>", AdapterErrorKind::Refused, "not about UIDs"),
+        ];
+        for (condition, kind, case) in cases {
+            let error = copy_with_put_refused(condition).await;
+            assert_eq!(error.kind(), kind, "{case}: {error:?}");
+        }
+        let error = copy_with_put_refused("<C:unique-scheduling-object-resource/>").await;
+        assert!(error.reason().contains("unique-scheduling-object-resource"), "the condition is told: {error:?}");
     }
 
     #[tokio::test]
@@ -1014,22 +1042,11 @@ mod tests {
     async fn homes_are_discovered_once_per_user_until_a_home_answers_404() {
         let home_gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let gone = Arc::clone(&home_gone);
-        let ok = |props: &str| {
-            multistatus(&format!(
-                r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
-            ))
-        };
-        let (base, log) = serve(move |request| match request.method.as_str() {
-            "PROPFIND" if request.body.contains("current-user-principal") => {
-                answer(207, &ok("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>"))
-            }
-            "PROPFIND" if request.body.contains("calendar-home-set") => answer(
-                207,
-                &ok(r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>"#),
-            ),
-            "PROPFIND" if gone.load(std::sync::atomic::Ordering::SeqCst) => answer(404, ""),
-            "PROPFIND" => answer(207, &multistatus("")),
-            _ => answer(500, ""),
+        let (base, log) = serve(move |request| match discovery(request) {
+            Some(found) => found,
+            None if request.method == "PROPFIND" && gone.load(std::sync::atomic::Ordering::SeqCst) => answer(404, ""),
+            None if request.method == "PROPFIND" => answer(207, &multistatus("")),
+            None => answer(500, ""),
         })
         .await;
         let backend = DavBackend::new(base);
@@ -1050,6 +1067,39 @@ mod tests {
         home_gone.store(false, std::sync::atomic::Ordering::SeqCst);
         login("alice").list_collections().await.expect("after the move");
         assert!(discoveries() > before_move, "a home that answered 404 is discovered anew");
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_shared_by_the_users_logins_until_a_collection_changes_through_the_backend() {
+        let calendar = r#"<D:response><D:href>/cal/work/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/><C:calendar xmlns:C="urn:ietf:params:xml:ns:caldav"/></D:resourcetype><C:supported-calendar-component-set xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#;
+        let (base, log) = serve(move |request| match discovery(request) {
+            Some(found) => found,
+            None if request.method == "PROPFIND" => answer(207, &multistatus(calendar)),
+            None if request.method == "PROPPATCH" => answer(207, &multistatus("")),
+            None => answer(500, ""),
+        })
+        .await;
+        let backend = DavBackend::new(base).with_listing_cache(Duration::from_secs(600));
+        let listings =
+            || log.lock().expect("log").iter().filter(|request| request.header("depth") == Some("1")).count();
+        let login = |password: &str| backend.account(&Credentials::new("alice", password)).expect("account");
+        let first = login("s3cret").list_collections().await.expect("listed");
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert_eq!(listings(), 1);
+        assert_eq!(login("s3cret").list_collections().await.expect("listed again"), first);
+        assert_eq!(listings(), 1, "another login of alice reuses the listing");
+        login("wrong").list_collections().await.expect("the mock takes any password");
+        assert_eq!(listings(), 2, "other credentials never see it");
+        let session = login("s3cret");
+        session.list_collections().await.expect("listed");
+        let before = listings();
+        session.set_mark("/cal/work/", "CALE /Work", "Work").await.expect("renamed");
+        session.list_collections().await.expect("listed after the rename");
+        assert!(listings() > before, "a rename through the backend drops the listing");
+        let before = listings();
+        session.forget_listing();
+        login("s3cret").list_collections().await.expect("listed");
+        assert_eq!(listings(), before + 1, "and so does forget_listing, for every session");
     }
 
     #[tokio::test]

@@ -91,6 +91,15 @@ pub(crate) enum Bound {
     Bytes(usize),
 }
 
+/// HTTP requests sent by every DAV client of this process, redirects followed included.
+static REQUESTS_SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many HTTP requests this process has sent to DAV servers so far (for benchmarks and
+/// metrics: what a command costs upstream).
+pub fn requests_sent() -> u64 {
+    REQUESTS_SENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A WebDAV client for one account (HTTP Basic on every request, kept-alive connections of a
 /// possibly shared `reqwest::Client`), bound to the origin of the server it was made for.
 #[derive(Clone)]
@@ -352,6 +361,7 @@ impl DavClient {
             let unavailable = |e: reqwest::Error| {
                 AdapterError::new(AdapterErrorKind::Unavailable, format!("{}: {}", url.path(), e.without_url()))
             };
+            REQUESTS_SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut response = request.send().await.map_err(unavailable)?;
             let status = response.status();
             if follows && status.is_redirection() && status != StatusCode::NOT_MODIFIED {

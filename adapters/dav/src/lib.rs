@@ -5,6 +5,7 @@
 //! (RFC 4918). It relies only on what the server reports, never on one server's URL layout.
 
 mod account;
+mod cache;
 mod client;
 mod files;
 mod href;
@@ -17,6 +18,7 @@ mod requests;
 pub use account::{AccountHomes, DavAccount, DavBackend, MULTIGET_BATCH};
 pub use client::{
     BodyLimits, Collection, CollectionKind, DavClient, Homes, MIN_LISTING, http_client, http_client_with_tls,
+    requests_sent,
 };
 pub use files::{DavFileAccount, DavFileBackend, HomeSource, USER_PLACEHOLDER};
 pub use href::canonical_path;

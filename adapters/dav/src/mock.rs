@@ -90,6 +90,28 @@ pub fn multistatus(responses: &str) -> String {
     format!(r#"<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">{responses}</D:multistatus>"#)
 }
 
+/// The answer to the discovery PROPFINDs of an account whose principal is `/p/` and whose
+/// calendar home is `/cal/` (`None`: not a discovery request).
+pub fn discovery(request: &Request) -> Option<Answer> {
+    let found = |props: &str| {
+        multistatus(&format!(
+            r#"<D:response><D:href>/p/</D:href><D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"#
+        ))
+    };
+    let body = if request.method != "PROPFIND" {
+        return None;
+    } else if request.body.contains("current-user-principal") {
+        found("<D:current-user-principal><D:href>/p/</D:href></D:current-user-principal>")
+    } else if request.body.contains("calendar-home-set") {
+        found(
+            r#"<C:calendar-home-set xmlns:C="urn:ietf:params:xml:ns:caldav"><D:href>/cal/</D:href></C:calendar-home-set>"#,
+        )
+    } else {
+        return None;
+    };
+    Some((207, Vec::new(), body))
+}
+
 /// A response with a getetag.
 pub fn etag_response(href: &str, etag: &str) -> String {
     format!(

@@ -9,10 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials};
+use agap_adapter_api::{AdapterError, AdapterErrorKind, AdapterResult, Credentials, CredentialsProof};
 use async_imap::imap_proto::{MailboxDatum, Response};
-use rand::RngExt;
-use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::connection::ImapConnection;
@@ -37,34 +35,20 @@ impl ServerFacts {
     }
 }
 
-/// A password proven upstream, kept only as a salted SHA-256.
+/// A login proven upstream, and when.
 #[derive(Debug)]
 struct ProvenPassword {
-    salt: [u8; 16],
-    digest: [u8; 32],
+    proof: CredentialsProof,
     proven_at: Instant,
 }
 
 impl ProvenPassword {
-    fn digest(salt: &[u8; 16], password: &str) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update(salt);
-        hasher.update(password.as_bytes());
-        hasher.finalize().into()
+    fn new(credentials: &Credentials) -> Self {
+        Self { proof: CredentialsProof::of(credentials), proven_at: Instant::now() }
     }
 
-    fn new(password: &str) -> Self {
-        let salt: [u8; 16] = rand::rng().random();
-        Self { digest: Self::digest(&salt, password), salt, proven_at: Instant::now() }
-    }
-
-    fn matches(&self, password: &str, ttl: Duration) -> bool {
-        if self.proven_at.elapsed() > ttl {
-            return false;
-        }
-        let candidate = Self::digest(&self.salt, password);
-        // Constant-time comparison: no early exit on the first differing byte.
-        candidate.iter().zip(self.digest.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    fn matches(&self, credentials: &Credentials, ttl: Duration) -> bool {
+        self.proven_at.elapsed() <= ttl && self.proof.matches(credentials)
     }
 }
 
@@ -154,7 +138,7 @@ impl UserPool {
         let mut connection = ImapConnection::open(&self.settings, credentials).await?;
         self.learn_facts(&mut connection).await?;
         if let Ok(mut proven) = self.proven.lock() {
-            *proven = Some(ProvenPassword::new(&proof(credentials)));
+            *proven = Some(ProvenPassword::new(credentials));
         }
         if let Ok(mut stored) = self.credentials.lock() {
             *stored = Some(credentials.clone());
@@ -165,8 +149,7 @@ impl UserPool {
 
     fn is_proven(&self, credentials: &Credentials) -> bool {
         let ttl = self.settings.login_cache_ttl;
-        let proof = proof(credentials);
-        self.proven.lock().is_ok_and(|proven| proven.as_ref().is_some_and(|p| p.matches(&proof, ttl)))
+        self.proven.lock().is_ok_and(|proven| proven.as_ref().is_some_and(|p| p.matches(credentials, ttl)))
     }
 
     async fn acquire_permit(&self) -> AdapterResult<OwnedSemaphorePermit> {
@@ -316,15 +299,6 @@ async fn probe_vendor_annotations(connection: &mut ImapConnection) -> AdapterRes
     }
 }
 
-/// What the proven-login cache remembers: the password together with who proved it, so that a
-/// master user's password never passes for the user's own (nor the other way round).
-fn proof(credentials: &Credentials) -> String {
-    match credentials.master() {
-        Some(master) => format!("master\0{master}\0{}", credentials.password()),
-        None => format!("user\0{}", credentials.password()),
-    }
-}
-
 fn poisoned() -> AdapterError {
     AdapterError::new(AdapterErrorKind::Protocol, "connection pool lock poisoned")
 }
@@ -443,11 +417,13 @@ mod tests {
 
     #[test]
     fn a_proven_password_matches_only_itself_and_only_while_fresh() {
-        let proven = ProvenPassword::new("correct horse");
-        assert!(proven.matches("correct horse", Duration::from_secs(60)));
-        assert!(!proven.matches("correct horsf", Duration::from_secs(60)));
-        assert!(!proven.matches("", Duration::from_secs(60)));
-        assert!(!proven.matches("correct horse", Duration::ZERO));
+        let user = |password: &str| Credentials::new("bob", password);
+        let proven = ProvenPassword::new(&user("correct horse"));
+        assert!(proven.matches(&user("correct horse"), Duration::from_secs(60)));
+        assert!(!proven.matches(&user("correct horsf"), Duration::from_secs(60)));
+        assert!(!proven.matches(&user(""), Duration::from_secs(60)));
+        assert!(!proven.matches(&Credentials::on_behalf("bob", "admin", "correct horse"), Duration::from_secs(60)));
+        assert!(!proven.matches(&user("correct horse"), Duration::ZERO));
     }
 
     fn pools(max_pools: usize) -> Arc<Pools> {
@@ -485,7 +461,7 @@ mod tests {
         let used = pools.pool_for_attempt("alice").expect("room");
         let proven = pools.pool_for_attempt("bob").expect("room");
         if let Ok(mut login) = proven.proven.lock() {
-            *login = Some(ProvenPassword::new("pw"));
+            *login = Some(ProvenPassword::new(&Credentials::new("bob", "pw")));
         }
         drop(proven);
         drop(pools.pool_for_attempt("carol").expect("room"));
@@ -494,10 +470,5 @@ mod tests {
         kept.sort();
         assert_eq!(kept, ["alice", "bob"], "carol's pool held nothing; bob's login is cached");
         drop(used);
-    }
-
-    #[test]
-    fn the_salt_differs_between_proofs() {
-        assert_ne!(ProvenPassword::new("x").salt, ProvenPassword::new("x").salt);
     }
 }
