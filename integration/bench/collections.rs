@@ -135,11 +135,11 @@ pub async fn run() {
         let cold = std::time::Instant::now();
         find_all(&mut client, side.items).await;
         println!("first FIND of {} (builds the UID map): {:.2} s", side.folder, cold.elapsed().as_secs_f64());
-        let through = time!(finds, |_i| find_all(&mut client, side.items).await);
-        let plain = time!(finds, |_i| assert_eq!(
-            dav.list_items(&side.collection.id, side.kind).await.expect("REPORT").len(),
-            side.hrefs.len()
-        ));
+        let (through, plain) = alternate!(
+            finds,
+            |_i| find_all(&mut client, side.items).await,
+            assert_eq!(dav.list_items(&side.collection.id, side.kind).await.expect("REPORT").len(), side.hrefs.len())
+        );
         let listing = if side.kind == ItemKind::Contacts { "PROPFIND" } else { "REPORT" };
         row(&format!("FIND empty {} / {listing}", side.folder), through, plain);
 
@@ -148,8 +148,11 @@ pub async fn run() {
         let picks: Vec<usize> = (0..iterations).map(|_| random.below(side.hrefs.len())).collect();
         client.expect("FIND", 110).await;
         let uids = client.expect("", 200).await.lines;
-        let through = time!(iterations, |i| client.expect(&format!("RETR {}", uids[picks[i] % uids.len()]), 200).await);
-        let plain = time!(iterations, |i| get(&http, &side.hrefs[picks[i]]).await);
+        let (through, plain) = alternate!(
+            iterations,
+            |i| client.expect(&format!("RETR {}", uids[picks[i] % uids.len()]), 200).await,
+            get(&http, &side.hrefs[picks[i]]).await
+        );
         row(&format!("RETR {} / GET", side.folder), through, plain);
     }
     println!("{iterations} RETR and {finds} FIND per folder; loopback; one AGAP session, one HTTP client");

@@ -62,8 +62,7 @@ pub async fn run() {
     let cold = std::time::Instant::now();
     let uids = find_all(&mut client, count).await;
     println!("first FIND of /FILESHARE/bench (builds the UID map): {:.2} s", cold.elapsed().as_secs_f64());
-    let through = time!(finds, |_i| find_all(&mut client, count).await);
-    let plain = time!(finds, |_i| {
+    let (through, plain) = alternate!(finds, |_i| find_all(&mut client, count).await, {
         let listing = request(&http, "PROPFIND", "bench/", None).await.text().await.expect("body");
         assert_eq!(listing.matches("<D:href>").count(), count + 1);
     });
@@ -72,8 +71,7 @@ pub async fn run() {
     // UIDs follow the href order of the first listing, as the file names do.
     let mut random = Lcg(11);
     let picks: Vec<usize> = (0..iterations).map(|_| random.below(count)).collect();
-    let through = time!(iterations, |i| client.expect(&format!("RETR {}", uids[picks[i]]), 200).await);
-    let plain = time!(iterations, |i| {
+    let (through, plain) = alternate!(iterations, |i| client.expect(&format!("RETR {}", uids[picks[i]]), 200).await, {
         let bytes = request(&http, "GET", &format!("bench/file-{:05}.txt", picks[i]), None).await.bytes().await;
         assert_eq!(bytes.expect("body").len(), body(picks[i]).len());
     });

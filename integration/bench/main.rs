@@ -6,7 +6,8 @@
 //! A folder is filled with AGAP_BENCH_MESSAGES messages (default 10,000) taken round-robin from
 //! integration/corpus/mail (those under 64 KB), then each operation runs AGAP_BENCH_ITERATIONS
 //! times (default 200; FIND a tenth of that) through an AGAP session and through a plain IMAP
-//! session, on random UIDs from a fixed seed. Printed: the median of each side and their ratio.
+//! session, on random UIDs from a fixed seed, the two sides alternating. Printed: the median of
+//! each side and their ratio.
 
 #[path = "../tests/harness.rs"]
 #[allow(dead_code)]
@@ -22,6 +23,30 @@ macro_rules! time {
             samples.push(start.elapsed());
         }
         crate::median(samples)
+    }};
+}
+
+/// The medians of `$gateway` and `$direct`, each run `$iterations` times with `$i` counting,
+/// alternating (one of each, after one warm-up round of each), so that whatever else the
+/// machine does weighs on both sides alike.
+macro_rules! alternate {
+    ($iterations:expr, |$i:ident| $gateway:expr, $direct:expr) => {{
+        let mut through = Vec::with_capacity($iterations);
+        let mut plain = Vec::with_capacity($iterations);
+        {
+            let $i = 0;
+            $gateway;
+            $direct;
+        }
+        for $i in 0..$iterations {
+            let start = std::time::Instant::now();
+            $gateway;
+            through.push(start.elapsed());
+            let start = std::time::Instant::now();
+            $direct;
+            plain.push(start.elapsed());
+        }
+        (crate::median(through), crate::median(plain))
     }};
 }
 
@@ -149,35 +174,59 @@ async fn run_mail() {
         (0..iterations).map(|_| random.below(count) + 1).collect()
     };
 
-    let through = time!(iterations, |i| client.expect(&format!("RETR {}", uids[i]), 200).await);
-    let plain = time!(iterations, |i| fetch(&mut direct, uids[i], "BODY.PEEK[]").await);
+    let (through, plain) = alternate!(
+        iterations,
+        |i| client.expect(&format!("RETR {}", uids[i]), 200).await,
+        fetch(&mut direct, uids[i], "BODY.PEEK[]").await
+    );
     row("RETR whole / UID FETCH BODY[]", through, plain);
 
     // Some corpus messages have no Subject: 511 then, which costs the same round trips.
-    let through = time!(iterations, |i| client.command(&format!("RETR {} /MESSAGE/HEADER/subject", uids[i])).await);
-    let plain = time!(iterations, |i| fetch(&mut direct, uids[i], "BODY.PEEK[HEADER.FIELDS (SUBJECT)]").await);
+    let (through, plain) = alternate!(
+        iterations,
+        |i| client.command(&format!("RETR {} /MESSAGE/HEADER/subject", uids[i])).await,
+        fetch(&mut direct, uids[i], "BODY.PEEK[HEADER.FIELDS (SUBJECT)]").await
+    );
     row("RETR subject / HEADER.FIELDS", through, plain);
 
-    let through = time!(iterations, |i| client.expect(&format!("STAG {} + FLAG=Red", uids[i]), 200).await);
-    let plain = time!(iterations, |i| {
-        let stored: Vec<_> = direct
-            .uid_store(uids[i].to_string(), "+FLAGS (FLAG=^red)")
-            .await
-            .expect("STORE")
-            .try_collect()
-            .await
-            .expect("STORE");
-        drop(stored)
-    });
+    let (through, plain) =
+        alternate!(iterations, |i| client.expect(&format!("STAG {} + FLAG=Red", uids[i]), 200).await, {
+            let stored: Vec<_> = direct
+                .uid_store(uids[i].to_string(), "+FLAGS (FLAG=^red)")
+                .await
+                .expect("STORE")
+                .try_collect()
+                .await
+                .expect("STORE");
+            drop(stored)
+        });
     row("STAG / UID STORE", through, plain);
 
+    // Every tenth message seen, by both sides' own means, so that both find the same ones.
+    for uid in (1..=count).step_by(10) {
+        client.expect(&format!("STAG {uid} + SEEN"), 200).await;
+    }
+    let seen = count.div_ceil(10);
     let finds = (iterations / 10).max(5);
-    let through = time!(finds, |_i| {
-        client.expect("FIND", 110).await;
-        assert_eq!(client.expect("", 200).await.lines.len(), count)
-    });
-    let plain = time!(finds, |_i| assert_eq!(direct.uid_search("ALL").await.expect("SEARCH").len(), count));
+    let (through, plain) = alternate!(
+        finds,
+        |_i| {
+            client.expect("FIND", 110).await;
+            assert_eq!(client.expect("", 200).await.lines.len(), count)
+        },
+        assert_eq!(direct.uid_search("ALL").await.expect("SEARCH").len(), count)
+    );
     row(&format!("FIND empty / UID SEARCH ALL ({count})"), through, plain);
+    let (through, plain) = alternate!(
+        finds,
+        |_i| {
+            client.expect("FIND", 110).await;
+            client.send("TAG SEEN").await;
+            assert_eq!(client.expect("", 200).await.lines.len(), seen)
+        },
+        assert_eq!(direct.uid_search("SEEN").await.expect("SEARCH").len(), seen)
+    );
+    row(&format!("FIND TAG SEEN / UID SEARCH SEEN ({seen})"), through, plain);
 
     client.expect("SLCT /BenchStore", 200).await;
     let stored_lines: Vec<String> = STORED.lines().map(str::to_owned).collect();
@@ -194,14 +243,17 @@ async fn run_mail() {
             session.uid_fetch("1", "BODY.PEEK[]").await.expect("FETCH").try_collect().await.expect("FETCH");
         fetched[0].body().expect("body").to_vec()
     };
-    let through = time!(iterations, |_i| {
-        client.expect("STOR", 110).await;
-        for line in &stored_lines {
-            client.send(line).await;
-        }
-        client.expect("", 200).await
-    });
-    let plain = time!(iterations, |_i| direct.append("BenchStore", None, None, &raw).await.expect("APPEND"));
+    let (through, plain) = alternate!(
+        iterations,
+        |_i| {
+            client.expect("STOR", 110).await;
+            for line in &stored_lines {
+                client.send(line).await;
+            }
+            client.expect("", 200).await
+        },
+        direct.append("BenchStore", None, None, &raw).await.expect("APPEND")
+    );
     row("STOR / APPEND (same message)", through, plain);
     println!(
         "\n{iterations} iterations per operation ({finds} for FIND); loopback; one AGAP session, one IMAP session"

@@ -52,6 +52,7 @@ fn migrations() -> Vec<Migration> {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    aliases: aliases::AliasCache,
 }
 
 impl SqliteStore {
@@ -66,10 +67,46 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // An in-memory database lives as long as its one connection.
         let max_connections = if url.contains(":memory:") { 1 } else { 8 };
-        let pool =
-            SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await.map_err(failed)?;
+        // No ping before each use (sqlx's default): a connection to a local file does not go
+        // stale, and the ping is a round trip to the connection's worker thread that doubled
+        // what a one-row read costs (issue 16).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(failed)?;
         Migrator::with_migrations(migrations()).run(&pool).await.map_err(failed)?;
-        Ok(Self { pool })
+        Ok(Self { pool, aliases: aliases::AliasCache::default() })
+    }
+}
+
+/// Drops cached aliases when a write of them ends, however it ends, so that no read made while
+/// the write was under way is kept past it.
+struct ForgetAliasesAfter<'a> {
+    cache: &'a aliases::AliasCache,
+    account: &'a str,
+    key: Option<&'a str>,
+}
+
+impl<'a> ForgetAliasesAfter<'a> {
+    fn mailbox(cache: &'a aliases::AliasCache, account: &'a str, key: &'a str) -> Self {
+        cache.forget(account, key);
+        Self { cache, account, key: Some(key) }
+    }
+
+    fn account(cache: &'a aliases::AliasCache, account: &'a str) -> Self {
+        cache.forget_account(account);
+        Self { cache, account, key: None }
+    }
+}
+
+impl Drop for ForgetAliasesAfter<'_> {
+    fn drop(&mut self) {
+        match self.key {
+            Some(key) => self.cache.forget(self.account, key),
+            None => self.cache.forget_account(self.account),
+        }
     }
 }
 
@@ -124,6 +161,7 @@ impl GatewayStore for SqliteStore {
     }
 
     async fn rename_subtree(&self, account: &str, old_key: &str, new_key: &str) -> StoreResult<()> {
+        let _forget = ForgetAliasesAfter::account(&self.aliases, account);
         let mut transaction = self.pool.begin().await.map_err(failed)?;
         // Stale records under the new name (of a folder deleted behind the gateway's back) would
         // collide with the moved ones; they describe nothing any more.
@@ -151,6 +189,7 @@ impl GatewayStore for SqliteStore {
     }
 
     async fn forget_subtree(&self, account: &str, key: &str) -> StoreResult<()> {
+        let _forget = ForgetAliasesAfter::account(&self.aliases, account);
         let mut transaction = self.pool.begin().await.map_err(failed)?;
         for statement in [
             "DELETE FROM folder_kind
@@ -330,7 +369,7 @@ impl GatewayStore for SqliteStore {
     }
 
     async fn message_aliases(&self, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>> {
-        aliases::message_aliases(&self.pool, account, key).await
+        self.aliases.get(&self.pool, account, key).await
     }
 
     async fn message_alias_generations(&self, account: &str) -> StoreResult<HashMap<String, (u32, String)>> {
@@ -346,18 +385,22 @@ impl GatewayStore for SqliteStore {
         current: u32,
         new: u32,
     ) -> StoreResult<bool> {
+        let _forget = ForgetAliasesAfter::mailbox(&self.aliases, account, key);
         aliases::record(&self.pool, account, key, uid_validity, agap_uid, current, new).await
     }
 
     async fn renew_message_alias_generation(&self, account: &str, key: &str, uid_validity: u32) -> StoreResult<()> {
+        let _forget = ForgetAliasesAfter::mailbox(&self.aliases, account, key);
         aliases::renew(&self.pool, account, key, uid_validity).await
     }
 
     async fn drop_message_aliases(&self, account: &str, key: &str, imap_uids: &[u32]) -> StoreResult<()> {
+        let _forget = ForgetAliasesAfter::mailbox(&self.aliases, account, key);
         aliases::drop_targets(&self.pool, account, key, imap_uids).await
     }
 
     async fn forget_message_aliases(&self, account: &str, key: &str) -> StoreResult<()> {
+        let _forget = ForgetAliasesAfter::mailbox(&self.aliases, account, key);
         aliases::forget(&self.pool, account, key).await
     }
 

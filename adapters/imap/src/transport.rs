@@ -42,8 +42,7 @@ pub async fn connect(settings: &ImapSettings) -> AdapterResult<async_imap::Clien
     let _ = tcp.set_nodelay(true);
     match &settings.security {
         ImapSecurity::Plain => {
-            let bounded = BoundedStream::new(tcp, settings.max_literal());
-            let mut client = async_imap::Client::new(Box::new(bounded) as BoxedImapStream);
+            let mut client = async_imap::Client::new(buffered(BoundedStream::new(tcp, settings.max_literal())));
             read_greeting(&mut client, settings.connect_timeout).await?;
             Ok(client)
         }
@@ -82,7 +81,14 @@ async fn handshake(
         .await
         .map_err(|_| unavailable("did not complete the TLS handshake in time", "timeout"))?
         .map_err(|e| unavailable("failed the TLS handshake", e))?;
-    Ok(Box::new(BoundedStream::new(tls, settings.max_literal())))
+    Ok(buffered(BoundedStream::new(tls, settings.max_literal())))
+}
+
+/// The stream with its writes gathered until flushed: async-imap writes a command as four
+/// pieces (tag, space, command, CRLF) and flushes once, and each piece would otherwise be a
+/// system call, a TCP segment (Nagle is off) and, over TLS, a record of its own.
+fn buffered<S: ImapStream + 'static>(stream: S) -> BoxedImapStream {
+    Box::new(tokio::io::BufWriter::new(stream))
 }
 
 async fn read_greeting<T: ImapStream>(client: &mut async_imap::Client<T>, wait: Duration) -> AdapterResult<()> {

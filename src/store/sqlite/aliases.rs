@@ -261,6 +261,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn aliases_kept_in_memory_follow_every_write_of_this_store() {
+        let store = memory_store().await;
+        assert!(store.record_message_alias("u", "Box/a", 7, 5, 5, 12).await.expect("record"));
+        assert_eq!(aliases(&store, "Box/a").await, [(5, 12)], "read and kept");
+        store.rename_subtree("u", "Box", "Crate").await.expect("rename");
+        store.forget_subtree("u", "Box").await.expect("forget the folder");
+        assert_eq!(aliases(&store, "Box/a").await, [], "a subtree gone takes its kept aliases");
+        assert!(store.record_message_alias("u", "Box/a", 7, 6, 6, 13).await.expect("record"));
+        assert_eq!(aliases(&store, "Box/a").await, [(6, 13)]);
+        store.drop_message_aliases("u", "Box/a", &[13]).await.expect("drop");
+        assert_eq!(aliases(&store, "Box/a").await, []);
+    }
+
+    #[tokio::test]
     async fn a_new_uid_space_starts_without_aliases() {
         let store = memory_store().await;
         assert!(store.record_message_alias("u", "INBOX", 7, 5, 5, 12).await.expect("first"));
@@ -322,5 +336,69 @@ mod tests {
         }
         assert_eq!(recorded, 1);
         assert_eq!(aliases(&store, "INBOX").await.len(), 1);
+    }
+}
+
+/// Mailboxes whose aliases are kept in memory at once (each weighs one plus its aliases).
+const CACHE_WEIGHT: u64 = 1_000_000;
+
+/// How long a mailbox's aliases read from the file are trusted without reading them again. This
+/// process drops them at once when it writes them; the time bounds how long a change made by
+/// another gateway process sharing the file stays unseen (docs/interpretations.md, ALIAS-CACHE).
+/// (A shared store for several instances must answer this differently: issue 17.)
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The aliases of recently used mailboxes: nearly every command on a message folder needs them
+/// (to translate UIDs), nearly every mailbox has none, and a read through the pool costs more
+/// than the IMAP command it serves (two thread hand-offs; issue 16).
+#[derive(Debug, Clone)]
+pub struct AliasCache {
+    cache: moka::sync::Cache<(String, String), Option<MailboxAliases>>,
+    /// Counts the forgets: a read that saw one happen while it ran keeps nothing (it may have
+    /// read what the write replaced).
+    forgets: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for AliasCache {
+    fn default() -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(CACHE_WEIGHT)
+            .weigher(|_, aliases: &Option<MailboxAliases>| {
+                u32::try_from(1 + aliases.as_ref().map_or(0, |found| found.aliases.len())).unwrap_or(u32::MAX)
+            })
+            .time_to_live(CACHE_TTL)
+            .support_invalidation_closures()
+            .build();
+        Self { cache, forgets: Default::default() }
+    }
+}
+
+impl AliasCache {
+    /// The aliases of mailbox `key`, from memory or read through `pool`.
+    pub async fn get(&self, pool: &SqlitePool, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>> {
+        let id = (account.to_owned(), key.to_owned());
+        if let Some(known) = self.cache.get(&id) {
+            return Ok(known);
+        }
+        let before = self.forgets.load(std::sync::atomic::Ordering::SeqCst);
+        let read = message_aliases(pool, account, key).await?;
+        if self.forgets.load(std::sync::atomic::Ordering::SeqCst) == before {
+            self.cache.insert(id, read.clone());
+        }
+        Ok(read)
+    }
+
+    /// Forgets what is kept of mailbox `key` (its aliases are being written).
+    pub fn forget(&self, account: &str, key: &str) {
+        self.forgets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.cache.invalidate(&(account.to_owned(), key.to_owned()));
+    }
+
+    /// Forgets what is kept of every mailbox of `account` (a subtree moved or went).
+    pub fn forget_account(&self, account: &str) {
+        self.forgets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let account = account.to_owned();
+        // Only fails when closures are not supported, which the builder asked for.
+        let _ = self.cache.invalidate_entries_if(move |(owner, _), _| *owner == account);
     }
 }
