@@ -69,7 +69,7 @@ impl SqliteStore {
         let max_connections = if url.contains(":memory:") { 1 } else { 8 };
         // No ping before each use (sqlx's default): a connection to a local file does not go
         // stale, and the ping is a round trip to the connection's worker thread that doubled
-        // what a one-row read costs (issue 16).
+        // what a one-row read costs.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .test_before_acquire(false)

@@ -350,7 +350,7 @@ const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The aliases of recently used mailboxes: nearly every command on a message folder needs them
 /// (to translate UIDs), nearly every mailbox has none, and a read through the pool costs more
-/// than the IMAP command it serves (two thread hand-offs; issue 16).
+/// than the IMAP command it serves (two thread hand-offs).
 #[derive(Debug, Clone)]
 pub struct AliasCache {
     cache: moka::sync::Cache<(String, String), Option<MailboxAliases>>,
