@@ -7,15 +7,22 @@ use base64::Engine;
 use base64::alphabet::Alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-/// The modified BASE64 of RFC 3501: `,` instead of `/`, no padding.
-fn engine() -> GeneralPurpose {
-    // The alphabet is a constant, valid by construction; failing here is a programming error.
-    #[allow(clippy::unwrap_used)]
-    let alphabet = Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").unwrap();
-    GeneralPurpose::new(
-        &alphabet,
-        GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::RequireNone),
-    )
+/// The modified BASE64 alphabet of RFC 3501: `,` instead of `/`. Checked when compiling (an
+/// invalid alphabet fails the build), so nothing is built per mailbox name.
+const ALPHABET: Alphabet =
+    match Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,") {
+        Ok(alphabet) => alphabet,
+        Err(_) => panic!("the modified BASE64 alphabet is invalid"),
+    };
+
+/// The modified BASE64 of RFC 3501: that alphabet, no padding.
+const ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &ALPHABET,
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+fn engine() -> &'static GeneralPurpose {
+    &ENGINE
 }
 
 fn is_direct(c: char) -> bool {
