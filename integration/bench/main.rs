@@ -57,6 +57,7 @@ mod logins;
 mod memory;
 mod notes;
 mod process;
+mod sessions;
 
 use std::time::{Duration, Instant};
 
@@ -115,7 +116,7 @@ fn main() {
 }
 
 /// Which parts run: AGAP_BENCH_ONLY lists some of `mail`, `notes`, `filters`, `dav`, `files`,
-/// `logins`, `memory` (default: all).
+/// `logins`, `memory`, `sessions` (default: all).
 fn wanted(part: &str) -> bool {
     std::env::var("AGAP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == part))
 }
@@ -141,6 +142,9 @@ async fn run() {
     }
     if wanted("memory") {
         memory::run().await;
+    }
+    if wanted("sessions") {
+        sessions::run().await;
     }
 }
 

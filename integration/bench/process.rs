@@ -15,6 +15,12 @@ impl GatewayProcess {
     /// (TOML sections of their own). AGAP_BENCH_GATEWAY names another build of the binary to
     /// measure (an earlier commit's, say).
     pub fn start(extra: &str) -> GatewayProcess {
+        Self::start_with_environment(extra, &[])
+    }
+
+    /// As `start`, with these environment variables too (`AGAP_SECTION__KEY` overrides keys of
+    /// sections the configuration file already has).
+    pub fn start_with_environment(extra: &str, environment: &[(&str, &str)]) -> GatewayProcess {
         use std::io::BufRead;
         let dir = tempfile::tempdir().expect("dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -36,6 +42,7 @@ impl GatewayProcess {
         let mut child = std::process::Command::new(binary)
             .arg("--config")
             .arg(&config)
+            .envs(environment.iter().copied())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("the gateway binary");
@@ -53,6 +60,17 @@ impl GatewayProcess {
     /// Resident memory now (VmRSS of /proc), in MiB.
     pub fn rss_mib(&self) -> f64 {
         self.status_mib("VmRSS:")
+    }
+
+    /// CPU time the process has used so far (user and system), in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("stat");
+        // Fields after the command name (which is in parentheses): utime and stime are the
+        // 12th and 13th of them, in clock ticks (100 per second on Linux).
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |index: usize| fields.get(index).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     fn status_mib(&self, field: &str) -> f64 {

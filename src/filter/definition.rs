@@ -178,7 +178,8 @@ pub async fn read_definition(
     root: &'static str,
     max_item_size: usize,
 ) -> AgapResult<(String, FilterDefinition)> {
-    crate::blocking::off_the_runtime("reading a filter definition", move || {
+    let (size, costly) = (xml.len(), crate::blocking::may_compile_regexes(&xml));
+    crate::blocking::off_the_runtime_unless_small("reading a filter definition", size, costly, move || {
         let tree = crate::format::xml_reader::parse_xml_within(&xml, max_item_size)?;
         Ok((xml, parse_definition(&tree, root)?))
     })
@@ -280,7 +281,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn read_definition_parses_off_the_runtime_thread_and_bounds_the_tree() {
+    async fn read_definition_gives_the_xml_back_and_bounds_the_tree() {
         let xml = "<FILTER><FOLDERS><FOLDER>/INBOX</FOLDER></FOLDERS><RULES><TAG>A</TAG></RULES></FILTER>";
         let (back, read) = read_definition(xml.into(), "MESSAGE", 1 << 20).await.expect("valid");
         assert_eq!((back.as_str(), read.folders.as_slice()), (xml, &["/INBOX".to_owned()][..]));

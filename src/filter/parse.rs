@@ -413,10 +413,14 @@ where
     Ok(filter)
 }
 
-/// [`parse_filter`] of content (lines joined by LF) on a thread for blocking work, so that
-/// compiling a filter's regular expressions never holds up a runtime worker.
+/// [`parse_filter`] of content (lines joined by LF) on a thread for blocking work when it is
+/// large or may compile regular expressions, so that neither holds up a runtime worker.
 pub async fn parse_filter_blocking(text: String, root: String) -> AgapResult<Filter> {
-    crate::blocking::off_the_runtime("parsing a filter", move || parse_filter(text.split('\n'), &root)).await
+    let (size, costly) = (text.len(), crate::blocking::may_compile_regexes(&text));
+    crate::blocking::off_the_runtime_unless_small("parsing a filter", size, costly, move || {
+        parse_filter(text.split('\n'), &root)
+    })
+    .await
 }
 
 #[cfg(test)]

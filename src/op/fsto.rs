@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::blocking::off_the_runtime;
+use crate::blocking::off_the_runtime_unless_small;
 use crate::codec::{Reply, ReplyCode};
 use crate::delivery::trace::Sender;
 use crate::delivery::{Delivery, Destination, Envelope};
@@ -56,7 +56,9 @@ pub async fn finish(
         return Ok(Reply::ok("OK Item not stored as it was empty"));
     }
     let max_size = gateway.config.mail.max_item_size;
-    let tree = off_the_runtime("parsing an item", move || parse_xml_within(&text, max_size)).await?;
+    let tree =
+        off_the_runtime_unless_small("parsing an item", text.len(), false, move || parse_xml_within(&text, max_size))
+            .await?;
     // Figure 93 names the UID; the recipient's servers do not tell it to a sender
     // (docs/interpretations.md, FSTO-REPLY).
     let reply = match destination {

@@ -3,7 +3,7 @@
 //! invalid XML or an item of another type is 511; nothing is stored in part.
 
 use crate::account::Account;
-use crate::blocking::off_the_runtime;
+use crate::blocking::off_the_runtime_unless_small;
 use crate::codec::{Reply, ReplyCode};
 use crate::error::{AgapError, AgapResult};
 use crate::folder::FolderType;
@@ -70,7 +70,7 @@ async fn store(
     // A FILE's CONTENT is base64 unless it says utf-8: the reader must keep what it says
     // (docs/interpretations.md, FILE-ENCODING).
     let keep_encoding = folder.kind == FolderType::File;
-    let tree = off_the_runtime("parsing an item", move || match keep_encoding {
+    let tree = off_the_runtime_unless_small("parsing an item", text.len(), false, move || match keep_encoding {
         true => parse_xml_keeping_encoding(&text, max_item_size),
         false => parse_xml_within(&text, max_item_size),
     })

@@ -9,11 +9,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// The modified BASE64 alphabet of RFC 3501: `,` instead of `/`. Checked when compiling (an
 /// invalid alphabet fails the build), so nothing is built per mailbox name.
-const ALPHABET: Alphabet =
-    match Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,") {
-        Ok(alphabet) => alphabet,
-        Err(_) => panic!("the modified BASE64 alphabet is invalid"),
-    };
+const ALPHABET: Alphabet = match Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,") {
+    Ok(alphabet) => alphabet,
+    Err(_) => panic!("the modified BASE64 alphabet is invalid"),
+};
 
 /// The modified BASE64 of RFC 3501: that alphabet, no padding.
 const ENGINE: GeneralPurpose = GeneralPurpose::new(
