@@ -103,6 +103,8 @@ pub async fn run() {
 
     let gateway = TestGateway::start_with_dav().await;
     let mut client = gateway.login(USER).await;
+    // The first LIST makes the reserved collections the items go into.
+    client.expect("LIST", 200).await;
     // The first listing of 5,000 resources (Radicale builds its cache, the gateway its map).
     client.set_patience(std::time::Duration::from_secs(600));
     let dav: Arc<dyn CollectionAccount> =

@@ -85,6 +85,10 @@ pub struct CollectionRef {
     pub version: Option<String>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedCollection>,
+    /// Whether it can hold nothing but `items` (an address book; a calendar whose
+    /// supported-calendar-component-set names one component): then every member is an item,
+    /// and sync-collection (RFC 6578), which lists members of every kind, can keep the UID map.
+    pub holds_only_its_items: bool,
 }
 
 impl FolderType {

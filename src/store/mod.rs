@@ -160,6 +160,13 @@ pub trait GatewayStore: PresenceStore + Send + Sync + std::fmt::Debug {
     /// Forgets the map of `collection` (after the collection was deleted).
     async fn forget_item_map(&self, account: &str, collection: &str) -> StoreResult<()>;
 
+    /// The sync-token (RFC 6578) the map of `collection` was last brought up to date with.
+    async fn sync_token(&self, account: &str, collection: &str) -> StoreResult<Option<String>>;
+
+    /// Keeps `token` as the one the map of `collection` is now up to date with (`None`: forget
+    /// it; the next refresh lists the collection whole).
+    async fn save_sync_token(&self, account: &str, collection: &str, token: Option<&str>) -> StoreResult<()>;
+
     /// The message aliases of mailbox `key`; `None` when it has no alias generation.
     async fn message_aliases(&self, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>>;
 

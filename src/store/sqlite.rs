@@ -22,13 +22,14 @@ fn failed(error: impl std::fmt::Display) -> StoreError {
 /// Listed by hand rather than with `sqlx::migrate!`: that proc macro needs sqlx's `macros`
 /// feature, which builds sqlx and a second, bundled SQLite for the build host, a large share of
 /// a first release build. The checksums are sqlx's own, so databases made either way agree.
-const MIGRATIONS: [(i64, &str, &str); 6] = [
+const MIGRATIONS: [(i64, &str, &str); 7] = [
     (1, "0001_folders_and_change_counters.sql", include_str!("migrations/0001_folders_and_change_counters.sql")),
     (2, "0002_filter_definitions.sql", include_str!("migrations/0002_filter_definitions.sql")),
     (3, "0003_item_map.sql", include_str!("migrations/0003_item_map.sql")),
     (4, "0004_message_alias.sql", include_str!("migrations/0004_message_alias.sql")),
     (5, "0005_collection_marks.sql", include_str!("migrations/0005_collection_marks.sql")),
     (6, "0006_presence.sql", include_str!("migrations/0006_presence.sql")),
+    (7, "0007_item_sync_token.sql", include_str!("migrations/0007_item_sync_token.sql")),
 ];
 
 fn migrations() -> Vec<Migration> {
@@ -362,10 +363,38 @@ impl GatewayStore for SqliteStore {
         for statement in [
             "DELETE FROM item_map WHERE account = ?1 AND collection = ?2",
             "DELETE FROM item_map_generation WHERE account = ?1 AND collection = ?2",
+            "DELETE FROM item_sync_token WHERE account = ?1 AND collection = ?2",
         ] {
             sqlx::query(statement).bind(account).bind(collection).execute(&mut *transaction).await.map_err(failed)?;
         }
         transaction.commit().await.map_err(failed)
+    }
+
+    async fn sync_token(&self, account: &str, collection: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT token FROM item_sync_token WHERE account = ?1 AND collection = ?2")
+            .bind(account)
+            .bind(collection)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(row.map(|row| row.get::<String, _>(0)))
+    }
+
+    async fn save_sync_token(&self, account: &str, collection: &str, token: Option<&str>) -> StoreResult<()> {
+        let query = match token {
+            Some(token) => sqlx::query(
+                "INSERT INTO item_sync_token (account, collection, token) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET token = excluded.token",
+            )
+            .bind(account)
+            .bind(collection)
+            .bind(token),
+            None => sqlx::query("DELETE FROM item_sync_token WHERE account = ?1 AND collection = ?2")
+                .bind(account)
+                .bind(collection),
+        };
+        query.execute(&self.pool).await.map_err(failed)?;
+        Ok(())
     }
 
     async fn message_aliases(&self, account: &str, key: &str) -> StoreResult<Option<MailboxAliases>> {

@@ -227,6 +227,13 @@ pub trait CollectionAccount: Send + Sync + fmt::Debug {
         Err(AdapterError::unsupported("moving items"))
     }
 
+    /// The collection's DAV:sync-token now (RFC 6578 4: what a sync-collection would answer
+    /// with), so that a listing made after it can be followed by a sync from it; `None` when the
+    /// server keeps none.
+    async fn current_sync_token(&self, _collection: &str) -> AdapterResult<Option<String>> {
+        Ok(None)
+    }
+
     /// What changed since `token` (RFC 6578 sync-collection; the initial sync for `None`);
     /// `Ok(None)` when the server has no sync-collection or no longer knows the token.
     async fn sync_changes(&self, _collection: &str, _token: Option<&str>) -> AdapterResult<Option<SyncChanges>> {

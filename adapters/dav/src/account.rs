@@ -786,6 +786,12 @@ impl CollectionAccount for DavAccount {
         self.transfer("MOVE", href, kind, to_collection).await
     }
 
+    async fn current_sync_token(&self, collection: &str) -> AdapterResult<Option<String>> {
+        let path = normalize_collection(&self.base, collection)?;
+        let (_, responses) = self.client.propfind(&self.url(&path)?, "0", "<D:sync-token/>").await?;
+        Ok(responses.iter().find_map(|response| response.text(DAV, "sync-token")).filter(|token| !token.is_empty()))
+    }
+
     async fn sync_changes(&self, collection: &str, token: Option<&str>) -> AdapterResult<Option<SyncChanges>> {
         let path = normalize_collection(&self.base, collection)?;
         let url = self.url(&path)?;

@@ -1,5 +1,6 @@
 //! Finding the items of a calendar or contact collection that match a filter.
 
+use agap_adapter_api::collection::ItemRef;
 use agap_adapter_api::query::Query;
 
 use crate::error::AgapResult;
@@ -17,12 +18,18 @@ use crate::items::wire_uid;
 pub(super) async fn matching_collection_items(items: &CollectionItems<'_>, filter: &Filter) -> AgapResult<Vec<u32>> {
     let query = collection_query(filter, items.kind());
     let complete = query_is_open(&query) || query == Query::All;
-    let candidates = if complete {
-        items.dav().list_items(items.id(), items.kind()).await?
+    let (candidates, map) = if complete {
+        // Every item is a candidate: the map brought up to date (by what changed since the last
+        // sync where the server can say) holds them all.
+        let map = items.sync().await?;
+        let every: Vec<ItemRef> =
+            map.items.iter().map(|item| ItemRef { href: item.href.clone(), etag: item.etag.clone() }).collect();
+        (every, map)
     } else {
-        items.dav().query_items(items.id(), items.kind(), &query).await?.items
+        let found = items.dav().query_items(items.id(), items.kind(), &query).await?.items;
+        let map = items.absorb(&found, &items.stored_map().await?, false).await?;
+        (found, map)
     };
-    let map = items.absorb(&candidates, &items.stored_map().await?, complete).await?;
     let by_href: std::collections::HashMap<&str, &crate::store::MappedItem> =
         map.items.iter().map(|item| (item.href.as_str(), item)).collect();
     let needs = fetch_needs(filter);

@@ -108,16 +108,65 @@ impl<'a> CollectionItems<'a> {
         Ok(self.gateway.store.item_map(&self.account.user, self.id()).await?)
     }
 
-    /// Lists the collection and brings the map up to date with it.
+    /// Brings the map up to date with the collection: by what changed since the last sync where
+    /// the server keeps sync-collection and every member is an item, else by listing it whole.
     pub async fn sync(&self) -> AgapResult<ItemMap> {
+        if self.collection.holds_only_its_items
+            && let Some(map) = self.sync_changes().await?
+        {
+            return Ok(map);
+        }
+        // The token first: whatever changes after it, the next sync from it reports.
+        let token = match self.collection.holds_only_its_items {
+            true => self.dav.current_sync_token(self.id()).await?,
+            false => None,
+        };
         let listing = self.dav.list_items(self.id(), self.kind()).await?;
+        let map = self.absorb(&listing, &self.stored_map().await?, true).await?;
+        if token.is_some() {
+            // After the map: a token saved ahead of it could skip changes the map never got.
+            self.gateway.store.save_sync_token(&self.account.user, self.id(), token.as_deref()).await?;
+        }
+        Ok(map)
+    }
+
+    /// sync-collection (RFC 6578) from the token kept with the map: only what changed since is
+    /// listed and read. `None` without a kept token, or when the server no longer takes it (it
+    /// is then forgotten): the caller lists the collection whole.
+    async fn sync_changes(&self) -> AgapResult<Option<ItemMap>> {
+        let store = &self.gateway.store;
+        let user = &self.account.user;
         let map = self.stored_map().await?;
-        self.absorb(&listing, &map, true).await
+        if map.generation.is_empty() {
+            return Ok(None);
+        }
+        let Some(kept) = store.sync_token(user, self.id()).await? else { return Ok(None) };
+        let Some(changes) = self.dav.sync_changes(self.id(), Some(&kept)).await? else {
+            store.save_sync_token(user, self.id(), None).await?;
+            return Ok(None);
+        };
+        let mapped: std::collections::HashSet<&str> = map.items.iter().map(|item| item.href.as_str()).collect();
+        let removed = changes.removed.iter().filter(|href| mapped.contains(href.as_str())).cloned().collect();
+        let map = self.apply(&changes.changed, removed, &map).await?;
+        store.save_sync_token(user, self.id(), Some(&changes.token)).await?;
+        Ok(Some(map))
     }
 
     /// Maps the items of `listing`: new and changed ones are read (their alarms get UIDs
     /// too); with `complete`, mapped items missing from the listing are gone.
     pub async fn absorb(&self, listing: &[ItemRef], map: &ItemMap, complete: bool) -> AgapResult<ItemMap> {
+        let removed: Vec<String> = if complete {
+            let listed: std::collections::HashSet<&str> = listing.iter().map(|item| item.href.as_str()).collect();
+            map.items.iter().filter(|item| !listed.contains(item.href.as_str())).map(|item| item.href.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        self.apply(listing, removed, map).await
+    }
+
+    /// Maps the new and changed items of `listing` (read where their alarms must be known) and
+    /// drops `removed` from the map.
+    async fn apply(&self, listing: &[ItemRef], removed: Vec<String>, map: &ItemMap) -> AgapResult<ItemMap> {
         let known: HashMap<&str, &MappedItem> = map.items.iter().map(|item| (item.href.as_str(), item)).collect();
         let changed: Vec<&ItemRef> = listing
             .iter()
@@ -125,12 +174,6 @@ impl<'a> CollectionItems<'a> {
                 item.etag.is_none() || known.get(item.href.as_str()).is_none_or(|mapped| mapped.etag != item.etag)
             })
             .collect();
-        let removed: Vec<String> = if complete {
-            let listed: std::collections::HashSet<&str> = listing.iter().map(|item| item.href.as_str()).collect();
-            map.items.iter().filter(|item| !listed.contains(item.href.as_str())).map(|item| item.href.clone()).collect()
-        } else {
-            Vec::new()
-        };
         if changed.is_empty() && removed.is_empty() {
             return Ok(map.clone());
         }
