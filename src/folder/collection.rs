@@ -85,9 +85,11 @@ pub struct CollectionRef {
     pub version: Option<String>,
     /// Which reserved folder it is, if any.
     pub reserved: Option<ReservedCollection>,
-    /// Whether it can hold nothing but `items` (an address book; a calendar whose
-    /// supported-calendar-component-set names one component): then every member is an item,
-    /// and sync-collection (RFC 6578), which lists members of every kind, can keep the UID map.
+    /// Whether every member is one of its `items` (an address book), so that sync-collection
+    /// (RFC 6578), which lists members of every kind, can keep the UID map. Not a calendar, even
+    /// one whose supported-calendar-component-set names one component: RFC 4791 5.2.3 says the
+    /// server refuses other components, and Radicale 3 keeps them all the same (they would
+    /// become items of the wrong kind); calendars are listed with a calendar-query by component.
     pub holds_only_its_items: bool,
 }
 

@@ -269,7 +269,8 @@ impl FolderTree {
                     items,
                     version: info.version.clone(),
                     reserved,
-                    holds_only_its_items: info.accepts == [items],
+                    holds_only_its_items: items == agap_adapter_api::collection::ItemKind::Contacts
+                        && info.accepts == [items],
                 }),
                 directory: None,
                 metadata: None,
