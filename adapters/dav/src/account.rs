@@ -28,6 +28,11 @@ use crate::{query, requests};
 /// Hrefs asked for in one multiget, so that one answer stays bounded.
 pub const MULTIGET_BATCH: usize = 500;
 
+/// The longest sync-token kept: the gateway stores it with the UID map and sends it back, so a
+/// server's token past this is taken as none (the collection is listed instead). Tokens are URIs
+/// (RFC 6578 4); real ones are well under 200 bytes.
+pub const MAX_SYNC_TOKEN: usize = 4096;
+
 /// Pages of a truncated sync-collection answer followed (RFC 6578 3.6).
 const MAX_SYNC_PAGES: usize = 100;
 
@@ -789,7 +794,8 @@ impl CollectionAccount for DavAccount {
     async fn current_sync_token(&self, collection: &str) -> AdapterResult<Option<String>> {
         let path = normalize_collection(&self.base, collection)?;
         let (_, responses) = self.client.propfind(&self.url(&path)?, "0", "<D:sync-token/>").await?;
-        Ok(responses.iter().find_map(|response| response.text(DAV, "sync-token")).filter(|token| !token.is_empty()))
+        let token = responses.iter().find_map(|response| response.text(DAV, "sync-token"));
+        Ok(token.filter(|token| !token.is_empty() && token.len() <= MAX_SYNC_TOKEN))
     }
 
     async fn sync_changes(&self, collection: &str, token: Option<&str>) -> AdapterResult<Option<SyncChanges>> {
@@ -841,7 +847,16 @@ impl CollectionAccount for DavAccount {
                     _ => {}
                 }
             }
-            token = Some(document.sync_token.ok_or_else(|| protocol("a sync-collection answer without a sync-token"))?);
+            let next = document.sync_token.ok_or_else(|| protocol("a sync-collection answer without a sync-token"))?;
+            if next.len() > MAX_SYNC_TOKEN {
+                tracing::warn!(
+                    collection = path,
+                    bytes = next.len(),
+                    "the server's sync-token is too long to keep; listing instead"
+                );
+                return Ok(None);
+            }
+            token = Some(next);
             if !truncated {
                 let mut changed = Vec::new();
                 let mut removed = Vec::new();
@@ -916,6 +931,22 @@ mod tests {
         let error = account.sync_changes("/cal/", None).await.expect_err("down");
         assert_eq!(error.kind(), AdapterErrorKind::Unavailable, "{error:?}");
         assert_eq!(log.lock().expect("log").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_sync_token_too_long_to_keep_is_taken_as_none() {
+        let huge = "x".repeat(MAX_SYNC_TOKEN + 1);
+        let body = multistatus(&format!(
+            r#"<D:response><D:href>/cal/</D:href><D:propstat><D:prop><D:sync-token>{huge}</D:sync-token></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response><D:sync-token>{huge}</D:sync-token>"#
+        ));
+        let (base, _) = serve(move |_| answer(207, &body)).await;
+        let account = account_on(base);
+        assert_eq!(account.current_sync_token("/cal/").await.expect("read"), None);
+        assert_eq!(
+            account.sync_changes("/cal/", None).await.expect("answered"),
+            None,
+            "the collection is listed instead"
+        );
     }
 
     #[tokio::test]
